@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""The one way to set up, run, test and benchmark lockstep.
+
+Needs only ``python3`` (3.11+). Each command creates or refreshes ``.venv`` first:
+the environment is rebuilt whenever ``pyproject.toml`` changes.
+
+    python3 dev.py run        # the live monitor (extra arguments go to ``lockstep``)
+    python3 dev.py demo       # the monitor against the simulated market on 127.0.0.1
+    python3 dev.py test       # lint, types, import contracts and the whole test suite
+    python3 dev.py bench      # the benchmark suite; ``bench --quick`` for a smoke run
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / "python"
+STAMP = VENV / ".lockstep-stamp"
+
+
+def _want_stamp(extras: str) -> str:
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    return f"{digest}:{extras}"
+
+
+def ensure_venv(extras: str = "dev") -> None:
+    """Create ``.venv`` if missing and install the project when pyproject.toml changed."""
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by an older python3
+        sys.exit(f"lockstep needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    if not PY.exists():
+        print(f"dev.py: creating {VENV}", flush=True)
+        try:
+            venv.EnvBuilder(with_pip=True, upgrade_deps=False).create(VENV)
+        except Exception as exc:  # ensurepip missing on some distributions
+            sys.exit(
+                f"dev.py: could not create a virtual environment ({exc}).\n"
+                "On Debian/Ubuntu install the venv module: apt-get install python3-venv"
+            )
+    want = _want_stamp(extras)
+    if STAMP.exists() and STAMP.read_text() == want:
+        return
+    print(f"dev.py: installing lockstep-monitor[{extras}] into {VENV}", flush=True)
+    subprocess.run(
+        [str(PY), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=False, cwd=ROOT
+    )
+    subprocess.run(
+        [str(PY), "-m", "pip", "install", "--quiet", "-e", f".[{extras}]"], check=True, cwd=ROOT
+    )
+    STAMP.write_text(want)
+
+
+def _run(args: list[str], env: dict[str, str] | None = None) -> int:
+    merged = dict(os.environ)
+    if env:
+        merged.update(env)
+    return subprocess.run(args, cwd=ROOT, env=merged).returncode
+
+
+def cmd_run(extra: list[str]) -> int:
+    ensure_venv()
+    return _run([str(BIN / "lockstep"), *extra])
+
+
+def cmd_demo(extra: list[str]) -> int:
+    ensure_venv()
+    return _run([str(BIN / "lockstep"), "--demo", *extra])
+
+
+def cmd_lint(_: list[str]) -> int:
+    ensure_venv()
+    steps = [
+        [str(BIN / "ruff"), "check", "."],
+        [str(BIN / "ruff"), "format", "--check", "."],
+        [str(BIN / "mypy")],
+        [str(BIN / "lint-imports")],
+    ]
+    for step in steps:
+        print("dev.py:", " ".join(Path(step[0]).name if i == 0 else a for i, a in enumerate(step)))
+        rc = _run(step)
+        if rc:
+            return rc
+    return 0
+
+
+def cmd_test(extra: list[str]) -> int:
+    rc = cmd_lint([])
+    if rc:
+        return rc
+    # asyncio debug surfaces slow callbacks and never-awaited coroutines in the feeds.
+    env = {"PYTHONASYNCIODEBUG": "1", "TEXTUAL_ANIMATIONS": "none", "NO_COLOR": ""}
+    env_clean = {k: v for k, v in env.items() if v}
+    os.environ.pop("NO_COLOR", None)
+    return _run([str(PY), "-m", "pytest", "-n", "2", "-q", *extra], env=env_clean)
+
+
+def cmd_bench(extra: list[str]) -> int:
+    ensure_venv("dev,bench")
+    return _run([str(PY), "-m", "bench", *extra])
+
+
+def cmd_snapshot_update(extra: list[str]) -> int:
+    ensure_venv()
+    return _run(
+        [str(PY), "-m", "pytest", "-q", "tests", "-k", "snapshot", "--snapshot-update", *extra],
+        env={"TEXTUAL_ANIMATIONS": "none"},
+    )
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "demo": cmd_demo,
+    "test": cmd_test,
+    "lint": cmd_lint,
+    "bench": cmd_bench,
+    "snapshot-update": cmd_snapshot_update,
+}
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in COMMANDS:
+        print(__doc__)
+        print("commands:", ", ".join(COMMANDS))
+        return 2
+    return COMMANDS[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

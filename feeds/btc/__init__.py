@@ -1,0 +1,1 @@
+"""Live BTC-USD over exchange websockets: Coinbase Exchange and Kraken v2."""

@@ -1,0 +1,1 @@
+"""Fed sources: FOMC calendar, FedWatch math, Kalshi, Polymarket, NY Fed, FRED."""

@@ -1,0 +1,76 @@
+"""Types every feed shares: health states, status events and rejected messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+
+class FeedState(StrEnum):
+    """The health of one source, always written as a word on screen."""
+
+    CONNECTING = "CONNECTING"
+    """Opening a connection or waiting for the first answer."""
+    LIVE = "LIVE"
+    """Data is flowing."""
+    STALE = "STALE"
+    """Connected, but nothing has arrived for longer than the threshold."""
+    RECONNECTING = "RECONNECTING"
+    """The connection was lost; the next attempt is scheduled (``retry_at``)."""
+    RATE_LIMITED = "RATE-LIMITED"
+    """The source asked us to wait (HTTP 429); no request goes out until ``retry_at``."""
+    DEGRADED = "DEGRADED"
+    """Answers arrive but are unusable (HTML, bad payloads); the last good value is kept."""
+    DOWN = "DOWN"
+    """Unreachable; ``reason`` says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStatus:
+    """A change in a source's health. Feeds yield these; they never raise for the network.
+
+    Attributes:
+        source: The source's name, for example ``"coinbase"``.
+        state: The new state.
+        reason: Why, in plain words (already sanitised), for example ``"connection refused"``.
+        since: Monotonic time the state began.
+        retry_at: Monotonic time of the next attempt, when one is scheduled.
+    """
+
+    source: str
+    state: FeedState
+    reason: str
+    since: float
+    retry_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BadMessage:
+    """A message a parser rejected. Counted per source, never raised.
+
+    Attributes:
+        source: The source's name.
+        reason: What was wrong, for example ``"price is not finite"``.
+    """
+
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """A well-formed message of a kind the feed does not use (acks, unknown types)."""
+
+    source: str
+    kind: str
+
+
+class DataEvent(Protocol):
+    """Anything carrying real data: it has a source and a monotonic receipt time."""
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def received(self) -> float: ...

@@ -1,0 +1,1 @@
+"""Polled quotes: Yahoo chart (default) and Cboe delayed quotes (fallback)."""

@@ -1,0 +1,145 @@
+"""Yahoo dies, Cboe takes over for the symbols it lists, Yahoo returns and gets them back;
+Cboe is asked nothing while Yahoo is healthy. Also the snapshot JSON rows."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import httpx
+
+from feeds.clock import ManualClock
+from feeds.model.quotes import QuoteRow
+from feeds.sim.cboe import SimCboe
+from feeds.sim.yahoo import SimYahoo
+from feeds.store import Store
+from tests.feeds.quotes.conftest import FAST, FAST_IV, Runner
+from tui.quotes_wiring import (
+    QuotesSettings,
+    build_quote_feeds,
+    make_quotes_slice,
+    quotes_snapshot_json,
+)
+
+SETTINGS = QuotesSettings(
+    watchlist=("^GSPC", "^DJI", "SI=F"),
+    interval_regular=FAST_IV.regular,
+    interval_extended=FAST_IV.extended,
+    interval_futures=FAST_IV.futures,
+    interval_closed=FAST_IV.closed,
+    backoff_cap=0.2,
+    cboe_min_interval=0.05,
+    stale_multiplier=4.0,
+)
+
+
+def rows(store: Store) -> dict[str, QuoteRow]:
+    from feeds.quotes.state import QuotesSlice
+
+    view = store.slice("quotes", QuotesSlice).view()
+    return {r.symbol: r for r in view.rows}
+
+
+def source_of(store: Store, symbol: str) -> str | None:
+    q = rows(store)[symbol].quote
+    return None if q is None else q.source
+
+
+async def test_fallback_to_cboe_and_back(
+    sim_yahoo: SimYahoo,
+    sim_cboe: SimCboe,
+    client: httpx.AsyncClient,
+    clock: ManualClock,
+    runner_factory: Callable[..., Runner],
+) -> None:
+    feeds = build_quote_feeds(SETTINGS, sim_yahoo.url, sim_cboe.url, client, clock, timing=FAST)
+    slice_ = make_quotes_slice(SETTINGS, clock)
+    store = Store([slice_])
+
+    def refresh() -> None:
+        store.refresh(clock.monotonic())
+
+    r = runner_factory(feeds, store)
+    await r.until(
+        lambda: source_of(store, "^GSPC") == "yahoo" and source_of(store, "SI=F") == "yahoo"
+    )
+    await r.until(lambda: len(sim_yahoo.chart_requests()) >= 9)
+    assert sim_cboe.quote_requests() == []  # Yahoo healthy: Cboe is left alone
+
+    killed = time.monotonic()
+    await sim_yahoo.server.stop()
+
+    def failed_over() -> bool:
+        refresh()
+        return source_of(store, "^GSPC") == "cboe" and source_of(store, "^DJI") == "cboe"
+
+    await r.until(failed_over)
+    got = rows(store)
+    assert got["^GSPC"].fallback and not got["^GSPC"].stale
+    assert got["^GSPC"].quote is not None and got["^GSPC"].quote.delay_s == 900
+    # The Dow comes from DJX x 100, on the Dow's scale.
+    dji = got["^DJI"].quote
+    assert dji is not None and 47_000 < dji.price < 50_500
+    # Silver has no Cboe fallback: last good Yahoo value, marked stale, never blank.
+    si = got["SI=F"]
+    assert si.stale and si.quote is not None and si.quote.source == "yahoo"
+    assert si.stale_since is not None
+    assert all(at >= killed for at, _ in sim_cboe.server.log)
+
+    snap = {d["symbol"]: d for d in quotes_snapshot_json(slice_, clock.monotonic())}
+    assert snap["^GSPC"]["source"] == "cboe" and snap["^GSPC"]["delay_s"] == 900
+    assert snap["SI=F"]["stale"] is True and snap["SI=F"]["price"] is not None
+    assert snap["^GSPC"]["state"] == "OPEN"
+
+    await sim_yahoo.server.start()
+
+    def handed_back() -> bool:
+        refresh()
+        return all(source_of(store, s) == "yahoo" for s in ("^GSPC", "^DJI", "SI=F"))
+
+    await r.until(handed_back, timeout=8)
+    assert not any(row.stale or row.fallback for row in rows(store).values())
+    # A Cboe cycle already under way at the handback may finish; then Cboe goes quiet.
+    n = len(sim_yahoo.chart_requests())
+    await r.until(lambda: len(sim_yahoo.chart_requests()) >= n + 6)
+    settled = len(sim_cboe.quote_requests())
+    n = len(sim_yahoo.chart_requests())
+    await r.until(lambda: len(sim_yahoo.chart_requests()) >= n + 9)
+    assert len(sim_cboe.quote_requests()) == settled  # handed back: Cboe idle again
+
+
+async def test_snapshot_json_shape(clock: ManualClock) -> None:
+    from tests.feeds.quotes.helpers import quote
+
+    s = make_quotes_slice(QuotesSettings(watchlist=("^GSPC",)), clock)
+    s.apply(quote(received=clock.monotonic()))
+    clock.advance(12)
+    (row,) = quotes_snapshot_json(s, clock.monotonic())
+    assert row == {
+        "symbol": "^GSPC",
+        "name": "S&P 500",
+        "is_future": False,
+        "state": "OPEN",
+        "price": "6900",
+        "prev_close": "6886.68",
+        "change": "13.32",
+        "change_pct": "0.19",
+        "day_low": "6890",
+        "day_high": "6910",
+        "year_high": "6920.34",
+        "currency": "USD",
+        "source": "yahoo",
+        "fallback": False,
+        "delay_s": 0,
+        "age_s": 12.0,
+        "stale": False,
+        "stale_since": None,
+        "market_time": None,
+        "reason": None,
+    }
+
+
+def test_settings_cboe_map_parses_pairs() -> None:
+    s = QuotesSettings(cboe_symbols=("^GSPC=_SPX", "bad", "X=F=_XF"))
+    assert s.cboe_map() == {"^GSPC": "_SPX", "X=F": "_XF"}
+    assert QuotesSettings().cboe_map()["^DJI"] == "_DJX"

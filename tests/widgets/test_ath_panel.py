@@ -1,0 +1,127 @@
+"""The ATH panel: rows, words, classes, compact and wide layouts, progress, and a snapshot."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, ComposeResult
+
+from feeds.ath import AthGuard
+from feeds.ath_state import AthSlice, AthView, HistoryNotice
+from feeds.clock import ManualClock
+from feeds.model.btc import Tick
+from feeds.model.history import BackfillProgress, HistoryBars
+from feeds.model.quotes import MarketState, Quote
+from feeds.sim.history_data import daily_bars
+from feeds.sim.levels import LEVELS
+from widgets.ath_panel import AthPanel, _Line
+
+TCSS = Path(__file__).parent.parent.parent / "tui" / "history.tcss"
+MONO = 1000.0
+WALL = datetime(2025, 12, 12, 15, 25, tzinfo=UTC)
+SYMBOLS = ["^RUT", "IWM", "^GSPC", "^DJI", "^NDX", "SI=F"]
+
+
+def quote(symbol: str, price: float, source: str, t: float) -> Quote:
+    return Quote(
+        source, symbol, symbol, Decimal(str(price)), None, None, None, None, "USD",
+        MarketState.REGULAR, False, 0, None, None, t,
+    )  # fmt: skip
+
+
+def make_view(progress: bool = False) -> AthView:
+    clock = ManualClock(WALL, mono=MONO)
+    s = AthSlice(SYMBOLS, clock=clock, guard=AthGuard(persist_s=60))
+    for sym in ["BTC-USD", *SYMBOLS]:
+        bars = tuple(daily_bars(sym)[-400:]) if sym != "BTC-USD" else tuple(daily_bars(sym))
+        s.apply(HistoryBars("yahoo", sym, bars, LEVELS[sym].first_trade, MONO - 100))
+    s.apply(
+        Tick("kraken", Decimal("92100"), None, None, None, None, None, None, None, None, MONO - 2)
+    )
+    s.apply(quote("^RUT", 2558.0, "yahoo", MONO - 5))
+    s.apply(quote("^RUT", 2557.5, "cboe", MONO - 4))
+    s.apply(quote("^GSPC", 6905.0, "yahoo", MONO - 5))
+    if progress:
+        s.apply(
+            BackfillProgress(
+                "coinbase-candles", "BTC-USD", 5, 14, date(2022, 4, 1), False, "paging back", MONO
+            )
+        )
+        s.apply(HistoryNotice("history", "history database was corrupt; moved aside", MONO))
+    return s.view()
+
+
+class Host(App[None]):
+    CSS_PATH = str(TCSS)
+
+    def compose(self) -> ComposeResult:
+        yield AthPanel()
+
+
+def row(app: App[Any], symbol: str) -> _Line:
+    panel = app.query_one(AthPanel)
+    return panel._rows[symbol]
+
+
+async def test_compact_rows_words_and_classes() -> None:
+    app = Host()
+    async with app.run_test(size=(80, 20)) as pilot:
+        panel = app.query_one(AthPanel)
+        panel.show(make_view())
+        panel.tick(MONO, WALL)
+        await pilot.pause()
+        btc = row(app, "BTC-USD")
+        assert "126,200" in btc.text and "−27.0%" in btc.text and "20-30%" in btc.text
+        assert "25-10-06" in btc.text and "67d" in btc.text and "kr 2s" in btc.text
+        assert btc.has_class("-deep") and not btc.has_class("-new-ath")
+        rut = row(app, "^RUT")
+        assert "NEW ATH" in rut.text and rut.has_class("-new-ath")
+        assert "2,558" in rut.text and "0d" in rut.text
+        dji = row(app, "^DJI")
+        assert "†" in dji.text and dji.has_class("-cached") and "cls" in dji.text
+        notes = app.query_one("#ath-notes", _Line).text
+        assert "^DJI: high since 1992" in notes
+        assert all(len(row(app, s).text) <= 80 for s in ["BTC-USD", *SYMBOLS])
+        assert panel.border_subtitle == "NEW ATH · LIVE"
+
+
+async def test_wide_layout_shows_both_dates_and_the_note() -> None:
+    app = Host()
+    async with app.run_test(size=(140, 20)) as pilot:
+        panel = app.query_one(AthPanel)
+        panel.show(make_view())
+        panel.tick(MONO, WALL)
+        await pilot.pause()
+        btc = row(app, "BTC-USD").text
+        assert "2025-10-06" in btc and "kraken 2s" in btc
+        assert "(high since 1992)" in row(app, "^DJI").text
+
+
+async def test_progress_notice_and_ages_keep_counting() -> None:
+    app = Host()
+    async with app.run_test(size=(80, 20)) as pilot:
+        panel = app.query_one(AthPanel)
+        panel.show(make_view(progress=True))
+        panel.tick(MONO, WALL)
+        await pilot.pause()
+        prog = app.query_one("#ath-progress", _Line).text
+        assert "backfill BTC-USD" in prog and "35%" in prog and "paging back" in prog
+        assert panel.border_subtitle == "BACKFILL 35%"
+        assert "corrupt" in app.query_one("#ath-notes", _Line).text
+        panel.tick(MONO + 120, WALL)
+        assert "kr 2m" in row(app, "BTC-USD").text
+
+
+def test_snapshot_ath_panel(snap_compare: Any) -> None:
+    view = make_view(progress=True)
+
+    async def before(pilot: Any) -> None:
+        panel = pilot.app.query_one(AthPanel)
+        panel.show(view)
+        panel.tick(MONO, WALL)
+        await pilot.pause()
+
+    assert snap_compare(Host(), terminal_size=(80, 16), run_before=before)

@@ -1,0 +1,176 @@
+"""The T-bill purchases panel: text, classes, phases on tick, and a snapshot."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import orjson
+from textual.app import App, ComposeResult
+from textual.widgets import Static
+
+from feeds.clock import ManualClock
+from feeds.fed.nyfed import parse_tsy_payload
+from feeds.fed.schedule import parse_schedule_page
+from feeds.fed.tbills_state import TbillsSlice
+from feeds.model.tbills import (
+    FredSeries,
+    ScheduleUnavailable,
+    TbillsView,
+    TsyOperation,
+    TsyOperations,
+)
+from widgets.tbills_panel import TbillsPanel, daily_chart, fmt_span, fmt_usd
+
+DATA = Path(__file__).parent.parent / "data" / "tbills"
+TCSS = Path(__file__).parent.parent.parent / "tui" / "tbills.tcss"
+MONO = 1000.0
+
+
+def batch(name: str, channel: str) -> TsyOperations:
+    parsed = parse_tsy_payload(orjson.loads((DATA / name).read_bytes()), MONO)
+    assert isinstance(parsed, list)
+    ops = tuple(p for p in parsed if isinstance(p, TsyOperation))
+    return TsyOperations("nyfed", channel, date(2025, 12, 12), ops, MONO)
+
+
+def et(hh: int, mm: int, ss: int = 0, day: int = 12) -> datetime:
+    return datetime(2025, 12, day, hh + 5, mm, ss, tzinfo=UTC)
+
+
+def make_view(*, results: bool, wall: datetime, schedule_ok: bool = True) -> TbillsView:
+    clock = ManualClock(wall, mono=MONO)
+    s = TbillsSlice(clock)
+    page = parse_schedule_page((DATA / "operational_details.html").read_text(), MONO)
+    s.apply(page if schedule_ok else ScheduleUnavailable("nyfed_web", "page layout changed", MONO))
+    s.apply(batch("latest_announcement.json", "today"))
+    if results:
+        s.apply(batch("results_details.json", "details"))
+        s.apply(batch("results_last.json", "recent"))
+    s.apply(FredSeries("fred", "WRESBAL", ((date(2025, 12, 10), Decimal("2889455")),), MONO))
+    s.apply(FredSeries("fred", "RRPONTSYD", ((date(2025, 12, 11), Decimal("4.251")),), MONO))
+    s.apply(FredSeries("fred", "WTREGEN", ((date(2025, 12, 10), Decimal("847800")),), MONO))
+    return s.view()
+
+
+class Host(App[None]):
+    CSS_PATH = str(TCSS)
+
+    def compose(self) -> ComposeResult:
+        yield TbillsPanel()
+
+
+def text(app: App[Any], name: str) -> str:
+    return str(app.query_one(f"#tb-{name}", Static).render())
+
+
+async def test_results_rows() -> None:
+    app = Host()
+    async with app.run_test(size=(80, 34)) as pilot:
+        panel = app.query_one(TbillsPanel)
+        panel.show(make_view(results=True, wall=et(10, 31, 30)))
+        panel.tick(MONO + 12, et(10, 31, 30))
+        await pilot.pause()
+        today = text(app, "today")
+        assert "RESULTS accepted $8.20 bn of $27.06 bn submitted (3.30x)" in today
+        assert "2 CUSIPs at 3.612-3.649%" in today
+        assert "Mon Dec 15 10:10-10:30 ET" in text(app, "next")
+        assert "opens in 2d 23h" in text(app, "next")
+        tally = text(app, "tally")
+        assert "$8.20 bn of $40.00 bn" in tally and "20%" in tally
+        assert "since Dec 12 $8.20 bn (1 op)" in tally
+        recent = text(app, "recent")
+        assert "BILL" in recent and "COUPON" in recent
+        assert "Reserves $2.89 tn (12/10)" in text(app, "liquidity")
+        assert "ON RRP $4.25 bn (12/11)" in text(app, "liquidity")
+        assert "next schedule due ~Wed Jan 14" in text(app, "schedule")
+        assert "NY Fed 12s" in str(panel.border_subtitle)
+        assert not panel.has_class("-stale")
+
+
+async def test_announced_counts_down_then_closes_on_tick() -> None:
+    app = Host()
+    async with app.run_test(size=(80, 34)) as pilot:
+        panel = app.query_one(TbillsPanel)
+        panel.show(make_view(results=False, wall=et(10, 25)))
+        panel.tick(MONO, et(10, 25))
+        await pilot.pause()
+        assert "ANNOUNCED 10:10-10:30 ET · up to $8.20 bn · closes (in 5m 00s)" in text(
+            app, "today"
+        )
+        assert "closes in 5m 00s" in text(app, "next")
+        panel.tick(MONO + 330, et(10, 30, 30))
+        await pilot.pause()
+        assert "CLOSED, awaiting results" in text(app, "today")
+
+
+async def test_schedule_unavailable_is_written_out() -> None:
+    app = Host()
+    async with app.run_test(size=(80, 34)) as pilot:
+        panel = app.query_one(TbillsPanel)
+        panel.show(make_view(results=True, wall=et(10, 31), schedule_ok=False))
+        await pilot.pause()
+        sched = app.query_one("#tb-schedule", Static)
+        assert "SCHEDULE UNAVAILABLE: page layout changed" in text(app, "schedule")
+        assert sched.has_class("-down")
+        assert "NEXT  unknown (schedule unavailable)" in text(app, "next")
+        assert "period plan unknown" in text(app, "tally")
+
+
+async def test_weekend_and_stale_words() -> None:
+    clock = ManualClock(et(12, 0, day=13), mono=MONO)
+    s = TbillsSlice(clock)
+    s.apply(batch("latest_empty.json", "recent"))
+    app = Host()
+    async with app.run_test(size=(80, 30)) as pilot:
+        panel = app.query_one(TbillsPanel)
+        panel.show(s.view())
+        await pilot.pause()
+        assert text(app, "today") == "TODAY no operation (not a business day)"
+    clock2 = ManualClock(et(10, 0, day=15), mono=MONO)
+    s2 = TbillsSlice(clock2, active_stale_after=60)
+    s2.apply(batch("results_last.json", "recent"))
+    clock2.advance(600)
+    s2.refresh(clock2.monotonic())
+    app = Host()
+    async with app.run_test(size=(80, 30)) as pilot:
+        panel = app.query_one(TbillsPanel)
+        panel.show(s2.view())
+        await pilot.pause()
+        assert str(panel.border_subtitle).startswith("STALE: no NY Fed answer for 10 min")
+        assert panel.has_class("-stale")
+
+
+async def test_wide_panel_uses_the_width() -> None:
+    app = Host()
+    async with app.run_test(size=(130, 30)) as pilot:
+        panel = app.query_one(TbillsPanel)
+        panel.show(make_view(results=True, wall=et(10, 31)))
+        await pilot.pause()
+        assert "OR 121225 01" in text(app, "recent")
+        assert text(app, "liquidity").startswith("LIQUIDITY Reserves")
+
+
+def test_formatters_and_chart() -> None:
+    assert fmt_usd(Decimal("8.2e9")) == "$8.20 bn"
+    assert fmt_usd(Decimal("2889455e6")) == "$2.89 tn"
+    assert fmt_usd(Decimal("847.8e9")) == "$848 bn"
+    assert fmt_usd(None) == "n/a"
+    assert fmt_span(300) == "5m 00s" and fmt_span(3 * 86400 + 3600) == "3d 1h"
+    daily = ((date(2025, 12, 12), Decimal(8)), (date(2025, 12, 15), Decimal(4)))
+    assert daily_chart(daily, 10, height=2) == ["█", "██"]
+    assert daily_chart((), 10) == []
+
+
+def test_snapshot_results(snap_compare: Any) -> None:
+    view = make_view(results=True, wall=et(10, 31, 30))
+
+    async def before(pilot: Any) -> None:
+        panel = pilot.app.query_one(TbillsPanel)
+        panel.show(view)
+        panel.tick(MONO + 12, et(10, 31, 30))
+        await pilot.pause()
+
+    assert snap_compare(Host(), terminal_size=(80, 30), run_before=before)

@@ -1,0 +1,1 @@
+"""The app: wiring, CLI, config and styles."""

@@ -1,0 +1,187 @@
+"""The ``lockstep`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from feeds.clock import DEMO_START, Clock, ShiftedClock, SystemClock
+from tui.config import ConfigError, Settings, data_dir, example_toml, load_settings, with_endpoints
+from tui.fedwatch_cli import add_fedwatch_parser, run_fedwatch
+
+log = logging.getLogger("lockstep")
+
+DESCRIPTION = """\
+lockstep: a terminal market monitor. Live BTC (Coinbase, Kraken), index and commodity
+quotes, distance from all-time highs, Fed rate-cut odds and Fed T-bill purchases.
+
+Every number shows its source and its age; a source that goes quiet is marked STALE,
+never shown as fresh. --demo runs everything against a simulated market on 127.0.0.1.
+"""
+
+EPILOG = """\
+commands:
+  (none)            the live monitor (the default)
+  snapshot --json   print one JSON document with every source's latest value, then exit
+  config            print a complete, commented configuration file with the defaults
+  fedwatch          FedWatch-method odds from 30-day Fed funds futures prices you give
+
+config file: --config PATH, else $LOCKSTEP_CONFIG, else config.toml in the platform
+config directory. Data (history, log): [storage] dir, else $LOCKSTEP_DATA_DIR.
+keys in the monitor: q quit, r refresh; in --demo, c / k cut and restore the simulated
+Coinbase / Kraken feeds.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also the source of ``--help``)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", help="configuration file (TOML)")
+    common.add_argument(
+        "--demo",
+        action="store_true",
+        help="run against lockstep's simulated market on 127.0.0.1 (clearly labelled)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="lockstep",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+    )
+    parser.add_argument("--fps", type=float, help="cap repaints per second (1-30; default 10)")
+    parser.add_argument(
+        "--low-bandwidth",
+        action="store_true",
+        help="no sparklines or flashes: fewer bytes over slow SSH links",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="command")
+    snap = sub.add_parser(
+        "snapshot", parents=[common], help="print the latest values as JSON and exit"
+    )
+    snap.add_argument("--json", action="store_true", help="JSON output (the only format)")
+    snap.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        help="seconds to wait for the first value from each source (default 10)",
+    )
+    sub.add_parser("config", help="print a commented configuration file with the defaults")
+    add_fedwatch_parser(sub)
+    return parser
+
+
+def _demo_market(settings: Settings) -> tuple[Settings, Clock, Any]:
+    from feeds.sim.market import MarketThread
+
+    clock = ShiftedClock(DEMO_START)
+    market = MarketThread(clock)
+    endpoints = market.start()
+    return with_endpoints(settings, **endpoints), clock, market
+
+
+def _data_for(settings: Settings, demo: bool) -> Path:
+    """The demo keeps its simulated history apart from the real one."""
+    base = data_dir(settings)
+    return base / "demo" if demo else base
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``lockstep`` console script."""
+    args = build_parser().parse_args(argv)
+    if args.command == "fedwatch":
+        return run_fedwatch(args)
+    if args.command == "config":
+        sys.stdout.write(example_toml())
+        return 0
+    try:
+        settings, _ = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"lockstep: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if getattr(args, "fps", None) is not None:
+        if not 1 <= args.fps <= 30:
+            print("lockstep: --fps must be between 1 and 30", file=sys.stderr)
+            return 2
+        settings = replace(settings, ui=replace(settings.ui, fps=args.fps))
+    if getattr(args, "low_bandwidth", False):
+        settings = replace(settings, ui=replace(settings.ui, low_bandwidth=True))
+    from tui.logs import setup_logging
+
+    try:
+        setup_logging(data_dir(settings))
+    except OSError as exc:
+        print(f"lockstep: cannot write the log in {data_dir(settings)}: {exc}", file=sys.stderr)
+    if args.command == "snapshot":
+        return run_snapshot(settings, demo=args.demo, timeout=args.timeout)
+    return run_monitor(settings, demo=args.demo)
+
+
+def run_snapshot(settings: Settings, *, demo: bool, timeout: float) -> int:
+    """``lockstep snapshot --json``."""
+    from tui.runtime import build_runtime
+    from tui.snapshot import take
+
+    market = None
+    clock: Clock = SystemClock()
+    if demo:
+        settings, clock, market = _demo_market(settings)
+    try:
+        runtime = build_runtime(settings, clock, demo=demo, data=_data_for(settings, demo))
+        doc = asyncio.run(take(runtime, timeout))
+    finally:
+        if market is not None:
+            market.stop()
+    if not any(s["age_s"] is not None for s in doc["sources"].values()):
+        print(
+            f"lockstep: no source answered within {timeout:g} s "
+            "(offline? try `lockstep snapshot --json --demo`)",
+            file=sys.stderr,
+        )
+        print(json.dumps(doc, indent=2))
+        return 1
+    print(json.dumps(doc, indent=2))
+    return 0
+
+
+def run_monitor(settings: Settings, *, demo: bool) -> int:
+    """The TUI."""
+    term = os.environ.get("TERM", "")
+    if not sys.stdout.isatty() or term in ("dumb", "unknown"):
+        print(
+            "lockstep: needs an interactive terminal (stdout is not a tty or TERM is dumb); "
+            "for scripts use `lockstep snapshot --json`",
+            file=sys.stderr,
+        )
+        return 2
+    from tui.app import LockstepApp
+    from tui.runtime import build_runtime
+
+    market = None
+    clock: Clock = SystemClock()
+    if demo:
+        settings, clock, market = _demo_market(settings)
+    runtime = build_runtime(settings, clock, demo=demo, data=_data_for(settings, demo))
+    app = LockstepApp(
+        runtime,
+        fps=settings.ui.fps,
+        low_bandwidth=settings.ui.low_bandwidth,
+        sim_toggle=market.toggle if market is not None else None,
+    )
+    try:
+        app.run()
+    finally:
+        if market is not None:
+            market.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

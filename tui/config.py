@@ -1,0 +1,343 @@
+"""The one typed, frozen settings object, read from strict TOML.
+
+Where the file comes from: ``--config PATH``, else ``$LOCKSTEP_CONFIG``, else
+``config.toml`` in the platform config directory (absent means defaults). Unknown
+keys and bad values are errors that name the file, the key and the problem.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import ipaddress
+import os
+import tomllib
+import types
+import typing
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import platformdirs
+
+from tui.fed_odds_wiring import FedOddsSettings
+from tui.history_wiring import HistorySettings
+from tui.quotes_wiring import QuotesSettings
+from tui.tbills_wiring import TbillsSettings
+
+APP_NAME = "lockstep"
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased for the person who wrote the file."""
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    """Where each source lives. Override any of them for a proxy, a mirror or the
+    simulated market. Plain ws:// and http:// are refused except on loopback."""
+
+    coinbase_ws: str = "wss://ws-feed.exchange.coinbase.com"
+    """Coinbase Exchange websocket feed (BTC ticker + heartbeat)."""
+    kraken_ws: str = "wss://ws.kraken.com/v2"
+    """Kraken WebSocket v2 (BTC/USD ticker), the second venue."""
+    coinbase_rest: str = "https://api.exchange.coinbase.com"
+    """Coinbase Exchange REST (daily candles for BTC history)."""
+    yahoo: str = "https://query2.finance.yahoo.com"
+    """Yahoo Finance chart API (index, ETF and futures quotes; history)."""
+    cboe: str = "https://cdn.cboe.com"
+    """Cboe delayed quotes (fallback when Yahoo fails)."""
+    kalshi: str = "https://api.elections.kalshi.com/trade-api/v2"
+    """Kalshi market data (Fed decision odds)."""
+    polymarket: str = "https://gamma-api.polymarket.com"
+    """Polymarket Gamma API (Fed odds cross-check and fallback)."""
+    nyfed: str = "https://markets.newyorkfed.org"
+    """NY Fed Markets API (EFFR and target range; Treasury operations)."""
+    nyfed_web: str = "https://www.newyorkfed.org"
+    """NY Fed website (the monthly tentative T-bill purchase schedule)."""
+    fred: str = "https://fred.stlouisfed.org"
+    """FRED keyless CSV (target range fallback; reserves, ON RRP, TGA)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BtcSettings:
+    """The live BTC stream."""
+
+    primary: str = "coinbase"
+    """The venue shown while healthy: "coinbase" or "kraken"; the other is the failover."""
+    stale_after: float = 5.0
+    """Seconds with no message of any kind before a venue shows STALE."""
+    reconnect_after: float = 10.0
+    """Seconds with no message of any kind before the connection is dropped and reopened."""
+    failback_after: float = 30.0
+    """Seconds the primary must stay healthy before the panel returns to it."""
+    backoff_base: float = 1.0
+    """First reconnect backoff step, seconds (fully jittered, doubling)."""
+    backoff_cap: float = 60.0
+    """Largest reconnect backoff step, seconds."""
+    healthy_after: float = 60.0
+    """A connection that stayed up this long resets the backoff, seconds."""
+    max_attempts_per_minute: int = 10
+    """Hard cap on connection attempts per venue in any 60 seconds."""
+
+
+@dataclass(frozen=True, slots=True)
+class UiSettings:
+    """The screen."""
+
+    fps: float = 10.0
+    """Repaints per second at most (1-30). Lower it over slow SSH links."""
+    low_bandwidth: bool = False
+    """Turn off sparklines and flashes to save terminal bytes."""
+
+
+@dataclass(frozen=True, slots=True)
+class StorageSettings:
+    """Where lockstep keeps its history database and log."""
+
+    dir: str = ""
+    """Data directory; empty means $LOCKSTEP_DATA_DIR, else the platform data directory."""
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkSettings:
+    """Transport options. TLS verification is always on and cannot be turned off."""
+
+    ca_file: str = ""
+    """An extra CA bundle (PEM) to trust, e.g. a corporate proxy's. Adds trust only."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything configurable, one table per section."""
+
+    endpoints: Endpoints = field(default_factory=Endpoints)
+    btc: BtcSettings = field(default_factory=BtcSettings)
+    ui: UiSettings = field(default_factory=UiSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    network: NetworkSettings = field(default_factory=NetworkSettings)
+    quotes: QuotesSettings = field(default_factory=QuotesSettings)
+    history: HistorySettings = field(default_factory=HistorySettings)
+    fed: FedOddsSettings = field(default_factory=FedOddsSettings)
+    tbills: TbillsSettings = field(default_factory=TbillsSettings)
+
+
+def config_path(cli_path: str | None, env: typing.Mapping[str, str]) -> tuple[Path, bool]:
+    """The file to read and whether the user named it (a named file must exist)."""
+    if cli_path:
+        return Path(cli_path).expanduser(), True
+    if env.get("LOCKSTEP_CONFIG"):
+        return Path(env["LOCKSTEP_CONFIG"]).expanduser(), True
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml", False
+
+
+def load_settings(
+    cli_path: str | None = None, env: typing.Mapping[str, str] | None = None
+) -> tuple[Settings, Path | None]:
+    """Read and validate the settings; returns them and the file used (None = defaults)."""
+    env = os.environ if env is None else env
+    path, named = config_path(cli_path, env)
+    if not path.exists():
+        if named:
+            raise ConfigError(f"{path}: no such file")
+        return Settings(), None
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    settings = build(Settings, data, path, ())
+    validate(settings, path)
+    return settings, path
+
+
+def build(cls: type[Any], data: object, path: Path, where: tuple[str, ...]) -> Any:
+    """Build dataclass ``cls`` from a TOML table, strictly."""
+    label = ".".join(where)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: [{label}] must be a table")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    for key in data:
+        if key not in known:
+            table = f"[{label}] " if label else ""
+            choices = ", ".join(sorted(known))
+            raise ConfigError(f"{path}: {table}unknown key {key!r} (known: {choices})")
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name not in data:
+            continue
+        want = hints[f.name]
+        raw = data[f.name]
+        if is_dataclass(want):
+            values[f.name] = build(typing.cast(type, want), raw, path, (*where, f.name))
+        else:
+            values[f.name] = _coerce(want, raw, path, ".".join((*where, f.name)))
+    try:
+        return cls(**values)
+    except (ValueError, TypeError) as exc:
+        # Sections validate their own ranges and say which key is wrong.
+        prefix = f"[{label}] " if label else ""
+        raise ConfigError(f"{path}: {prefix}{exc}") from exc
+
+
+def _coerce(want: Any, raw: object, path: Path, key: str) -> object:
+    bad = f"{path}: {key}"
+    origin = typing.get_origin(want)
+    if want is bool:
+        if not isinstance(raw, bool):
+            raise ConfigError(f"{bad}: expected true or false, got {raw!r}")
+        return raw
+    if want is int:
+        if not isinstance(raw, int) or isinstance(raw, bool):
+            raise ConfigError(f"{bad}: expected a whole number, got {raw!r}")
+        if raw < 0 or raw > 10**9:
+            raise ConfigError(f"{bad}: {raw} is out of range")
+        return raw
+    if want is float:
+        if not isinstance(raw, int | float) or isinstance(raw, bool):
+            raise ConfigError(f"{bad}: expected a number, got {raw!r}")
+        value = float(raw)
+        if not (0 <= value <= 10**7):
+            raise ConfigError(f"{bad}: {raw} is out of range")
+        return value
+    if want is str:
+        if not isinstance(raw, str):
+            raise ConfigError(f"{bad}: expected a string, got {raw!r}")
+        if len(raw) > 1000 or any(ord(c) < 0x20 for c in raw):
+            raise ConfigError(f"{bad}: string too long or has control characters")
+        return raw
+    if origin is tuple:
+        args = typing.get_args(want)
+        if not isinstance(raw, list):
+            raise ConfigError(f"{bad}: expected a list, got {raw!r}")
+        if len(raw) > 200:
+            raise ConfigError(f"{bad}: list too long ({len(raw)} items, at most 200)")
+        return tuple(_coerce(args[0], item, path, f"{key}[{i}]") for i, item in enumerate(raw))
+    if origin in (types.UnionType, typing.Union):
+        raise ConfigError(f"{bad}: unsupported type")  # pragma: no cover - no such fields
+    raise ConfigError(f"{bad}: unsupported setting type {want!r}")  # pragma: no cover
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost."""
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str, secure: str, plain: str) -> str | None:
+    """A problem with an endpoint URL, or None. Plain schemes only on loopback."""
+    parts = urlsplit(url)
+    if parts.scheme not in (secure, plain):
+        return f"must start with {secure}:// (got {url!r})"
+    if not parts.hostname:
+        return f"has no host: {url!r}"
+    if parts.username or parts.password:
+        return "must not carry credentials"
+    if parts.scheme == plain and not is_loopback(parts.hostname):
+        return f"plain {plain}:// is only allowed to a loopback address; use {secure}://"
+    return None
+
+
+def validate(settings: Settings, path: Path | str) -> None:
+    """Cross-field checks that types alone cannot express."""
+    for f in fields(Endpoints):
+        url = getattr(settings.endpoints, f.name)
+        secure, plain = ("wss", "ws") if f.name.endswith("_ws") else ("https", "http")
+        problem = check_url(url, secure, plain)
+        if problem:
+            raise ConfigError(f"{path}: endpoints.{f.name} {problem}")
+    btc = settings.btc
+    if btc.primary not in ("coinbase", "kraken"):
+        raise ConfigError(f'{path}: btc.primary must be "coinbase" or "kraken"')
+    if not 0 < btc.stale_after < btc.reconnect_after:
+        raise ConfigError(f"{path}: btc.stale_after must be above 0 and below reconnect_after")
+    if not 0 < btc.backoff_base <= btc.backoff_cap:
+        raise ConfigError(f"{path}: btc.backoff_base must be above 0 and at most backoff_cap")
+    if not 1 <= btc.max_attempts_per_minute <= 60:
+        raise ConfigError(f"{path}: btc.max_attempts_per_minute must be 1-60")
+    if not 1 <= settings.ui.fps <= 30:
+        raise ConfigError(f"{path}: ui.fps must be between 1 and 30")
+    if settings.network.ca_file and not Path(settings.network.ca_file).expanduser().is_file():
+        raise ConfigError(f"{path}: network.ca_file {settings.network.ca_file!r} not found")
+
+
+def data_dir(settings: Settings, env: typing.Mapping[str, str] | None = None) -> Path:
+    """The data directory: [storage] dir, else $LOCKSTEP_DATA_DIR, else the platform's."""
+    env = os.environ if env is None else env
+    if settings.storage.dir:
+        return Path(settings.storage.dir).expanduser()
+    if env.get("LOCKSTEP_DATA_DIR"):
+        return Path(env["LOCKSTEP_DATA_DIR"]).expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def with_endpoints(settings: Settings, **urls: str) -> Settings:
+    """A copy with some endpoints replaced (the demo points them at the simulated market)."""
+    return replace(settings, endpoints=replace(settings.endpoints, **urls))
+
+
+def _field_docs(cls: type) -> dict[str, str]:
+    """Attribute docstrings of a dataclass, read from its source."""
+    try:
+        tree = ast.parse(inspect.getsource(cls))
+    except (OSError, TypeError):
+        return {}
+    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+    docs: dict[str, str] = {}
+    for prev, node in zip(body, body[1:], strict=False):
+        if (
+            isinstance(prev, ast.AnnAssign)
+            and isinstance(prev.target, ast.Name)
+            and isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            docs[prev.target.id] = " ".join(node.value.value.split())
+    return docs
+
+
+def example_toml(cls: type = Settings) -> str:
+    """A complete, commented config file with every default (``lockstep config``)."""
+    lines = [
+        "# lockstep configuration. Every key is optional; these are the defaults.",
+        "# Unknown keys are errors. Durations are in seconds.",
+    ]
+    for f in fields(cls):
+        sub = typing.get_type_hints(cls)[f.name]
+        if not is_dataclass(sub):
+            continue
+        sub_t = typing.cast(type, sub)
+        lines += ["", f"[{f.name}]"]
+        doc = " ".join((sub_t.__doc__ or "").strip().split("\n\n")[0].split())
+        if doc:
+            lines.append(f"# {doc}")
+        docs = _field_docs(sub_t)
+        instance = sub_t()
+        for g in fields(sub_t):
+            if g.default is MISSING and g.default_factory is MISSING:  # pragma: no cover
+                continue
+            if g.name in docs:
+                lines.append(f"# {docs[g.name]}")
+            lines.append(f"{g.name} = {_toml_value(getattr(instance, g.name))}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(value)  # pragma: no cover

@@ -1,0 +1,177 @@
+"""Wiring: settings in, feeds and a store out. The same runtime serves the TUI,
+``lockstep snapshot`` and the benchmarks, so they all run the same feed code."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+
+from feeds.backoff import BackoffPolicy
+from feeds.btc.coinbase import CoinbaseTickerFeed
+from feeds.btc.kraken import KrakenTickerFeed
+from feeds.btc.state import BtcSlice
+from feeds.btc.ws import WsTiming
+from feeds.clock import Clock
+from feeds.health import HealthSlice
+from feeds.history import HistoryStore
+from feeds.model.btc import Heartbeat
+from feeds.poll import make_client
+from feeds.store import Store
+from tui.config import Settings
+from tui.fed_odds_wiring import (
+    build_fed_odds_feeds,
+    fed_odds_snapshot_json,
+    make_fed_odds_slice,
+)
+from tui.history_wiring import (
+    build_backfill_feeds,
+    close_history,
+    history_snapshot_json,
+    make_ath_slice,
+    make_divergence_analyser,
+    make_divergence_slice,
+    open_history,
+    seed_from_cache,
+)
+from tui.quotes_wiring import build_quote_feeds, make_quotes_slice, quotes_snapshot_json
+from tui.tbills_wiring import build_tbills_feeds, make_tbills_slice, tbills_snapshot_json
+
+log = logging.getLogger("lockstep.runtime")
+
+
+class Feed(Protocol):
+    """The one contract every feed follows."""
+
+    source: str
+
+    def events(self) -> AsyncIterator[object]:
+        """Model events and status changes, forever, never raising for bad data."""
+        ...
+
+    async def aclose(self) -> None:
+        """Stop."""
+        ...
+
+
+@dataclass(slots=True)
+class Runtime:
+    """Everything the app or a headless command needs, built once from the settings."""
+
+    settings: Settings
+    clock: Clock
+    store: Store
+    feeds: list[Feed]
+    client: httpx.AsyncClient
+    demo: bool = False
+    sources: list[str] = field(default_factory=list)
+    """Source names in status-bar order."""
+    snapshot_sections: dict[str, Callable[[float], object]] = field(default_factory=dict)
+    """Extra sections for ``lockstep snapshot --json``, by key, given the monotonic now."""
+    history: HistoryStore | None = None
+    """The SQLite history, when open."""
+    warnings: list[str] = field(default_factory=list)
+    """Start-up warnings to show (corrupt history moved aside ...)."""
+    _closed: bool = False
+
+    async def aclose(self) -> None:
+        """Close every feed, flush and close the history, close the HTTP client."""
+        if self._closed:
+            return
+        self._closed = True
+        for feed in self.feeds:
+            try:
+                await feed.aclose()
+            except Exception:  # noqa: BLE001 - closing must not stop closing the rest
+                log.exception("closing %s", getattr(feed, "source", feed))
+        if self.history is not None:
+            try:
+                await close_history(self.history)
+            except Exception:  # noqa: BLE001
+                log.exception("closing the history")
+        await self.client.aclose()
+
+
+def ssl_context(settings: Settings) -> ssl.SSLContext:
+    """The default verifying context, plus the configured extra CA if any."""
+    ctx = ssl.create_default_context()
+    if settings.network.ca_file:
+        ctx.load_verify_locations(cafile=settings.network.ca_file)
+    return ctx
+
+
+def build_runtime(
+    settings: Settings, clock: Clock, *, demo: bool = False, data: Path | None = None
+) -> Runtime:
+    """Build feeds and store from the settings. ``data`` is the data directory (the
+    history database lives there); None keeps history in memory only."""
+    b = settings.btc
+    policy = BackoffPolicy(
+        base=b.backoff_base,
+        cap=b.backoff_cap,
+        healthy_after=b.healthy_after,
+        window=60.0,
+        max_attempts=b.max_attempts_per_minute,
+    )
+    timing = WsTiming(reconnect_after=b.reconnect_after, backoff=policy)
+    ctx = ssl_context(settings)
+    ep = settings.endpoints
+    coinbase = CoinbaseTickerFeed(ep.coinbase_ws, clock=clock, timing=timing, ssl_context=ctx)
+    kraken = KrakenTickerFeed(ep.kraken_ws, clock=clock, timing=timing, ssl_context=ctx)
+    venues = ("coinbase", "kraken") if b.primary == "coinbase" else ("kraken", "coinbase")
+    health = HealthSlice(
+        {"coinbase": b.stale_after, "kraken": b.stale_after}, heartbeat_kinds=(Heartbeat,)
+    )
+    btc = BtcSlice(venues, stale_after=b.stale_after, failback_after=b.failback_after)
+    client = make_client(ca_file=settings.network.ca_file or None)
+    q, f, t, h = settings.quotes, settings.fed, settings.tbills, settings.history
+    quotes = make_quotes_slice(q, clock)
+    fed = make_fed_odds_slice(f, clock)
+    tbills = make_tbills_slice(t, clock)
+    history, warning = open_history(data if data is not None else _NO_DIR, h)
+    symbols = list(dict.fromkeys([*q.watchlist, *q.futures]))
+    ath = make_ath_slice(h, history, symbols, clock)
+    divergence = make_divergence_slice(h, clock)
+    for name, every in (("kalshi", f.kalshi_interval), ("polymarket", f.polymarket_interval)):
+        health.set_threshold(name, 3 * every)
+    store = Store([health, btc, quotes, fed, tbills, ath, divergence])
+    for event in seed_from_cache(history, h, symbols, clock, warning):
+        store.apply(event)
+    feeds: list[Feed] = [coinbase, kraken]
+    feeds += build_quote_feeds(q, ep.yahoo, ep.cboe, client, clock)
+    feeds += build_fed_odds_feeds(
+        f, ep.kalshi, ep.polymarket, ep.nyfed, ep.fred, ep.yahoo, client, clock
+    )
+    feeds += build_tbills_feeds(t, ep.nyfed, ep.nyfed_web, ep.fred, client, clock)
+    feeds += build_backfill_feeds(h, history, ep.coinbase_rest, ep.yahoo, symbols, client, clock)
+    feeds.append(make_divergence_analyser(divergence))
+    runtime = Runtime(
+        settings,
+        clock,
+        store,
+        feeds,
+        client,
+        demo,
+        sources=[*venues, *STATUS_SOURCES],
+        history=history,
+        warnings=[warning] if warning else [],
+    )
+    runtime.snapshot_sections.update(
+        quotes=lambda now: quotes_snapshot_json(quotes, now),
+        history=lambda now: history_snapshot_json(ath.view(), divergence.view(), now),
+        fed_odds=lambda now: fed_odds_snapshot_json(fed, now),
+        tbills=lambda now: tbills_snapshot_json(tbills, now),
+    )
+    return runtime
+
+
+STATUS_SOURCES = ("yahoo", "cboe", "kalshi", "polymarket", "nyfed", "nyfed_web", "fred")
+"""Polled sources in the status bar (the BTC venues come first). The history backfill,
+the target-range and ZQ probes report in their own panels."""
+
+_NO_DIR = Path("/nonexistent/lockstep-memory-only")

@@ -1,0 +1,57 @@
+"""Leaving cleanly: signals, a vanished terminal, and a hard stop if shutdown hangs.
+
+Textual handles neither SIGHUP nor SIGTERM, and with SIGHUP ignored its input
+thread spins at 100% CPU once the pty is gone (reliability.md finding 5). The app
+installs its own handlers and watches the terminal itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import select
+import signal
+import sys
+import threading
+from collections.abc import Callable
+
+HARD_EXIT_AFTER = 3.0
+
+
+def install_signal_handlers(request_exit: Callable[[str], None]) -> None:
+    """SIGHUP, SIGTERM and SIGINT ask the app to exit (terminal restored, data flushed)."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, request_exit, sig.name)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            pass
+
+
+def arm_hard_exit(seconds: float = HARD_EXIT_AFTER, code: int = 0) -> None:
+    """If a graceful exit has not finished in ``seconds``, leave anyway."""
+
+    def fire() -> None:
+        os._exit(code)
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+
+
+def terminal_gone(fd: int | None = None) -> bool:
+    """True when the controlling terminal has hung up (the SSH session dropped)."""
+    if fd is None:
+        try:
+            fd = sys.__stdin__.fileno() if sys.__stdin__ is not None else -1
+        except (ValueError, OSError):
+            return True
+    if fd < 0:
+        return False
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLPRI)
+        events = poller.poll(0)
+    except (OSError, ValueError):
+        return True
+    return any(ev & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _, ev in events)

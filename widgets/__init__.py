@@ -1,0 +1,1 @@
+"""Widgets: render model snapshots; never fetch."""

@@ -1,0 +1,226 @@
+"""The all-time-high panel: for BTC and every watchlist symbol, the intraday and closing
+highs with their date and the days since, the distance below in percent, a drawdown band,
+NEW ATH, and the backfill's progress. Renders an :class:`~feeds.ath_state.AthView`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.events import Resize
+from textual.widgets import Static
+
+from feeds.ath import days_since
+from feeds.ath_state import AthRow, AthView
+from feeds.model.history import BackfillProgress
+from widgets.format import age, signed
+
+WIDE = 110
+"""From this many columns on, the panel shows every column in full."""
+
+_SHORT_SOURCE = {
+    "coinbase": "cb",
+    "kraken": "kr",
+    "yahoo": "yh",
+    "cache": "cache",
+    "close yahoo": "cls",
+    "close coinbase": "cls",
+    "close sim": "cls",
+}
+
+
+class _Line(Static):
+    """A one-line Static that repaints only when its text changes."""
+
+    def __init__(self, text: str = "", *, id: str | None = None, classes: str = "") -> None:
+        super().__init__(Content(text), id=id, classes=classes, markup=False)
+        self._text = text
+
+    def set(self, text: str) -> None:
+        if text != self._text:
+            self._text = text
+            self.update(Content(text), layout=False)
+
+    @property
+    def text(self) -> str:
+        """The line as shown."""
+        return self._text
+
+
+def px(value: Decimal | float | None) -> str:
+    """A price: no decimals from 1,000 up, two below."""
+    if value is None:
+        return "—"
+    places = 0 if abs(float(value)) >= 1000 else 2
+    return f"{value:,.{places}f}"
+
+
+def _id(symbol: str) -> str:
+    return "ath-row-" + "".join(ch if ch.isalnum() else "-" for ch in symbol.lower())
+
+
+class AthPanel(Vertical):
+    """All-time highs. Mount once; :meth:`show` on the ``ath`` topic, :meth:`tick` at 1 Hz."""
+
+    DEFAULT_CSS = """
+    AthPanel { height: auto; }
+    AthPanel > _Line { height: 1; width: 1fr; }
+    """
+
+    def __init__(self, *, id: str | None = "ath") -> None:
+        super().__init__(id=id)
+        self.border_title = "All-time highs"
+        self._view: AthView | None = None
+        self._rows: dict[str, _Line] = {}
+        self._now_mono = 0.0
+        self._now_wall: datetime | None = None
+
+    def compose(self) -> ComposeResult:
+        """Header, rows (mounted as symbols appear), progress and notes lines."""
+        yield _Line("", id="ath-header", classes="ath-header")
+        yield _Line("", id="ath-progress", classes="ath-progress")
+        yield _Line("", id="ath-notes", classes="ath-notes")
+
+    @property
+    def wide(self) -> bool:
+        """True when the panel has room for every column."""
+        return self.size.width >= WIDE
+
+    def show(self, view: AthView) -> None:
+        """Render a new view (called when the ``ath`` topic changed)."""
+        self._view = view
+        missing = [r.symbol for r in view.rows if r.symbol not in self._rows]
+        if missing:
+            lines = [_Line("", id=_id(s), classes="ath-row") for s in missing]
+            self._rows.update(zip(missing, lines, strict=True))
+            self.mount_all(lines, before="#ath-progress")
+        self._repaint()
+
+    def tick(self, now_mono: float, now_wall: datetime) -> None:
+        """Keep ages and days-since counting."""
+        self._now_mono, self._now_wall = now_mono, now_wall
+        self._repaint()
+
+    def on_resize(self, event: Resize) -> None:
+        """Switch between the compact and the wide layout."""
+        self._repaint()
+
+    def _repaint(self) -> None:
+        view = self._view
+        header = self.query_one("#ath-header", _Line)
+        if view is None:
+            header.set("waiting for history…")
+            self.border_subtitle = "LOADING"
+            return
+        wide = self.wide
+        today = self._now_wall.date() if self._now_wall else view.today
+        if wide:
+            header.set(
+                f"{'SYMBOL':<8} {'LAST':>11} {'ATH':>11} {'ATH DATE':<10} {'CLOSE ATH':>11} "
+                f"{'CLOSE DATE':<10} {'DAYS':>6} {'FROM ATH':>8} {'FROM CLS':>8} "
+                f"{'BAND':<8} SOURCE / AGE"
+            )
+        else:
+            header.set(
+                f"{'SYMBOL':<7} {'LAST':>9} {'ATH':>8} {'CLS ATH':>8} {'DATE':<8} "
+                f"{'DAYS':>5} {'FROM':>7} {'BAND':<7} SRC"
+            )
+        notes: list[str] = []
+        for row in view.rows:
+            line = self._rows.get(row.symbol)
+            if line is None:
+                continue
+            line.set(self._row_text(row, wide, today))
+            if row.note and not wide:
+                notes.append(f"† {row.symbol}: {row.note}")
+            line.set_class(row.new_ath, "-new-ath")
+            line.set_class(row.pending or row.outlier, "-pending")
+            line.set_class(row.band_level == 0 and not row.new_ath, "-near")
+            line.set_class(row.band_level >= 3, "-deep")
+            line.set_class(row.price_received is None, "-cached")
+        self._show_progress(view.progress)
+        notes.extend(view.notices)
+        notes_line = self.query_one("#ath-notes", _Line)
+        notes_line.set("  ".join(notes))
+        notes_line.set_class(bool(view.notices), "-warning")
+        self.border_subtitle = self._subtitle(view)
+
+    def _row_text(self, row: AthRow, wide: bool, today: date) -> str:
+        rec = row.record
+        days = f"{days_since(rec.high_day, today)}d" if rec else "—"
+        dist = signed(row.distance_pct, 1, "%") if row.distance_pct is not None else "—"
+        word = row.band
+        if row.new_ath:
+            word = "NEW ATH"
+        elif row.outlier:
+            word = "OUTLIER"
+        elif row.pending:
+            word = "PENDING"
+        src = self._source(row, wide)
+        if wide:
+            cdist = (
+                signed(row.close_distance_pct, 1, "%")
+                if row.close_distance_pct is not None
+                else "—"
+            )
+            text = (
+                f"{row.symbol:<8} {px(row.price):>11} {px(rec.high if rec else None):>11} "
+                f"{rec.high_day.isoformat() if rec else '—':<10} "
+                f"{px(rec.close if rec else None):>11} "
+                f"{rec.close_day.isoformat() if rec else '—':<10} {days:>6} {dist:>8} "
+                f"{cdist:>8} {word:<8} {src}"
+            )
+            if row.note:
+                text += f"  ({row.note})"
+            return text
+        ath = px(rec.high if rec else None) + ("†" if row.note else "")
+        return (
+            f"{row.symbol[:7]:<7} {px(row.price):>9} {ath:>8} "
+            f"{px(rec.close if rec else None):>8} "
+            f"{rec.high_day.strftime('%y-%m-%d') if rec else '—':<8} {days:>5} {dist:>7} "
+            f"{word[:7]:<7} {src}"
+        )
+
+    def _source(self, row: AthRow, wide: bool) -> str:
+        name = row.price_source if wide else _SHORT_SOURCE.get(row.price_source, row.price_source)
+        if row.price is None:
+            return "—"
+        if row.price_received is not None:
+            return f"{name} {age(self._now_mono - row.price_received)}"
+        if row.price_at is not None and self._now_wall is not None:
+            return f"{name} {age((self._now_wall - row.price_at).total_seconds())}"
+        return name
+
+    def _show_progress(self, progress: tuple[BackfillProgress, ...]) -> None:
+        line = self.query_one("#ath-progress", _Line)
+        active = [p for p in progress if not p.finished]
+        if not active:
+            failed = [p for p in progress if "fail" in p.note or "not being saved" in p.note]
+            line.set("  ".join(f"{p.source}: {p.note}" for p in failed))
+            return
+        parts = []
+        for p in active:
+            pct = int(100 * p.done / p.total) if p.total else 0
+            filled = pct // 10
+            bar = "█" * filled + "░" * (10 - filled)
+            reached = f" · at {p.reached.isoformat()}" if p.reached else ""
+            parts.append(
+                f"backfill {p.symbol} ({p.source}) {bar} {pct}% · {p.done}/{p.total}{reached}"
+                f" · {p.note}"
+            )
+        line.set("  ".join(parts))
+
+    def _subtitle(self, view: AthView) -> str:
+        active = [p for p in view.progress if not p.finished]
+        if active:
+            p = active[0]
+            pct = int(100 * p.done / p.total) if p.total else 0
+            return f"BACKFILL {pct}%"
+        if view.rows and all(r.price_received is None for r in view.rows):
+            return "CACHED"
+        if any(r.new_ath for r in view.rows):
+            return "NEW ATH · LIVE"
+        return "LIVE"

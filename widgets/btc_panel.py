@@ -1,0 +1,168 @@
+"""The BTC panel: last price, 24 h change, range, bid/ask, the live venue, a flash on
+change and an intraday sparkline. It renders a :class:`~feeds.btc.state.BtcView`."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from decimal import Decimal
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.timer import Timer
+from textual.widgets import Sparkline, Static
+
+from feeds.btc.state import BtcView
+from feeds.model.core import FeedState
+from widgets.format import age, money, signed
+
+VENUE_NAMES = {"coinbase": "Coinbase", "kraken": "Kraken"}
+
+
+class Cell(Static):
+    """A Static that repaints only when its content really changes."""
+
+    def __init__(self, text: str = "", *, id: str | None = None, classes: str = "") -> None:
+        super().__init__(Content(text), id=id, classes=classes, markup=False)
+        self._last: str | Content = text
+
+    def set(self, content: str | Content) -> None:
+        """Show ``content`` (plain text is never parsed as markup)."""
+        if content == self._last:
+            return
+        # Auto-width cells need a layout pass only when their length changes.
+        resized = len(content) != len(self._last)
+        self._last = content
+        self.update(Content(content) if isinstance(content, str) else content, layout=resized)
+
+
+class BtcPanel(Vertical):
+    """BTC-USD. Mount once; the app calls :meth:`show` when the BTC topic changed and
+    :meth:`tick` once a second so the age keeps counting while data is frozen."""
+
+    DEFAULT_CSS = """
+    BtcPanel { height: auto; }
+    BtcPanel > Horizontal { height: 1; }
+    BtcPanel #btc-price { width: auto; min-width: 14; }
+    BtcPanel #btc-change { width: auto; margin-left: 2; }
+    BtcPanel #btc-venue { width: 1fr; text-align: right; }
+    BtcPanel Sparkline { height: 2; margin-top: 1; }
+    """
+
+    FLASH_SECONDS = 0.6
+
+    def __init__(
+        self, *, flash: bool = True, sparkline: bool = True, id: str | None = "btc"
+    ) -> None:
+        super().__init__(id=id)
+        self.flash_enabled = flash
+        self.sparkline_enabled = sparkline
+        self.border_title = "BTC-USD"
+        self._view: BtcView | None = None
+        self._shown: Decimal | None = None
+        self._flash_timer: Timer | None = None
+        self._spark_len = -1
+        self._spark_last = 0.0
+
+    def compose(self) -> ComposeResult:
+        """Price line, details line, venue line, sparkline."""
+        with Horizontal():
+            yield Cell("—", id="btc-price")
+            yield Cell("", id="btc-change")
+            yield Cell("connecting…", id="btc-venue")
+        yield Cell("", id="btc-range")
+        yield Cell("", id="btc-book")
+        spark = Sparkline([], id="btc-spark")
+        spark.display = self.sparkline_enabled
+        yield spark
+
+    def show(self, view: BtcView) -> None:
+        """Render a new view (called only when BTC data changed)."""
+        self._view = view
+        tick = view.tick
+        price_cell = self.query_one("#btc-price", Cell)
+        if tick is None:
+            price_cell.set("—")
+            self.query_one("#btc-venue", Cell).set("waiting for the first tick…")
+            return
+        price_cell.set("$" + money(tick.price))
+        if self._shown is not None and tick.price != self._shown and self.flash_enabled:
+            self._flash("-up" if tick.price > self._shown else "-downtick")
+        self._shown = tick.price
+        if tick.open_24h is not None:
+            diff = tick.price - tick.open_24h
+            pct = diff / tick.open_24h * 100
+            arrow = "▲" if diff > 0 else "▼" if diff < 0 else "■"
+            change = Content.assemble(
+                (f"{arrow} {signed(pct, 2, '%')}", "bold"), f"  {signed(diff, 0)} 24h"
+            )
+            self.query_one("#btc-change", Cell).set(change)
+            self.query_one("#btc-change").set_class(diff > 0, "-up")
+            self.query_one("#btc-change").set_class(diff < 0, "-downtick")
+        hi, lo = tick.high_24h, tick.low_24h
+        self.query_one("#btc-range", Cell).set(
+            f"24h high {money(hi, 0)}  low {money(lo, 0)}"
+            + (f"  vol {tick.volume_24h:,.0f} BTC" if tick.volume_24h is not None else "")
+        )
+        self.query_one("#btc-book", Cell).set(f"bid {money(tick.bid)}  ask {money(tick.ask)}")
+        venue = VENUE_NAMES.get(view.active or "", view.active or "?")
+        label = f"via {venue}"
+        if view.failover_reason:
+            label += f" (failover: {view.failover_reason})"
+        self.query_one("#btc-venue", Cell).set(label)
+        self.set_class(bool(view.failover_reason), "-failover")
+        self._show_spark(view)
+
+    def _show_spark(self, view: BtcView) -> None:
+        if not self.sparkline_enabled or not view.spark:
+            return
+        # A new minute bucket, or the current bucket moved: repaint at most every 2 s.
+        now = time.monotonic()
+        if len(view.spark) == self._spark_len and now - self._spark_last < 2.0:
+            return
+        self._spark_len = len(view.spark)
+        self._spark_last = now
+        width = max(10, self.size.width - 2)
+        self.query_one(Sparkline).data = list(view.spark[-width:])
+
+    def tick(self, now_mono: float, now_wall: datetime) -> None:
+        """Keep the age and state in the border counting (1 Hz)."""
+        view = self._view
+        if view is None:
+            self.border_subtitle = "CONNECTING"
+            return
+        active = view.venues.get(view.active or "")
+        tick = view.tick
+        if active is None or tick is None:
+            states = {v.state for v in view.venues.values()}
+            word = FeedState.DOWN if states == {FeedState.DOWN} else FeedState.CONNECTING
+            self.border_subtitle = word.value
+            self.set_class(word is FeedState.DOWN, "-down")
+            return
+        seen = active.last_seen if active.last_seen is not None else tick.received
+        state = active.state
+        if state is FeedState.LIVE and now_mono - seen > view.stale_after:
+            state = FeedState.STALE
+        if not any(v.state is FeedState.LIVE for v in view.venues.values()):
+            state = active.state if active.state is not FeedState.LIVE else FeedState.STALE
+        subtitle = f"{state.value} · tick {age(now_mono - tick.received)} ago"
+        if active.notice:
+            subtitle = f"{active.notice.upper()} · " + subtitle
+        if self.border_subtitle != subtitle:
+            self.border_subtitle = subtitle
+        self.set_class(state is FeedState.STALE, "-stale")
+        self.set_class(state in (FeedState.DOWN, FeedState.RECONNECTING), "-down")
+
+    def _flash(self, cls: str) -> None:
+        price = self.query_one("#btc-price")
+        price.set_class(cls == "-up", "-up")
+        price.set_class(cls == "-downtick", "-downtick")
+        if self._flash_timer is not None:
+            self._flash_timer.stop()
+        self._flash_timer = self.set_timer(self.FLASH_SECONDS, self._unflash)
+
+    def _unflash(self) -> None:
+        price = self.query_one("#btc-price")
+        price.remove_class("-up", "-downtick")
+        self._flash_timer = None

@@ -1,0 +1,303 @@
+"""The Fed rate-odds panel: the target range and a countdown to the next decision, one
+line per upcoming FOMC meeting (P(cut/hold/hike), most likely range, expected change,
+source and age, flags), the cumulative cut priced over the next 12 months, and each
+source's state in words.
+
+Every line is a small ``Static`` (``markup=False``) updated only when its text changes;
+ages and the countdown move at the 1 Hz ``tick``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.events import Resize
+from textual.widgets import Static
+
+from feeds.model.fed import FedOddsView, MeetingRow, SourceLine
+
+MAX_ROWS = 8
+WIDE_AT = 100
+"""From this many columns the panel adds the vs-yesterday, cross-check and FedWatch columns."""
+MINUS = "\u2212"
+DASH = "\u2014"
+SHORT_NAMES = {
+    "kalshi": "Kalshi",
+    "polymarket": "Poly",
+    "fed_target": "Target",
+    "yahoo_zq": "ZQ",
+    "nyfed": "NY Fed",
+    "fred": "FRED",
+}
+BAD_STATES = {"DOWN", "DEGRADED", "RATE-LIMITED", "RECONNECTING"}
+
+
+def age_text(seconds: float | None) -> str:
+    """A compact age: ``12s``, ``4m``, ``3h``, ``2d``; an em dash when unknown."""
+    if seconds is None:
+        return DASH
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 86_400:
+        return f"{s // 3600}h"
+    return f"{s // 86_400}d"
+
+
+def countdown_text(delta: timedelta) -> str:
+    """``46d 03:35:12`` to the decision; ``decision due`` once it has passed."""
+    total = int(delta.total_seconds())
+    if total <= 0:
+        return "decision due"
+    days, rest = divmod(total, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    clock = f"{hours:02d}:{minutes:02d}:{seconds:02d}"
+    return f"{days}d {clock}" if days else clock
+
+
+def pct(p: float | None) -> str:
+    """``21%``; an em dash when unknown."""
+    return DASH if p is None else f"{p * 100:.0f}%"
+
+
+def bp_text(bp: float | None, unit: str = "bp") -> str:
+    """``−50bp`` with a real minus sign; an em dash when unknown."""
+    if bp is None:
+        return DASH
+    value = round(bp)
+    if value == 0:
+        return f"0{unit}"
+    sign = MINUS if value < 0 else "+"
+    return f"{sign}{abs(value)}{unit}"
+
+
+def pts_text(delta: float | None) -> str:
+    """A change in probability as percentage points: ``+3pt``."""
+    return bp_text(None if delta is None else delta * 100, "pt")
+
+
+def range_text(lower: Decimal | None, upper: Decimal | None) -> str:
+    """``3.50–3.75``."""
+    if lower is None or upper is None:
+        return DASH
+    return f"{lower:.2f}\u2013{upper:.2f}"
+
+
+def spread_text(spread: Decimal | None) -> str:
+    """The widest bid/ask spread that matters, in cents: ``2¢``."""
+    return DASH if spread is None else f"{spread * 100:.0f}\u00a2"
+
+
+def short_flags(flags: tuple[str, ...]) -> str:
+    """The row's flags as short words (full reasons go to the notes line)."""
+    words: list[str] = []
+    for f in flags:
+        word = "EXCLUDED" if "EXCLUDED" in f else f
+        if word not in words:
+            words.append(word)
+    return " ".join(words)
+
+
+def header_line(view: FedOddsView, now_wall: datetime, wide: bool = True) -> str:
+    """Target range and the countdown to the next decision (shorter when compact)."""
+    t = view.target
+    if t is None:
+        target = "Target range: waiting"
+    else:
+        effr = f", EFFR {t.effr:.2f}" if t.effr is not None and wide else ""
+        name = SHORT_NAMES.get(t.origin, t.origin)
+        target = f"Target {range_text(t.lower, t.upper)}% ({name}{effr})"
+    if view.next_meeting is None or view.next_decision is None:
+        return f"{target} · no FOMC meeting on the calendar"
+    m = view.next_meeting
+    sep = "*" if m.sep else ""
+    left = countdown_text(view.next_decision - now_wall)
+    if not wide:
+        return f"{target} · FOMC {m.decision:%a %b} {m.decision.day}{sep} 2:00 p.m. ET in {left}"
+    when = f"{m.decision:%a %b} {m.decision.day}{sep}, 2:00 p.m. ET"
+    return f"{target} · Next FOMC {when} · in {left}"
+
+
+def columns_line(view: FedOddsView, wide: bool) -> str:
+    """The column headings."""
+    line = (
+        f"{'Meeting':<8}{'Cut':>5}{'Hold':>5}{'Hike':>5}  {'Likely':<9}{'P':>5}{'E[Δ]':>7}"
+        f"{'Sprd':>5}"
+    )
+    if wide:
+        cross = "Kalshi" if view.primary == "polymarket" else "Poly"
+        line += f"{'Δyday':>7}{cross:>7}{'FedW':>6}"
+    return line + f"  {'Source':<6}{'Age':>4}  Flags"
+
+
+def row_line(row: MeetingRow, now_mono: float | None, wide: bool) -> str:
+    """One meeting's line."""
+    m = row.meeting
+    day = f"{m.decision:%b} {m.decision.day:>2}{'*' if m.sep else ' '}"
+    age = None if row.received is None or now_mono is None else now_mono - row.received
+    line = (
+        f"{day:<8}{pct(row.p_cut):>5}{pct(row.p_hold):>5}{pct(row.p_hike):>5}  "
+        f"{range_text(row.likely_lower, row.likely_upper):<9}{pct(row.likely_p):>5}"
+        f"{bp_text(row.expected_bp):>7}{spread_text(row.spread):>5}"
+    )
+    if wide:
+        line += (
+            f"{pts_text(row.delta_p_cut):>7}{pct(row.cross_p_cut):>7}{pct(row.fedwatch_p_cut):>6}"
+        )
+    src = SHORT_NAMES.get(row.source, row.source) if row.source else DASH
+    return line + f"  {src:<6}{age_text(age):>4}  {short_flags(row.flags)}".rstrip()
+
+
+def summary_line(view: FedOddsView, wide: bool = True) -> str:
+    """The cumulative change priced over the horizon, and against yesterday."""
+    method = view.cum_method if wide else view.cum_method.split(" decision")[0]
+    if view.cum_bp is None or view.cum_by is None:
+        priced = f"Priced over 12 months: {DASH} ({view.cum_method})"
+    else:
+        prefix = "at least " if view.cum_partial else ""
+        priced = (
+            f"Priced: {prefix}{bp_text(view.cum_bp).replace('bp', ' bp')} "
+            f"by {view.cum_by:%b %Y} ({method})"
+        )
+    parts = [priced]
+    if wide and view.ladder_cum_bp is not None and "ladder" not in view.cum_method:
+        parts.append(f"ladder {bp_text(view.ladder_cum_bp).replace('bp', ' bp')}")
+    if view.delta_cum_bp is None:
+        parts.append("vs yday: n/a")
+    else:
+        parts.append(f"vs yday: {bp_text(view.delta_cum_bp).replace('bp', ' bp')}")
+    return " · ".join(parts)
+
+
+def source_text(s: SourceLine, now_mono: float | None) -> str:
+    """``Kalshi LIVE 12s`` / ``ZQ DEGRADED``."""
+    name = SHORT_NAMES.get(s.source, s.source)
+    if s.state == "OFF":
+        return f"{name} off"
+    age = None if s.received is None or now_mono is None else now_mono - s.received
+    return f"{name} {s.state}" + (f" {age_text(age)}" if age is not None else "")
+
+
+def sources_line(view: FedOddsView, now_mono: float | None) -> str:
+    """Every source's state and data age, in words."""
+    return "Sources: " + " · ".join(source_text(s, now_mono) for s in view.sources)
+
+
+def notes_line(view: FedOddsView) -> str:
+    """Exclusion reasons and degraded inputs."""
+    notes: list[str] = []
+    for row in view.rows:
+        for f in row.flags:
+            if "EXCLUDED" in f:
+                notes.append(f"{row.meeting.decision:%b %d}: {f}")
+    notes.extend(view.notes)
+    return " | ".join(dict.fromkeys(notes))
+
+
+class FedOddsPanel(Vertical):
+    """Market-implied Fed rate odds for the next 4-8 meetings."""
+
+    DEFAULT_CSS = """
+    FedOddsPanel { height: auto; }
+    FedOddsPanel > Static { height: 1; width: 1fr; }
+    FedOddsPanel > #fed-notes { height: auto; }
+    FedOddsPanel > #fed-sum { height: auto; }
+    """
+
+    def __init__(self, *, id: str | None = "fed-odds", classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.border_title = "Fed rate odds"
+        self._view: FedOddsView | None = None
+        self._now_mono: float | None = None
+        self._now_wall: datetime | None = None
+        self._wide = False
+        self._texts: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        """Mount every line once; rows beyond the view are hidden, never removed."""
+        yield Static("Fed rate odds: waiting for data", id="fed-head", markup=False)
+        yield Static("", id="fed-cols", markup=False)
+        for i in range(MAX_ROWS):
+            yield Static("", id=f"fed-row-{i}", markup=False, classes="fed-row")
+        yield Static("", id="fed-sum", markup=False)
+        yield Static("", id="fed-sources", markup=False)
+        yield Static("", id="fed-notes", markup=False)
+
+    # -- inputs --------------------------------------------------------------------------
+
+    def show(self, view: FedOddsView) -> None:
+        """Take a new view (called when the ``fed_odds`` topic changed)."""
+        self._view = view
+        self._render_all()
+
+    def tick(self, now_mono: float, now_wall: datetime) -> None:
+        """Advance ages and the countdown (1 Hz)."""
+        self._now_mono, self._now_wall = now_mono, now_wall
+        self._render_all()
+
+    def on_resize(self, event: Resize) -> None:
+        """Switch between the compact and the wide layout."""
+        wide = event.size.width >= WIDE_AT
+        if wide != self._wide:
+            self._wide = wide
+            self._render_all()
+
+    # -- rendering -----------------------------------------------------------------------
+
+    def _set(self, widget_id: str, text: str) -> None:
+        if self._texts.get(widget_id) == text:
+            return
+        self._texts[widget_id] = text
+        self.query_one(f"#{widget_id}", Static).update(text, layout=False)
+
+    def _render_all(self) -> None:
+        view = self._view
+        if view is None or not self.is_mounted:
+            return
+        wall = self._now_wall
+        if wall is not None:
+            self._set("fed-head", header_line(view, wall, self._wide))
+        self._set("fed-cols", columns_line(view, self._wide))
+        for i in range(MAX_ROWS):
+            widget = self.query_one(f"#fed-row-{i}", Static)
+            if i >= len(view.rows):
+                widget.display = False
+                continue
+            widget.display = True
+            row = view.rows[i]
+            self._set(f"fed-row-{i}", row_line(row, self._now_mono, self._wide))
+            nodata = row.p_cut is None
+            widget.set_class(nodata, "-down")
+            widget.set_class("STALE" in row.flags, "-stale")
+            widget.set_class(
+                not nodata and any(f in ("WIDE", "THIN") for f in row.flags), "-flagged"
+            )
+        self._set("fed-sum", summary_line(view, self._wide))
+        self._set("fed-sources", sources_line(view, self._now_mono))
+        notes = notes_line(view)
+        notes_widget = self.query_one("#fed-notes", Static)
+        notes_widget.display = bool(notes)
+        self._set("fed-notes", notes)
+        self._update_state(view)
+
+    def _update_state(self, view: FedOddsView) -> None:
+        by_name = {s.source: s for s in view.sources}
+        primary = by_name.get(view.primary)
+        state = primary.state if primary else "CONNECTING"
+        name = SHORT_NAMES.get(view.primary, view.primary)
+        any_data = any(r.p_cut is not None for r in view.rows)
+        fallback = {r.source for r in view.rows if r.source and r.source != view.primary}
+        subtitle = f"{name} {state}"
+        if fallback:
+            subtitle += " · fallback " + ", ".join(SHORT_NAMES.get(f, f) for f in sorted(fallback))
+        if not any_data:
+            subtitle += " · NO ODDS"
+        self.border_subtitle = subtitle
+        self.set_class(state == "STALE" or any("STALE" in r.flags for r in view.rows), "-stale")
+        self.set_class(state in BAD_STATES or not any_data, "-down")

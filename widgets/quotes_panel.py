@@ -1,0 +1,270 @@
+"""The quotes panel: one line per index, ETF or commodity, with the index futures added
+while the cash session is closed.
+
+Each line: symbol, name, last, change, change %, day range, session badge, record
+badge, source and delay, and data age. A price is never blank or zero: a row whose
+sources fail keeps its last good value, marked ``STALE since HH:MM``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.widgets import Static
+
+from feeds.model.core import FeedState, FeedStatus
+from feeds.model.quotes import MarketState, QuoteRow, QuotesView
+from widgets.format import ET, age, clock_et, money, signed
+
+COMPACT_BELOW = 100
+"""Panel widths below this hide the name and day-range columns."""
+
+_CELLS = ("sym", "name", "last", "chg", "pct", "range", "state", "rec", "src", "age")
+_FAILING = (FeedState.DOWN, FeedState.DEGRADED, FeedState.RATE_LIMITED, FeedState.RECONNECTING)
+
+
+def _css_id(symbol: str) -> str:
+    """A kebab-case id for a symbol: ``^RUT`` -> ``q-rut``, ``SI=F`` -> ``q-si-f``."""
+    out = "".join(c.lower() if c.isalnum() else "-" for c in symbol).strip("-")
+    return "q-" + (out or "sym")
+
+
+def record_badge(row: QuoteRow, ath: Mapping[str, Decimal]) -> str:
+    """``RECORD`` at or above the all-time high when one is known for the symbol, else
+    ``52W HI`` at or above the 52-week high (the stand-in until ATHs are supplied)."""
+    q = row.quote
+    if q is None:
+        return ""
+    high = ath.get(row.symbol)
+    if high is not None:
+        return "RECORD" if q.price >= high else ""
+    if q.year_high is not None and q.price >= q.year_high:
+        return "52W HI"
+    return ""
+
+
+def source_text(row: QuoteRow) -> str:
+    """``yahoo rt``, ``yahoo 10m``, ``cboe 15m``."""
+    q = row.quote
+    if q is None:
+        return ""
+    delay = "rt" if q.delay_s <= 0 else f"{round(q.delay_s / 60)}m"
+    return f"{q.source} {delay}"
+
+
+class QuotesPanel(Vertical):
+    """Renders a :class:`~feeds.model.quotes.QuotesView`.
+
+    ``show(view)`` on change, ``tick(now_mono, now_wall)`` at 1 Hz for ages. ``ath`` maps
+    a symbol to its all-time high; symbols without one fall back to the 52-week high.
+    """
+
+    DEFAULT_CSS = """
+    QuotesPanel { height: auto; padding: 0 1; }
+    QuotesPanel > .q-row { height: 1; width: 1fr; }
+    QuotesPanel > .q-title { height: 1; width: 1fr; }
+    QuotesPanel .q-row > Static { height: 1; margin-right: 1; }
+    QuotesPanel .q-sym { width: 7; }
+    QuotesPanel .q-name { width: 1fr; min-width: 10; }
+    QuotesPanel .q-last { width: 10; text-align: right; }
+    QuotesPanel .q-chg { width: 9; text-align: right; }
+    QuotesPanel .q-pct { width: 8; text-align: right; }
+    QuotesPanel .q-range { width: 19; text-align: right; }
+    QuotesPanel .q-state { width: 7; }
+    QuotesPanel .q-rec { width: 6; }
+    QuotesPanel .q-src { width: 9; }
+    QuotesPanel .q-age { width: 17; margin-right: 0; }
+    QuotesPanel.-compact .q-name { display: none; }
+    QuotesPanel.-compact .q-range { display: none; }
+    QuotesPanel.-compact .q-age { width: 11; }
+    QuotesPanel.-compact .q-row > .q-spacer { display: block; }
+    QuotesPanel .q-spacer { display: none; width: 1fr; }
+    """
+
+    def __init__(
+        self,
+        *,
+        ath: Mapping[str, Decimal] | None = None,
+        id: str | None = "quotes-panel",
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.border_title = "Indices & commodities"
+        self._ath: dict[str, Decimal] = dict(ath or {})
+        self._view: QuotesView | None = None
+        self._texts: dict[str, str] = {}
+        self._rows: dict[str, Horizontal] = {}
+        self._cells: dict[str, dict[str, Static]] = {}
+        self._now_mono: float | None = None
+        self._now_wall: datetime | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("waiting for the first quotes", id="q-empty", classes="q-title", markup=False)
+        yield Static("", id="q-fut-title", classes="q-title -future", markup=False)
+
+    # -- inputs -----------------------------------------------------------------------
+
+    def show(self, view: QuotesView) -> None:
+        """Take a new view (called by the paint loop only when the topic changed)."""
+        self._view = view
+        self._paint(full=True)
+
+    def tick(self, now_mono: float, now_wall: datetime) -> None:
+        """Advance ages and stale markers (1 Hz)."""
+        self._now_mono, self._now_wall = now_mono, now_wall
+        if self._view is not None:
+            self._paint(full=False)
+
+    def set_ath(self, ath: Mapping[str, Decimal]) -> None:
+        """Supply all-time highs (symbol -> ATH); the record badge then uses them."""
+        self._ath = dict(ath)
+        if self._view is not None:
+            self._paint(full=True)
+
+    def on_resize(self, event: Resize) -> None:
+        """Hide the name and range columns when narrow."""
+        self.set_class(event.size.width < COMPACT_BELOW, "-compact")
+        if self._view is not None:
+            self._paint(full=True)
+
+    # -- rendering --------------------------------------------------------------------
+
+    @property
+    def compact(self) -> bool:
+        """True below :data:`COMPACT_BELOW` columns."""
+        return self.has_class("-compact")
+
+    def _ensure_row(self, symbol: str, before: str | None) -> None:
+        if symbol in self._rows:
+            return
+        cells = {c: Static("", classes=f"q-{c}", markup=False) for c in _CELLS}
+        row = Horizontal(
+            *(cells[c] for c in _CELLS[:-1]),
+            Static("", classes="q-spacer", markup=False),
+            cells["age"],
+            id=_css_id(symbol),
+            classes="q-row",
+        )
+        self._rows[symbol] = row
+        self._cells[symbol] = cells
+        if before is None:
+            self.mount(row)
+        else:
+            self.mount(row, before=f"#{before}")
+
+    def _set(self, key: str, widget: Static, text: str) -> None:
+        if self._texts.get(key) != text:
+            self._texts[key] = text
+            widget.update(text, layout=False)
+
+    def _paint(self, *, full: bool) -> None:
+        view = self._view
+        assert view is not None
+        for r in view.rows:
+            self._ensure_row(r.symbol, "q-fut-title")
+        for r in view.futures:
+            self._ensure_row(r.symbol, None)
+        empty = self.query_one("#q-empty", Static)
+        empty.display = not view.rows
+        shown = {r.symbol for r in view.rows + view.futures}
+        fut_title = self.query_one("#q-fut-title", Static)
+        fut_title.display = bool(view.futures)
+        if view.futures:
+            self._set(
+                "fut-title",
+                fut_title,
+                f"INDEX FUTURES (not the cash indices) · NYSE {view.cash_state.value}",
+            )
+        for symbol, row_widget in self._rows.items():
+            row_widget.display = symbol in shown
+        for r in view.rows + view.futures:
+            self._render_row(r, full)
+        self._render_subtitle(view)
+
+    def _render_row(self, row: QuoteRow, full: bool) -> None:
+        rid = _css_id(row.symbol)
+        w = self._rows[row.symbol]
+        cells = self._cells[row.symbol]
+        q = row.quote
+        if full:
+            compact = self.compact
+            self._set(f"{rid}.sym", cells["sym"], row.symbol)
+            self._set(f"{rid}.name", cells["name"], row.name)
+            if q is None:
+                self._set(f"{rid}.last", cells["last"], "NO DATA" if row.reason else "waiting")
+                for c in ("chg", "pct", "range", "rec", "src"):
+                    self._set(f"{rid}.{c}", cells[c], "")
+            else:
+                self._set(f"{rid}.last", cells["last"], money(q.price))
+                self._set(
+                    f"{rid}.chg", cells["chg"], signed(q.change) if q.change is not None else ""
+                )
+                pct = q.change_pct
+                self._set(
+                    f"{rid}.pct", cells["pct"], signed(pct, 2, "%") if pct is not None else ""
+                )
+                rng = ""
+                if q.day_low is not None and q.day_high is not None:
+                    rng = f"{money(q.day_low)}–{money(q.day_high)}"
+                self._set(f"{rid}.range", cells["range"], rng)
+                rec = record_badge(row, self._ath)
+                self._set(f"{rid}.rec", cells["rec"], rec)
+                cells["rec"].set_class(bool(rec), "-record")
+                self._set(f"{rid}.src", cells["src"], source_text(row))
+            state = row.state.value
+            if compact and row.state is MarketState.HOLIDAY:
+                state = "HOLIDY"
+            self._set(f"{rid}.state", cells["state"], state)
+            change = q.change if q is not None else None
+            for c in ("chg", "pct"):
+                cells[c].set_class(change is not None and change > 0, "-up")
+                cells[c].set_class(change is not None and change < 0, "-downtick")
+            cells["state"].set_class(row.state is MarketState.REGULAR, "-open")
+            cells["src"].set_class(row.fallback, "-fallback")
+            w.set_class(row.stale, "-stale")
+            w.set_class(row.is_future, "-future")
+            w.set_class(q is None and bool(row.reason), "-down")
+        self._set(f"{rid}.age", cells["age"], self._age_text(row))
+
+    def _age_text(self, row: QuoteRow) -> str:
+        q = row.quote
+        if row.stale and row.stale_since is not None:
+            when = clock_et(row.stale_since)
+            return f"STALE {when}" if self.compact else f"STALE since {when}"
+        if q is None:
+            return "DOWN" if row.reason else ""
+        if self._now_mono is None:
+            return ""
+        return age(self._now_mono - q.received)
+
+    def _render_subtitle(self, view: QuotesView) -> None:
+        parts = [f"NYSE {view.cash_state.value}"]
+        parts.append(self._status_text("yahoo", view.primary))
+        if any(r.fallback for r in view.rows + view.futures):
+            parts.append("fallback " + self._status_text("cboe", view.fallback))
+        stale = sum(1 for r in view.rows + view.futures if r.stale)
+        if stale:
+            parts.append(f"{stale} STALE")
+        text = " · ".join(parts)
+        if self.border_subtitle != text:
+            self.border_subtitle = text
+        failing = view.primary is not None and view.primary.state in _FAILING
+        self.set_class(failing, "-degraded")
+        self.set_class(stale > 0, "-stale")
+
+    def _status_text(self, name: str, st: FeedStatus | None) -> str:
+        if st is None:
+            return f"{name} CONNECTING"
+        text = f"{name} {st.state.value}"
+        if st.state is FeedState.RATE_LIMITED and st.retry_at is not None:
+            if self._now_mono is not None and self._now_wall is not None:
+                until = self._now_wall + timedelta(seconds=max(0.0, st.retry_at - self._now_mono))
+                text += f" until {until.astimezone(ET).strftime('%H:%M:%S')}"
+        elif st.state in _FAILING and st.reason:
+            text += f": {st.reason[:40]}"
+        return text
