@@ -7,12 +7,22 @@ import os
 from collections.abc import AsyncIterator, Callable
 
 import pytest
+from hypothesis import HealthCheck, settings
+
 
 from feeds.backoff import BackoffPolicy
 from feeds.btc.ws import WsTiming
 from feeds.sim.exchanges import SimBtc, start_sim_btc
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+
+# Two workers on two cores: generation speed varies with load, so the too-slow health
+# check would fail at random. Deadlines likewise; correctness is what is checked here.
+settings.register_profile(
+    "lockstep", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=100
+)
+settings.load_profile("lockstep")
+
 
 FAST_POLICY = BackoffPolicy(base=0.05, cap=0.2, healthy_after=1.0, window=60.0, max_attempts=50)
 FAST_WS = WsTiming(

@@ -53,6 +53,7 @@ class LockstepApp(App[None]):
         for name in ("app.tcss", "quotes.tcss", "history.tcss", "fed_odds.tcss", "tbills.tcss")
     ]
     ENABLE_COMMAND_PALETTE = False
+    AUTO_FOCUS = None  # keep the dashboard at the top; focus moves only on request
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("r", "refresh", "Refresh"),
@@ -265,14 +266,14 @@ class LockstepApp(App[None]):
 
     async def action_quit(self) -> None:
         """Quit cleanly."""
-        await self._shutdown()
+        await self._leave()
 
     # -- leaving --------------------------------------------------------------------
 
     def _signal_exit(self, name: str) -> None:
         log.info("received %s, exiting", name)
         arm_hard_exit()
-        self.call_later(self._shutdown)
+        self.call_later(self._leave)
 
     def _check_terminal(self) -> None:
         if terminal_gone():
@@ -280,11 +281,10 @@ class LockstepApp(App[None]):
             arm_hard_exit()
             self.exit()
 
-    async def _shutdown(self) -> None:
+    async def _leave(self) -> None:
         if self._exiting:
             return
         self._exiting = True
-        arm_hard_exit(10.0)
         try:
             async with asyncio.timeout(2.5):
                 await self.runtime.aclose()

@@ -180,6 +180,9 @@ def run_monitor(settings: Settings, *, demo: bool) -> int:
     finally:
         if market is not None:
             market.stop()
+    from tui.terminal import disarm_hard_exit
+
+    disarm_hard_exit()
     return 0
 
 

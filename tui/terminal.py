@@ -28,8 +28,12 @@ def install_signal_handlers(request_exit: Callable[[str], None]) -> None:
             pass
 
 
+_armed: list[threading.Timer] = []
+
+
 def arm_hard_exit(seconds: float = HARD_EXIT_AFTER, code: int = 0) -> None:
-    """If a graceful exit has not finished in ``seconds``, leave anyway."""
+    """If a graceful exit has not finished in ``seconds``, leave anyway (a hung close
+    on a dead network must not keep an orphaned process alive)."""
 
     def fire() -> None:
         os._exit(code)
@@ -37,6 +41,13 @@ def arm_hard_exit(seconds: float = HARD_EXIT_AFTER, code: int = 0) -> None:
     timer = threading.Timer(seconds, fire)
     timer.daemon = True
     timer.start()
+    _armed.append(timer)
+
+
+def disarm_hard_exit() -> None:
+    """The graceful exit finished: cancel any pending hard exit."""
+    while _armed:
+        _armed.pop().cancel()
 
 
 def terminal_gone(fd: int | None = None) -> bool:
