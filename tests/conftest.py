@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from hypothesis import HealthCheck, settings
 
-
 from feeds.backoff import BackoffPolicy
 from feeds.btc.ws import WsTiming
 from feeds.sim.exchanges import SimBtc, start_sim_btc
