@@ -341,10 +341,13 @@ class CoinbaseSim(SimExchange):
         }
         return orjson.dumps(msg).decode()
 
+    reject_reason = "simulated rejection"
+    """The ``reason`` text of a rejected subscription (hostile-text tests change it)."""
+
     def reject_message(self) -> str:
         """Coinbase's error message."""
         return orjson.dumps(
-            {"type": "error", "message": "Failed to subscribe", "reason": "simulated rejection"}
+            {"type": "error", "message": "Failed to subscribe", "reason": self.reject_reason}
         ).decode()
 
 

@@ -152,6 +152,8 @@ class SimYahoo:
         self.always_401 = False
         self.truncate_next = 0
         self.raw: dict[str, RawAnswer] = {}
+        self.names: dict[str, str] = {}
+        """Display names to serve instead of the usual ones (hostile-text tests)."""
         self.crumb = "simCrumb0"
         self._crumbs_issued = 0
         self.server.route(r"/v8/finance/chart/[^/]+", self._chart)
@@ -245,8 +247,8 @@ class SimYahoo:
             "gmtoffset": int(off.total_seconds()) if off is not None else 0,
             "timezone": local.tzname(),
             "exchangeTimezoneName": "America/New_York",
-            "longName": lv.name,
-            "shortName": lv.name,
+            "longName": self.names.get(lv.symbol, lv.name),
+            "shortName": self.names.get(lv.symbol, lv.name),
             "priceHint": 2,
         }
 
