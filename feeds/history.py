@@ -247,7 +247,8 @@ class HistoryStore:
         if nfs:
             warning = f"history database is on a network filesystem ({nfs}); WAL is off"
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _create_private(path)
             store = cls(path, busy_ms=busy_ms)
             result = store.quick_check()
             if result == "ok":
@@ -705,3 +706,13 @@ def _write_reason(exc: sqlite3.Error) -> str:
     if "constraint" in text:
         return "history write refused: invalid value"
     return f"history not being saved: {str(exc)[:60]}"
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only (SQLite gives its -wal and
+    -shm files the same mode). An existing file is left as it is."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)

@@ -15,6 +15,7 @@ import errno
 import random
 import socket
 import ssl
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -208,7 +209,10 @@ class PolledFeed:
         self._reason = ""
         self._no_ra_strikes = 0
         self.requests = 0
+        self.not_modified = 0
+        """Answers reused after a 304 Not Modified."""
         self.last_success: float | None = None
+        self._validated: OrderedDict[str, Response] = OrderedDict()
 
     # -- for subclasses -------------------------------------------------------------
 
@@ -308,13 +312,26 @@ class PolledFeed:
     ) -> Response:
         t = self.timing
         self.requests += 1
+        key = url + "?" + "&".join(f"{k}={v}" for k, v in sorted((params or {}).items()))
+        send = dict(headers or {})
+        cached = self._validated.get(key)
+        if cached is not None:
+            # Conditional request: an unchanged answer costs a 304 and no body.
+            if "etag" in cached.headers:
+                send["If-None-Match"] = cached.headers["etag"]
+            if "last-modified" in cached.headers:
+                send["If-Modified-Since"] = cached.headers["last-modified"]
         try:
             async with asyncio.timeout(t.deadline):
                 async with self.client.stream(
-                    "GET", url, params=dict(params or {}), headers=dict(headers or {})
+                    "GET", url, params=dict(params or {}), headers=send
                 ) as resp:
                     status = resp.status_code
                     hdrs = {k.lower(): v for k, v in resp.headers.items()}
+                    if status == 304 and cached is not None:
+                        self.not_modified += 1
+                        self._validated.move_to_end(key)
+                        return cached
                     if status in (429, 503) and (status == 429 or "retry-after" in hdrs):
                         wait = parse_retry_after(hdrs.get("retry-after"), self.clock.now())
                         raise RateLimited(wait, status)
@@ -343,7 +360,10 @@ class PolledFeed:
                         "content-encoding", ""
                     ):
                         body = _decompress_capped(body, hdrs["content-encoding"], t.max_body)
-                    return Response(status, hdrs, body, str(resp.url.copy_with(query=None)))
+                    answer = Response(status, hdrs, body, str(resp.url.copy_with(query=None)))
+                    if status == 200 and ("etag" in hdrs or "last-modified" in hdrs):
+                        self._remember(key, answer)
+                    return answer
         except (RateLimited, FetchError):
             raise
         except TimeoutError as exc:
@@ -354,6 +374,14 @@ class PolledFeed:
             raise FetchError("TLS verification failed", transient=False) from exc
 
     # -- internals ------------------------------------------------------------------
+
+    def _remember(self, key: str, answer: Response) -> None:
+        if len(answer.body) > 1_000_000:
+            return
+        self._validated[key] = answer
+        self._validated.move_to_end(key)
+        while len(self._validated) > 64:  # bounded: a few answers per source
+            self._validated.popitem(last=False)
 
     def _rate_limit_wait(self, exc: RateLimited) -> float:
         t = self.timing

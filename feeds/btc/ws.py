@@ -22,7 +22,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from feeds.backoff import Backoff, BackoffPolicy
-from feeds.clock import Clock
+from feeds.clock import Clock, suspended_seconds
 from feeds.decode import DecodeError, loads
 from feeds.model.btc import Heartbeat, Tick, VenueNotice
 from feeds.model.core import BadMessage, FeedState, FeedStatus, Ignored
@@ -258,13 +258,21 @@ class WebSocketFeed:
 
     async def _watchdog(self, ws: ClientConnection) -> None:
         limit = self.timing.reconnect_after
+        asleep = suspended_seconds(self.clock)
         while True:
             silent = self.clock.monotonic() - self._last_rx
             if silent >= limit:
                 self._drop_reason = f"no message for {limit:g} s, reconnecting"
                 ws.transport.abort()
                 return
-            await asyncio.sleep(limit - silent + 0.01)
+            # After a suspend the monotonic clock has not moved, so silence looks short,
+            # but the connection is almost surely dead: start over at once.
+            now_asleep = suspended_seconds(self.clock)
+            if now_asleep - asleep > limit:
+                self._drop_reason = "resumed after a suspend, reconnecting"
+                ws.transport.abort()
+                return
+            await asyncio.sleep(min(1.0, limit - silent + 0.01))
 
     async def _sleep(self, seconds: float) -> None:
         self._wake.clear()

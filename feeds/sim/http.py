@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import ssl
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -96,6 +97,7 @@ class SimHttpServer:
         self.log: deque[tuple[float, str]] = deque(maxlen=20_000)
         self.fault: HttpFault | None = None
         self._truncate_next = False
+        self._tls: ssl.SSLContext | None = None
         self.port = 0
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -103,7 +105,8 @@ class SimHttpServer:
     @property
     def url(self) -> str:
         """The base URL to configure as this source's endpoint."""
-        return f"http://{LOOPBACK}:{self.port}"
+        scheme = "https" if self._tls is not None else "http"
+        return f"{scheme}://{LOOPBACK}:{self.port}"
 
     def route(self, pattern: str, handler: Handler) -> None:
         """Answer paths matching the regular expression ``pattern`` (full match)."""
@@ -117,10 +120,14 @@ class SimHttpServer:
         """Logged (monotonic time, target) pairs at or after ``t``."""
         return [entry for entry in self.log if entry[0] >= t]
 
-    async def start(self, port: int | None = None) -> None:
-        """Listen on 127.0.0.1 (``port`` 0 picks a free one; a restart reuses the old)."""
+    async def start(self, port: int | None = None, *, tls: ssl.SSLContext | None = None) -> None:
+        """Listen on 127.0.0.1 (``port`` 0 picks a free one; a restart reuses the old).
+        ``tls`` serves HTTPS with that context (the TLS tests use a throwaway CA)."""
         want = self.port if port is None else port
-        self._server = await asyncio.start_server(self._serve, LOOPBACK, want, reuse_address=True)
+        self._tls = tls if tls is not None else self._tls
+        self._server = await asyncio.start_server(
+            self._serve, LOOPBACK, want, reuse_address=True, ssl=self._tls
+        )
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:

@@ -241,3 +241,28 @@ async def test_bad_payload_everywhere_is_degraded_and_keeps_polling(server: SimH
             events, lambda s: sum(x.state is FeedState.DEGRADED for x in states(s)) >= 2
         )
     assert any(isinstance(e, BadMessage) for e in seen)
+
+
+async def test_h12_etag_and_304_reuse_the_cached_answer() -> None:
+    srv = SimHttpServer("etag")
+    seen_headers: list[dict[str, str]] = []
+
+    async def value(req: SimRequest) -> SimResponse:
+        seen_headers.append(req.headers)
+        if req.headers.get("if-none-match") == '"v1"':
+            return SimResponse(304, b"", headers={"ETag": '"v1"'})
+        return json_response(b'{"v": 41}', ETag='"v1"')
+
+    srv.route(r"/value", value)
+    await srv.start(0)
+    feed = CounterFeed(srv.url)
+    try:
+        async with feed_events(feed) as events:
+            seen = await collect(events, lambda s: len(values(s)) >= 3)
+        assert [v.value for v in values(seen)] == [41, 41, 41]  # fresh, from the cache
+        assert "if-none-match" not in seen_headers[0]
+        assert seen_headers[1]["if-none-match"] == '"v1"'
+        assert feed.not_modified >= 2
+        assert all(s.state is not FeedState.DEGRADED for s in states(seen))
+    finally:
+        await srv.stop()

@@ -181,9 +181,7 @@ def test_x1_x2_escape_and_markup_injection_never_reach_the_terminal(
     market.market.btc.coinbase.reject_reason = "bad" + "".join(HOSTILE) + "[/ weird"
     market.market.btc.coinbase.set_script(mode="reject_subscribe")
     config = tmp_path / "config.toml"
-    config.write_text(
-        "[endpoints]\n" + "".join(f'{k} = "{v}"\n' for k, v in endpoints.items())
-    )
+    config.write_text("[endpoints]\n" + "".join(f'{k} = "{v}"\n' for k, v in endpoints.items()))
     app = PtyApp(["--config", str(config)], env)
     try:
         app.wait_for("[@cl")
@@ -192,7 +190,6 @@ def test_x1_x2_escape_and_markup_injection_never_reach_the_terminal(
         raw = bytes(app.output)
         for needle in (b"PWNED", b"\x1b]0;", b"\x1b]52;", b"\x1b]8;;http://evil", b"\x9b2J"):
             assert needle not in raw, needle
-        out = app.text()
         # The name column shows the text literally (truncated), never parsed as markup.
         assert app.proc.poll() is None  # no MarkupError crash
         app.send(b"q")
