@@ -14,15 +14,13 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-import httpx
-
-from feeds.clock import Clock
 from feeds.decode import number
 from feeds.fed.calendar import meeting_in_month
+from feeds.fed.market_feed import MarketOddsFeed
 from feeds.fed.odds_checks import MarketChecks, RawOutcome, assemble, probability
 from feeds.model.core import BadMessage, Ignored
 from feeds.model.fed import FomcMeeting, MeetingOdds, Move, RateLadder
-from feeds.poll import FetchError, PolledFeed, PollTiming, RateLimited
+from feeds.poll import FetchError, RateLimited
 from feeds.text import clean_text
 
 SOURCE = "kalshi"
@@ -210,31 +208,12 @@ def parse_ladder_event(
     return RateLadder(SOURCE, meeting.decision, ticker, tuple(out), usable, tuple(flags), received)
 
 
-class KalshiFedFeed(PolledFeed):
+class KalshiFedFeed(MarketOddsFeed):
     """Polls the two Fed series' open events with nested markets."""
 
     source = SOURCE
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        client: httpx.AsyncClient,
-        clock: Clock,
-        meetings: Sequence[FomcMeeting],
-        checks: MarketChecks | None = None,
-        every: float = 60.0,
-        timing: PollTiming | None = None,
-    ) -> None:
-        super().__init__(client=client, clock=clock, timing=timing)
-        self.base_url = base_url.rstrip("/")
-        self.meetings = tuple(meetings)
-        self.checks = checks or MarketChecks()
-        self.every = every
-
-    def interval(self) -> float:
-        """Seconds between polls (Kalshi allows 20 reads/s; once a minute is ample)."""
-        return self.every
+    default_every = 60.0
 
     async def _events(self, series: str) -> list[object]:
         out: list[object] = []

@@ -14,14 +14,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import httpx
-
-from feeds.clock import Clock
 from feeds.decode import DecodeError, loads, number
+from feeds.fed.market_feed import MarketOddsFeed
 from feeds.fed.odds_checks import MarketChecks, RawOutcome, assemble, probability
 from feeds.model.core import BadMessage, Ignored
 from feeds.model.fed import FomcMeeting, MeetingOdds, Move
-from feeds.poll import PolledFeed, PollTiming
 from feeds.text import clean_text
 
 SOURCE = "polymarket"
@@ -143,31 +140,12 @@ def parse_events(
     return [parse_event(ev, meetings, checks, received) for ev in body[:200]]
 
 
-class PolymarketFedFeed(PolledFeed):
+class PolymarketFedFeed(MarketOddsFeed):
     """Polls Gamma ``/events?tag_slug=fed-rates&closed=false``."""
 
     source = SOURCE
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        client: httpx.AsyncClient,
-        clock: Clock,
-        meetings: Sequence[FomcMeeting],
-        checks: MarketChecks | None = None,
-        every: float = 120.0,
-        timing: PollTiming | None = None,
-    ) -> None:
-        super().__init__(client=client, clock=clock, timing=timing)
-        self.base_url = base_url.rstrip("/")
-        self.meetings = tuple(meetings)
-        self.checks = checks or MarketChecks()
-        self.every = every
-
-    def interval(self) -> float:
-        """Seconds between polls."""
-        return self.every
+    default_every = 120.0
 
     async def poll(self) -> Sequence[object]:
         """Fetch the open fed-rates events and parse them."""
