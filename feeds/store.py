@@ -46,7 +46,14 @@ class Store:
             self.add(s)
 
     def add(self, slice_: Slice) -> None:
-        """Register a slice; its topic starts dirty so the first paint shows it."""
+        """Register a slice (replacing one with the same topic); its topic starts dirty so
+        the first paint shows it."""
+        old = self._slices.get(slice_.topic)
+        if old is not None:
+            for kind in old.accepts:
+                routed = self._routes.get(kind, [])
+                if old in routed:
+                    routed.remove(old)
         self._slices[slice_.topic] = slice_
         for kind in slice_.accepts:
             self._routes.setdefault(kind, []).append(slice_)

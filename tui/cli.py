@@ -13,8 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from feeds.clock import DEMO_START, Clock, ShiftedClock, SystemClock
-from tui.config import ConfigError, Settings, data_dir, example_toml, load_settings, with_endpoints
+from tui.config import (
+    ConfigError,
+    Settings,
+    config_path,
+    data_dir,
+    example_toml,
+    load_settings,
+    with_endpoints,
+)
 from tui.fedwatch_cli import add_fedwatch_parser, run_fedwatch
+from tui.watch import add_watch_parser, run_watch
 
 log = logging.getLogger("lockstep")
 
@@ -32,11 +41,13 @@ commands:
   snapshot --json   print one JSON document with every source's latest value, then exit
   config            print a complete, commented configuration file with the defaults
   fedwatch          FedWatch-method odds from 30-day Fed funds futures prices you give
+  watch             run the [alerts] rules without a screen; print each alert
 
 config file: --config PATH, else $LOCKSTEP_CONFIG, else config.toml in the platform
 config directory. Data (history, log): [storage] dir, else $LOCKSTEP_DATA_DIR.
-keys in the monitor: q quit, r refresh; in --demo, c / k cut and restore the simulated
-Coinbase / Kraken feeds.
+keys in the monitor: q quit, r refresh, ? help, t theme, 1-7 zoom a panel, ctrl+p
+palette (add or remove symbols), R reload the config (also watched: edits apply live);
+in --demo, c / k cut and restore the simulated Coinbase / Kraken feeds.
 """
 
 
@@ -75,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("config", help="print a commented configuration file with the defaults")
     add_fedwatch_parser(sub)
+    add_watch_parser(sub, common)
     return parser
 
 
@@ -106,13 +118,15 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"lockstep: configuration error: {exc}", file=sys.stderr)
         return 2
+    overrides: dict[str, object] = {}
     if getattr(args, "fps", None) is not None:
         if not 1 <= args.fps <= 30:
             print("lockstep: --fps must be between 1 and 30", file=sys.stderr)
             return 2
-        settings = replace(settings, ui=replace(settings.ui, fps=args.fps))
+        overrides["fps"] = args.fps
     if getattr(args, "low_bandwidth", False):
-        settings = replace(settings, ui=replace(settings.ui, low_bandwidth=True))
+        overrides["low_bandwidth"] = True
+    settings = replace(settings, ui=replace(settings.ui, **overrides))  # type: ignore[arg-type]
     from tui.logs import setup_logging
 
     try:
@@ -121,7 +135,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lockstep: cannot write the log in {data_dir(settings)}: {exc}", file=sys.stderr)
     if args.command == "snapshot":
         return run_snapshot(settings, demo=args.demo, timeout=args.timeout)
-    return run_monitor(settings, demo=args.demo)
+    if args.command == "watch":
+        return run_watch(args, settings, demo=args.demo)
+    path, _ = config_path(args.config, os.environ)
+    return run_monitor(settings, demo=args.demo, config=path, ui_overrides=overrides)
 
 
 def run_snapshot(settings: Settings, *, demo: bool, timeout: float) -> int:
@@ -151,8 +168,15 @@ def run_snapshot(settings: Settings, *, demo: bool, timeout: float) -> int:
     return 0
 
 
-def run_monitor(settings: Settings, *, demo: bool) -> int:
-    """The TUI."""
+def run_monitor(
+    settings: Settings,
+    *,
+    demo: bool,
+    config: Path | None = None,
+    ui_overrides: dict[str, object] | None = None,
+) -> int:
+    """The TUI. ``config`` is the file to watch and to save watchlist changes to;
+    ``ui_overrides`` are the command line's ``[ui]`` values (they win on reload)."""
     term = os.environ.get("TERM", "")
     if not sys.stdout.isatty() or term in ("dumb", "unknown"):
         print(
@@ -171,9 +195,9 @@ def run_monitor(settings: Settings, *, demo: bool) -> int:
     runtime = build_runtime(settings, clock, demo=demo, data=_data_for(settings, demo))
     app = LockstepApp(
         runtime,
-        fps=settings.ui.fps,
-        low_bandwidth=settings.ui.low_bandwidth,
         sim_toggle=market.toggle if market is not None else None,
+        config_path=config,
+        ui_overrides=ui_overrides,
     )
     try:
         app.run()

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from tui.alerts_wiring import AlertsSettings
 from tui.fed_odds_wiring import FedOddsSettings
 from tui.history_wiring import HistorySettings
 from tui.quotes_wiring import QuotesSettings
@@ -89,7 +90,15 @@ class UiSettings:
     fps: float = 10.0
     """Repaints per second at most (1-30). Lower it over slow SSH links."""
     low_bandwidth: bool = False
-    """Turn off sparklines and flashes to save terminal bytes."""
+    """Turn off sparklines, charts and flashes to save terminal bytes."""
+    theme: str = "dark"
+    """Colour theme: "dark", "light" (both paint their own background, so they read on
+    any terminal) or "ansi" (the terminal's own 16 colours and background). `t` cycles."""
+    up_color: str = ""
+    """Colour for rising prices: a name ("green", "ansi_bright_green") or "#rrggbb".
+    Empty: the theme's own."""
+    down_color: str = ""
+    """Colour for falling prices, as up_color. Empty: the theme's own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +130,7 @@ class Settings:
     history: HistorySettings = field(default_factory=HistorySettings)
     fed: FedOddsSettings = field(default_factory=FedOddsSettings)
     tbills: TbillsSettings = field(default_factory=TbillsSettings)
+    alerts: AlertsSettings = field(default_factory=AlertsSettings)
 
 
 def config_path(cli_path: str | None, env: typing.Mapping[str, str]) -> tuple[Path, bool]:
@@ -266,8 +276,31 @@ def validate(settings: Settings, path: Path | str) -> None:
         raise ConfigError(f"{path}: btc.max_attempts_per_minute must be 1-60")
     if not 1 <= settings.ui.fps <= 30:
         raise ConfigError(f"{path}: ui.fps must be between 1 and 30")
+    if settings.ui.theme not in THEME_NAMES:
+        raise ConfigError(f"{path}: ui.theme must be one of {', '.join(THEME_NAMES)}")
+    for key in ("up_color", "down_color"):
+        problem = color_problem(getattr(settings.ui, key))
+        if problem:
+            raise ConfigError(f"{path}: ui.{key} {problem}")
     if settings.network.ca_file and not Path(settings.network.ca_file).expanduser().is_file():
         raise ConfigError(f"{path}: network.ca_file {settings.network.ca_file!r} not found")
+
+
+THEME_NAMES = ("dark", "light", "ansi")
+"""The ``[ui] theme`` values, in the order ``t`` cycles them."""
+
+
+def color_problem(value: str) -> str | None:
+    """Why ``value`` is not a usable colour, or None (empty means the theme's own)."""
+    if not value:
+        return None
+    from textual.color import Color, ColorParseError
+
+    try:
+        Color.parse(value)
+    except ColorParseError:
+        return f'is not a colour: {value!r} (use a name like "green" or "#1a7f37")'
+    return None
 
 
 def data_dir(settings: Settings, env: typing.Mapping[str, str] | None = None) -> Path:

@@ -44,8 +44,10 @@ class BtcPanel(Vertical):
     DEFAULT_CSS = """
     BtcPanel { height: auto; }
     BtcPanel > Horizontal { height: 1; }
+    BtcPanel > #btc-detail { height: auto; }
     BtcPanel #btc-price { width: auto; min-width: 14; }
     BtcPanel #btc-change { width: auto; margin-left: 2; }
+    BtcPanel #btc-ath { width: auto; margin-left: 2; }
     BtcPanel #btc-venue { width: 1fr; text-align: right; }
     BtcPanel Sparkline { height: 2; margin-top: 1; }
     """
@@ -66,16 +68,40 @@ class BtcPanel(Vertical):
         self._spark_last = 0.0
 
     def compose(self) -> ComposeResult:
-        """Price line, details line, venue line, sparkline."""
+        """Price line (price, change, ATH distance, venue), then the details a short
+        terminal hides (#btc-detail): range, book, sparkline."""
         with Horizontal():
             yield Cell("—", id="btc-price")
             yield Cell("", id="btc-change")
+            yield Cell("", id="btc-ath")
             yield Cell("connecting…", id="btc-venue")
-        yield Cell("", id="btc-range")
-        yield Cell("", id="btc-book")
-        spark = Sparkline([], id="btc-spark")
-        spark.display = self.sparkline_enabled
-        yield spark
+        with Vertical(id="btc-detail"):
+            yield Cell("", id="btc-range")
+            yield Cell("", id="btc-book")
+            spark = Sparkline([], id="btc-spark")
+            spark.display = self.sparkline_enabled
+            yield spark
+
+    def set_low_bandwidth(self, on: bool) -> None:
+        """No flashes and no sparkline (fewer bytes over slow links); applies at once."""
+        self.flash_enabled = self.sparkline_enabled = not on
+        self.query_one(Sparkline).display = not on
+        if on:
+            self._unflash()
+        else:
+            self._spark_len = -1
+            if self._view is not None:
+                self._show_spark(self._view)
+
+    def set_ath_distance(self, pct: Decimal | float | None, at_high: bool = False) -> None:
+        """The distance below the all-time high, from the ATH panel's data."""
+        cell = self.query_one("#btc-ath", Cell)
+        if pct is None:
+            cell.set("")
+        elif at_high:
+            cell.set("AT ATH")
+        else:
+            cell.set(f"ATH {signed(pct, 1, '%')}")
 
     def show(self, view: BtcView) -> None:
         """Render a new view (called only when BTC data changed)."""

@@ -185,6 +185,10 @@ class DivergencePanel(Vertical, can_focus=True):
         yield _Line(id="div-flag", classes="div-flag")
         yield _Line(id="div-cohighs", classes="div-cohighs")
 
+    def set_low_bandwidth(self, on: bool) -> None:
+        """Hide the braille chart (fewer bytes over slow links); applies at once."""
+        self.query_one(DivergenceChart).display = not on
+
     def action_cycle_window(self) -> None:
         """Ask for the next chart window."""
         current = self._view.window if self._view else "1y"

@@ -50,15 +50,20 @@ def age_text(seconds: float | None) -> str:
 
 
 def countdown_text(delta: timedelta) -> str:
-    """``46d 03:35:12`` to the decision; ``decision due`` once it has passed."""
+    """``47d 03h35m`` / ``2h 05m`` to the decision, by the minute; seconds only in the last
+    hour (``59m 05s``), so a wide header is not repainted every second for weeks.
+    ``decision due`` once it has passed."""
     total = int(delta.total_seconds())
     if total <= 0:
         return "decision due"
     days, rest = divmod(total, 86_400)
     hours, rest = divmod(rest, 3600)
     minutes, seconds = divmod(rest, 60)
-    clock = f"{hours:02d}:{minutes:02d}:{seconds:02d}"
-    return f"{days}d {clock}" if days else clock
+    if days:
+        return f"{days}d {hours:02d}h{minutes:02d}m"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
 
 
 def pct(p: float | None) -> str:
@@ -154,6 +159,24 @@ def row_line(row: MeetingRow, now_mono: float | None, wide: bool) -> str:
     return line + f"  {src:<6}{age_text(age):>4}  {short_flags(row.flags)}".rstrip()
 
 
+def brief_line(view: FedOddsView, now_mono: float | None) -> str:
+    """The next meeting's odds in words, for a short terminal (``Jan 28: cut 21% ...``)."""
+    if not view.rows:
+        return "next meeting: no odds yet"
+    row = view.rows[0]
+    m = row.meeting
+    if row.p_cut is None:
+        return f"{m.decision:%b} {m.decision.day}: NO ODDS"
+    age = None if row.received is None or now_mono is None else now_mono - row.received
+    src = SHORT_NAMES.get(row.source, row.source) if row.source else DASH
+    flags = short_flags(row.flags)
+    return (
+        f"{m.decision:%b} {m.decision.day}: cut {pct(row.p_cut)} · hold {pct(row.p_hold)} · "
+        f"hike {pct(row.p_hike)} · likely {range_text(row.likely_lower, row.likely_upper)} · "
+        f"{src} {age_text(age)}" + (f" {flags}" if flags else "")
+    )
+
+
 def summary_line(view: FedOddsView, wide: bool = True) -> str:
     """The cumulative change priced over the horizon, and against yesterday."""
     method = view.cum_method if wide else view.cum_method.split(" decision")[0]
@@ -205,9 +228,11 @@ class FedOddsPanel(Vertical):
 
     DEFAULT_CSS = """
     FedOddsPanel { height: auto; }
-    FedOddsPanel > Static { height: 1; width: 1fr; }
-    FedOddsPanel > #fed-notes { height: auto; }
-    FedOddsPanel > #fed-sum { height: auto; }
+    FedOddsPanel Static { height: 1; width: 1fr; }
+    FedOddsPanel #fed-notes { height: auto; }
+    FedOddsPanel #fed-sum { height: auto; }
+    FedOddsPanel > #fed-brief { display: none; }
+    FedOddsPanel > #fed-detail { height: auto; }
     """
 
     def __init__(self, *, id: str | None = "fed-odds", classes: str | None = None) -> None:
@@ -222,12 +247,15 @@ class FedOddsPanel(Vertical):
     def compose(self) -> ComposeResult:
         """Mount every line once; rows beyond the view are hidden, never removed."""
         yield Static("Fed rate odds: waiting for data", id="fed-head", markup=False)
-        yield Static("", id="fed-cols", markup=False)
-        for i in range(MAX_ROWS):
-            yield Static("", id=f"fed-row-{i}", markup=False, classes="fed-row")
-        yield Static("", id="fed-sum", markup=False)
-        yield Static("", id="fed-sources", markup=False)
-        yield Static("", id="fed-notes", markup=False)
+        yield Static("", id="fed-brief", markup=False)
+        # Everything below the header: a short terminal shows #fed-brief instead.
+        with Vertical(id="fed-detail"):
+            yield Static("", id="fed-cols", markup=False)
+            for i in range(MAX_ROWS):
+                yield Static("", id=f"fed-row-{i}", markup=False, classes="fed-row")
+            yield Static("", id="fed-sum", markup=False)
+            yield Static("", id="fed-sources", markup=False)
+            yield Static("", id="fed-notes", markup=False)
 
     # -- inputs --------------------------------------------------------------------------
 
@@ -263,6 +291,7 @@ class FedOddsPanel(Vertical):
         wall = self._now_wall
         if wall is not None:
             self._set("fed-head", header_line(view, wall, self._wide))
+        self._set("fed-brief", brief_line(view, self._now_mono))
         self._set("fed-cols", columns_line(view, self._wide))
         for i in range(MAX_ROWS):
             widget = self.query_one(f"#fed-row-{i}", Static)

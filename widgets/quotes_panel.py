@@ -21,8 +21,9 @@ from feeds.model.core import FeedState, FeedStatus
 from feeds.model.quotes import MarketState, QuoteRow, QuotesView
 from widgets.format import ET, age, clock_et, money, signed
 
-COMPACT_BELOW = 100
-"""Panel widths below this hide the name and day-range columns."""
+COMPACT_BELOW = 110
+"""Panel widths below this hide the name and day-range columns (every column needs
+about 108 with the border)."""
 
 _CELLS = ("sym", "name", "last", "chg", "pct", "range", "state", "rec", "src", "age")
 _FAILING = (FeedState.DOWN, FeedState.DEGRADED, FeedState.RATE_LIMITED, FeedState.RECONNECTING)
@@ -36,13 +37,18 @@ def _css_id(symbol: str) -> str:
 
 def record_badge(row: QuoteRow, ath: Mapping[str, Decimal]) -> str:
     """``RECORD`` at or above the all-time high when one is known for the symbol, else
-    ``52W HI`` at or above the 52-week high (the stand-in until ATHs are supplied)."""
+    the distance below it (``ATH−2.3%``); without one, ``52W HI`` at or above the
+    52-week high (the stand-in until ATHs are supplied)."""
     q = row.quote
     if q is None:
         return ""
     high = ath.get(row.symbol)
     if high is not None:
-        return "RECORD" if q.price >= high else ""
+        if q.price >= high:
+            return "RECORD"
+        pct = (q.price / high - 1) * 100
+        # The distance from the record, in the same column: "ATH−2.3%", "ATH−27%".
+        return "ATH" + signed(pct, 1 if pct > -10 else 0, "%")
     if q.year_high is not None and q.price >= q.year_high:
         return "52W HI"
     return ""
@@ -76,12 +82,13 @@ class QuotesPanel(Vertical):
     QuotesPanel .q-pct { width: 8; text-align: right; }
     QuotesPanel .q-range { width: 19; text-align: right; }
     QuotesPanel .q-state { width: 7; }
-    QuotesPanel .q-rec { width: 6; }
+    QuotesPanel .q-rec { width: 8; }
     QuotesPanel .q-src { width: 9; }
     QuotesPanel .q-age { width: 17; margin-right: 0; }
     QuotesPanel.-compact .q-name { display: none; }
     QuotesPanel.-compact .q-range { display: none; }
     QuotesPanel.-compact .q-age { width: 11; }
+    QuotesPanel.-compact .q-state { width: 6; }
     QuotesPanel.-compact .q-row > .q-spacer { display: block; }
     QuotesPanel .q-spacer { display: none; width: 1fr; }
     """
@@ -162,9 +169,16 @@ class QuotesPanel(Vertical):
             self._texts[key] = text
             widget.update(text, layout=False)
 
+    def on_mount(self) -> None:
+        """A view that arrived before the children existed is painted now."""
+        if self._view is not None:
+            self._paint(full=True)
+
     def _paint(self, *, full: bool) -> None:
         view = self._view
         assert view is not None
+        if not self.is_mounted:
+            return  # on_mount paints it
         for r in view.rows:
             self._ensure_row(r.symbol, "q-fut-title")
         for r in view.futures:
@@ -214,7 +228,7 @@ class QuotesPanel(Vertical):
                 self._set(f"{rid}.range", cells["range"], rng)
                 rec = record_badge(row, self._ath)
                 self._set(f"{rid}.rec", cells["rec"], rec)
-                cells["rec"].set_class(bool(rec), "-record")
+                cells["rec"].set_class(rec in ("RECORD", "52W HI"), "-record")
                 self._set(f"{rid}.src", cells["src"], source_text(row))
             state = row.state.value
             if compact and row.state is MarketState.HOLIDAY:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from textual.content import Content
-from textual.widgets import Static
+from textual.geometry import Region
+from textual.widget import Widget
 
 from feeds.health import SourceHealth
 from feeds.model.core import FeedState
@@ -55,32 +56,85 @@ def describe(h: SourceHealth | None, name: str, now_mono: float, wall_now: objec
     return Content.assemble(label + " ", (state.value, style), detail)
 
 
-class StatusBar(Static):
-    """Every source on one flowing line (two on narrow terminals), repainted only when
-    a visible word or age changes."""
+class StatusBar(Widget):
+    """Every source on flowing lines (two or three on narrow terminals).
+
+    Over SSH this bar is the one thing that changes every second, so a tick repaints
+    only the sources whose text changed (a few cells), not the whole bar: the flow is
+    recomputed each tick and, while no source moves to another line, only the changed
+    spans are marked dirty."""
 
     DEFAULT_CSS = """
     StatusBar { height: auto; max-height: 3; }
     """
 
+    SEP = "  "
+    NARROW_SEP = " "
+    NARROW_BELOW = 100
+    """Below this width sources are one space apart, so all nine fit two lines at 80."""
+
     def __init__(self, sources: Sequence[str], *, id: str | None = "status") -> None:
-        super().__init__("", id=id, markup=False)
+        super().__init__(id=id)
         self.sources = tuple(sources)
         self._health: Mapping[str, SourceHealth] = {}
+        self._parts: list[Content] = []
+        self._places: list[tuple[int, int]] = []
+        self._content = Content("")
         self._text = ""
+        self.repainted = 0
+        """Cells marked for repaint so far (for tests and the bench)."""
 
     def show(self, health: Mapping[str, SourceHealth]) -> None:
         """New health data (called when the health topic changed)."""
         self._health = health
 
+    def render(self) -> Content:
+        """The flowed lines."""
+        return self._content
+
+    def _flow(self, parts: list[Content], width: int, sep: str) -> list[tuple[int, int]]:
+        """(line, column) of each part, filling lines greedily."""
+        places: list[tuple[int, int]] = []
+        y = x = 0
+        for part in parts:
+            n = len(part.plain)
+            if x and x + len(sep) + n > width:
+                y, x = y + 1, 0
+            elif x:
+                x += len(sep)
+            places.append((y, x))
+            x += n
+        return places
+
     def tick(self, now_mono: float, now_wall: object) -> None:
-        """Repaint ages and states (1 Hz, and after ``show``)."""
+        """Repaint changed ages and states (1 Hz, and after ``show``)."""
         parts = [describe(self._health.get(n), n, now_mono, now_wall) for n in self.sources]
-        content = Content("  ").join(parts)
-        if content.plain != self._text:
-            self._text = content.plain
-            self.update(content)
+        width = max(1, self.content_size.width or self.app.size.width - 2)
+        sep = self.SEP if width >= self.NARROW_BELOW else self.NARROW_SEP
+        places = self._flow(parts, width, sep)
+        old_parts, old_places = self._parts, self._places
+        self._parts, self._places = parts, places
+        lines: list[list[Content]] = []
+        for part, (y, _) in zip(parts, places, strict=True):
+            if y == len(lines):
+                lines.append([])
+            lines[-1].append(part)
+        self._content = Content("\n").join(Content(sep).join(line) for line in lines)
+        self._text = self._content.plain
         states = {h.state for h in self._health.values()}
         self.set_class(
             bool(states & {FeedState.DOWN, FeedState.RECONNECTING, FeedState.DEGRADED}), "-trouble"
         )
+        if [y for y, _ in places] != [y for y, _ in old_places]:
+            self.repainted += width * (places[-1][0] + 1 if places else 1)
+            self.refresh(layout=True)
+            return
+        for i, (part, (y, x)) in enumerate(zip(parts, places, strict=True)):
+            old = old_parts[i]
+            if part == old and (y, x) == old_places[i]:
+                continue
+            ox = old_places[i][1]
+            same_size = len(part.plain) == len(old.plain) and ox == x
+            span = len(part.plain) if same_size else width - min(x, ox)
+            self.repainted += span
+            self.refresh(Region(min(x, ox), y, span, 1))

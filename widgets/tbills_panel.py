@@ -22,6 +22,9 @@ from feeds.model.tbills import (
 
 NEW_YORK = ZoneInfo("America/New_York")
 _BLOCKS = " ▁▂▃▄▅▆▇█"
+NARROW = 90
+"""Below this content width the next-operation line leaves out the maturity range, so
+it stays on one line at 80 columns."""
 
 
 def fmt_usd(value: Decimal | None) -> str:
@@ -105,7 +108,8 @@ class TbillsPanel(Vertical):
 
     DEFAULT_CSS = """
     TbillsPanel { height: auto; border: round $panel; padding: 0 1; }
-    TbillsPanel > Static { height: auto; width: 1fr; }
+    TbillsPanel Static { height: auto; width: 1fr; }
+    TbillsPanel > #tb-detail { height: auto; }
     TbillsPanel #tb-chart { height: auto; }
     """
 
@@ -116,12 +120,23 @@ class TbillsPanel(Vertical):
         self._now_mono = 0.0
         self._now_wall: datetime | None = None
         self.border_title = "Fed T-bill purchases"
+        self.charts = True
+        """False in low-bandwidth mode: no daily-purchases chart."""
 
     def compose(self) -> ComposeResult:
-        for name in ("next", "today", "tally", "chart", "recent", "schedule", "liquidity"):
-            yield Static("", id=f"tb-{name}", markup=False)
+        yield Static("", id="tb-next", markup=False)
+        # Everything below the next operation: a short terminal hides it.
+        with Vertical(id="tb-detail"):
+            for name in ("today", "tally", "chart", "recent", "schedule", "liquidity"):
+                yield Static("", id=f"tb-{name}", markup=False)
 
     # -- inputs ---------------------------------------------------------------------
+
+    def set_low_bandwidth(self, on: bool) -> None:
+        """Drop the chart (fewer bytes over slow links); applies at once."""
+        self.charts = not on
+        if self._view is not None:
+            self._render_all()
 
     def show(self, view: TbillsView) -> None:
         """Take a new view (called by the paint loop when the topic changed)."""
@@ -155,7 +170,7 @@ class TbillsPanel(Vertical):
         today_text, today_cls = self._today_text(v, wall)
         self._set("today", today_text, today_cls)
         self._set("tally", self._tally_text(v, width))
-        chart = daily_chart(v.tally.daily, max(1, min(width - 12, 60)))
+        chart = daily_chart(v.tally.daily, max(1, min(width - 12, 60))) if self.charts else []
         if chart:
             last_day, last_amt = v.tally.daily[-1]
             chart[-1] = (
@@ -180,7 +195,9 @@ class TbillsPanel(Vertical):
         window = f"{_et(op.window_start)}-{_et(op.window_end)} ET"
         size = f"up to {fmt_usd(op.size)}" if op.size is not None else "size n/a"
         rng = _range(op.maturity_start, op.maturity_end, op.maturity_text)
-        text = f"NEXT  {when} {window} · {_kind(op.kind)} {rng} · {size}"
+        if 0 < self.size.width < NARROW:
+            rng = ""  # the maturity range shows in the zoomed or wider panel
+        text = f"NEXT  {when} {window} · {_kind(op.kind)}{' ' + rng if rng else ''} · {size}"
         if wall is not None and op.window_start is not None and op.window_end is not None:
             if wall < op.window_start:
                 text += f" · opens in {fmt_span((op.window_start - wall).total_seconds())}"

@@ -203,3 +203,11 @@ def test_health_counts_bad_messages() -> None:
         h.apply(BadMessage("kraken", "x"))
     h.apply(FeedStatus("kraken", FeedState.LIVE, "", 1.0))
     assert h.view()["kraken"].bad == 3
+
+
+def test_store_add_replaces_a_slice_and_its_routes() -> None:
+    first, second = Counter(), Counter()
+    store = Store([first])
+    store.add(second)
+    store.apply(Heartbeat("x", 1.0))
+    assert (first.n, second.n) == (0, 1)

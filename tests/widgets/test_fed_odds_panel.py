@@ -98,13 +98,16 @@ async def test_compact_rows_and_summary() -> None:
         await pilot.pause()
         head = text(app, "head")
         assert head == (
-            "Target 3.50\u20133.75% (NY Fed) \u00b7 FOMC Wed Jan 28 2:00 p.m. ET in 47d 03:35:00"
+            "Target 3.50\u20133.75% (NY Fed) \u00b7 FOMC Wed Jan 28 2:00 p.m. ET in 47d 03h35m"
         )
         assert len(head) <= 76
         row = text(app, "row-0")
         assert row.startswith("Jan 28 ")
         assert "3.50\u20133.75" in row and "Kalshi" in row and "12s" in row
         assert "  1\u00a2  Kalshi" in row  # the widest spread that matters, in cents
+        brief = text(app, "brief")  # the one-line form a short terminal shows
+        assert brief.startswith("Jan 28: cut ") and " · hold " in brief
+        assert brief.endswith("Kalshi 12s") and len(brief) <= 76
         assert text(app, "row-1").startswith("Mar 18*")
         assert "Poly" not in text(app, "cols")  # compact: no cross-check column
         assert not app.query_one("#fed-row-6", Static).display
@@ -128,7 +131,7 @@ async def test_tick_moves_the_countdown_and_ages() -> None:
         await pilot.pause()
         panel.tick(MONO + 125, DEMO_START + timedelta(seconds=120))
         await pilot.pause()
-        assert "in 47d 03:33:00" in text(app, "head")
+        assert "in 47d 03h33m" in text(app, "head")
         assert " 2m" in text(app, "row-0")
 
 
@@ -157,7 +160,7 @@ async def test_wide_layout_adds_cross_check_fedwatch_and_vs_yesterday() -> None:
         panel.show(make_view(shown=8, baseline=True))
         panel.tick(MONO, DEMO_START)
         await pilot.pause()
-        assert "Next FOMC Wed Jan 28, 2:00 p.m. ET \u00b7 in 47d 03:35:00" in text(app, "head")
+        assert "Next FOMC Wed Jan 28, 2:00 p.m. ET \u00b7 in 47d 03h35m" in text(app, "head")
         assert "(NY Fed, EFFR 3.64)" in text(app, "head")
         cols = text(app, "cols")
         assert "\u0394yday" in cols and "Poly" in cols and "FedW" in cols
@@ -191,7 +194,10 @@ def test_formatters() -> None:
     assert age_text(None) == "\u2014" and age_text(59) == "59s" and age_text(3600) == "1h"
     assert age_text(90_000) == "1d"
     assert countdown_text(timedelta(seconds=-1)) == "decision due"
-    assert countdown_text(timedelta(hours=2, seconds=5)) == "02:00:05"
+    assert countdown_text(timedelta(hours=2, seconds=5)) == "2h 00m"
+    assert countdown_text(timedelta(minutes=59, seconds=5)) == "59m 05s"
+    assert countdown_text(timedelta(seconds=45)) == "45s"
+    assert countdown_text(timedelta(days=1, hours=3, minutes=4, seconds=59)) == "1d 03h04m"
     assert pct(None) == "\u2014" and pct(0.214) == "21%"
     assert spread_text(Decimal("0.0150")) == "2\u00a2" and spread_text(None) == "\u2014"
     assert bp_text(-49.6) == "\u221250bp" and bp_text(0.2) == "0bp" and bp_text(12) == "+12bp"

@@ -94,6 +94,9 @@ def make_view(wall: datetime = FRIDAY_1030, *, fail_yahoo: bool = True) -> tuple
 class Host(App[None]):
     CSS_PATH = str(TCSS)
 
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return {"up": "green", "down": "red"}  # the app's themes define these
+
     def compose(self) -> ComposeResult:
         yield QuotesPanel()
 
@@ -163,8 +166,12 @@ async def test_record_badge_uses_52w_high_until_ath_is_supplied() -> None:
         assert text(app, "^NDX", "rec") == ""
         panel.set_ath({"IWM": Decimal("260"), "^RUT": Decimal("2558.12")})
         await pilot.pause()
-        assert text(app, "IWM", "rec") == ""
+        assert text(app, "IWM", "rec") == "ATH−2.7%"  # 253.10 / 260: the distance, as words
+        assert not cell(app, "IWM", "rec").has_class("-record")
         assert text(app, "^RUT", "rec") == "RECORD"
+        panel.set_ath({"IWM": Decimal("400")})
+        await pilot.pause()
+        assert text(app, "IWM", "rec") == "ATH−37%"
 
 
 async def test_compact_at_80_columns_hides_name_and_range() -> None:

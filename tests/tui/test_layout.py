@@ -1,0 +1,259 @@
+"""The dashboard's layout: one column when narrow, two from 160 columns, the essentials
+at 80×24, zoom, low bandwidth everywhere; snapshots at 80×24, 120×40 and 200×60 in the
+dark and light themes and under NO_COLOR, all from frozen data and a frozen clock."""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from feeds.clock import DEMO_START, ManualClock
+from feeds.fed.calendar import load_calendar
+from feeds.fed.kalshi import parse_decision_event, parse_ladder_event
+from feeds.fed.odds_checks import MarketChecks
+from feeds.fed.polymarket import parse_events
+from feeds.fed.schedule import parse_schedule_page
+from feeds.model.core import FeedState, FeedStatus
+from feeds.model.fed import TargetRange
+from feeds.model.history import HistoryBars
+from feeds.model.tbills import FredSeries
+from feeds.sim.history_data import daily_bars
+from feeds.sim.http import SimHttpServer
+from feeds.sim.kalshi import SimKalshi
+from feeds.sim.levels import LEVELS
+from feeds.sim.polymarket import SimPolymarket
+from tests.feeds.quotes.helpers import quote
+from tests.tui.test_app import seed
+from tests.widgets.test_tbills_panel import DATA, batch
+from tui.app import LockstepApp
+from tui.config import Settings
+from tui.runtime import Runtime, build_runtime
+from widgets.btc_panel import BtcPanel
+from widgets.divergence_panel import DivergenceChart
+from widgets.quotes_panel import QuotesPanel
+from widgets.tbills_panel import TbillsPanel
+
+MONO = 1000.0
+SIZES = [(80, 24), (120, 40), (200, 60)]
+
+
+@functools.cache
+def bars(symbol: str) -> tuple[Any, ...]:
+    """The last 400 simulated daily bars (slow to make: made once per worker)."""
+    return tuple(daily_bars(symbol)[-400:])
+
+
+def seed_full(runtime: Runtime, clock: ManualClock) -> None:
+    """BTC (from the app test), quotes, all-time highs, Fed odds and T-bills."""
+    seed(runtime, clock)
+    store, now = runtime.store, clock.monotonic()
+    quotes = {
+        "^RUT": ("2558.12", "2541.03"),
+        "IWM": ("253.10", "251.40"),
+        "^GSPC": ("6880.50", "6886.68"),
+        "^DJI": ("48712.00", "48704.00"),
+        "^NDX": ("25640.00", "25560.00"),
+        "SI=F": ("64.21", "62.90"),
+        "GC=F": ("4329.70", "4312.00"),
+    }
+    for sym, (px, prev) in quotes.items():
+        store.apply(quote(sym, px, prev=prev, year_high=None, name=sym, received=now - 4))
+    for sym in ("BTC-USD", "^RUT", "^GSPC", "^NDX"):
+        store.apply(HistoryBars("yahoo", sym, bars(sym), LEVELS[sym].first_trade, now - 100))
+    cal = load_calendar()
+    kalshi = SimKalshi(SimHttpServer("k"), clock)
+    poly = SimPolymarket(SimHttpServer("p"), clock)
+    store.apply(
+        TargetRange(
+            "fed_target", "nyfed", Decimal("3.50"), Decimal("3.75"), Decimal("3.64"),
+            DEMO_START.date(), now - 3600,
+        )
+    )  # fmt: skip
+    checks = MarketChecks()
+    for ev in kalshi.decision_events():
+        store.apply(parse_decision_event(ev, cal, checks, now - 12))
+    for ev in kalshi.ladder_events():
+        store.apply(parse_ladder_event(ev, cal, now - 12))
+    for e in parse_events(poly.events(), cal, checks, now - 30):
+        store.apply(e)
+    for name in ("kalshi", "polymarket", "fed_target"):
+        store.apply(FeedStatus(name, FeedState.LIVE, "", now - 12))
+    store.apply(parse_schedule_page((DATA / "operational_details.html").read_text(), now - 60))
+    store.apply(batch("latest_announcement.json", "today"))
+    store.apply(batch("results_last.json", "recent"))
+    store.apply(FredSeries("fred", "WRESBAL", ((DEMO_START.date(), Decimal("2889455")),), now - 60))
+
+
+def full_app(
+    tmp_path: Path, settings: Settings | None = None, **kw: Any
+) -> tuple[LockstepApp, Runtime, ManualClock]:
+    """The app with no feeds, a frozen clock and frozen data (apply it on the app's loop
+    with :func:`frozen_run_before`)."""
+    clock = ManualClock(start=DEMO_START, mono=MONO)
+    runtime = build_runtime(settings or Settings(), clock, demo=True, data=tmp_path / "data")
+    runtime.feeds = []
+    return LockstepApp(runtime, watch_terminal=False, **kw), runtime, clock
+
+
+async def settle(app: LockstepApp, runtime: Runtime, clock: ManualClock, pilot: Any) -> None:
+    seed_full(runtime, clock)
+    app._paint()
+    app._tick()
+    await pilot.pause()
+    app._tick()  # panels that size from their width settle on the second tick
+    await pilot.pause()
+
+
+def _export(app: LockstepApp) -> str:
+    """The screen's text, line by line, from the SVG screenshot (runs of spaces are
+    drawn as backgrounds there, so words of adjacent cells may touch)."""
+    rows: dict[float, list[str]] = {}
+    for m in re.finditer(r'<text[^>]*y="([0-9.]+)"[^>]*>([^<]*)</text>', app.export_screenshot()):
+        rows.setdefault(float(m.group(1)), []).append(html.unescape(m.group(2)))
+    return "\n".join("".join(rows[y]) for y in sorted(rows)).replace("\xa0", " ")
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_snapshot_dashboard(
+    snap_compare: Any, tmp_path: Path, size: tuple[int, int], theme: str
+) -> None:
+    settings = replace(Settings(), ui=replace(Settings().ui, theme=theme))
+    app, runtime, clock = full_app(tmp_path, settings)
+
+    async def run_before(pilot: Any) -> None:
+        await settle(app, runtime, clock, pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_snapshot_no_color(
+    snap_compare: Any, tmp_path: Path, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app, runtime, clock = full_app(tmp_path)
+    assert app.no_color
+
+    async def run_before(pilot: Any) -> None:
+        await settle(app, runtime, clock, pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_80x24_shows_the_essentials(tmp_path: Path) -> None:
+    app, runtime, clock = full_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, runtime, clock, pilot)
+        assert app.screen.has_class("-brief") and not app.screen.has_class("-grid")
+        shown = _export(app)
+        assert "$92,104.17" in shown and "via Coinbase" in shown  # BTC, venue ...
+        assert "tick" in shown and "ago" in shown  # ... and age
+        assert "ATH −" in shown  # BTC's distance from its all-time high
+        for sym in ("^RUT", "IWM", "^GSPC", "^DJI", "^NDX", "SI=F", "GC=F"):
+            assert sym in shown
+        assert "FOMC Wed Jan 28" in shown and "cut " in shown and "hold " in shown
+        assert "NEXT  Mon Dec 15 10:10-10:30 ET" in shown  # the next T-bill operation
+        assert "Coinbase LIVE" in shown  # the status bar
+        # Nothing needs scrolling to be seen.
+        dash = app.query_one("#dashboard")
+        assert dash.max_scroll_y == 0
+        await app.action_quit()
+
+
+async def test_two_columns_from_160_and_one_below(tmp_path: Path) -> None:
+    app, runtime, clock = full_app(tmp_path)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await settle(app, runtime, clock, pilot)
+        btc, fed = app.query_one("#btc"), app.query_one("#fed-odds")
+        assert app.screen.has_class("-grid")
+        assert fed.region.x > btc.region.right - 1 and fed.region.y == btc.region.y
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert not app.screen.has_class("-grid") and not app.screen.has_class("-brief")
+        assert app.query_one("#quotes-panel").region.y > btc.region.y
+        assert fed.region.x == btc.region.x
+        await app.action_quit()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)])
+async def test_number_keys_zoom_a_panel_and_back(tmp_path: Path, size: tuple[int, int]) -> None:
+    app, runtime, clock = full_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(app, runtime, clock, pilot)
+        await pilot.press("4")
+        await pilot.pause()
+        fed = app.query_one("#fed-odds")
+        assert app.screen.has_class("-zoomed") and fed.has_class("-zoomed")
+        assert not app.screen.has_class("-brief")  # zoomed: the whole panel
+        assert not app.query_one(BtcPanel).display or app.query_one(BtcPanel).region.area == 0
+        assert fed.region.height >= size[1] - 6  # top bar, status bar, footer remain
+        assert app.query_one("#fed-sum").region.area > 0  # the details show when zoomed
+        await pilot.press("2")  # another number switches
+        await pilot.pause()
+        assert app.query_one(QuotesPanel).has_class("-zoomed") and not fed.has_class("-zoomed")
+        await pilot.press("2")  # the same number returns
+        await pilot.pause()
+        assert not app.screen.has_class("-zoomed")
+        assert app.query_one(BtcPanel).region.area > 0
+        await pilot.press("6", "escape")  # Esc returns too
+        await pilot.pause()
+        assert not app.screen.has_class("-zoomed")
+        await pilot.press("9")  # no such panel: nothing happens
+        assert not app.screen.has_class("-zoomed")
+        await app.action_quit()
+
+
+async def test_keyboard_focus_and_enter_zoom_and_mouse_double_click(tmp_path: Path) -> None:
+    app, runtime, clock = full_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, runtime, clock, pilot)
+        await pilot.press("tab")
+        assert app.focused is app.query_one(BtcPanel)
+        await pilot.press("enter")
+        assert app.query_one(BtcPanel).has_class("-zoomed")
+        await pilot.press("enter")
+        assert not app.screen.has_class("-zoomed")
+        await pilot.click("#quotes-panel", times=2)
+        await pilot.pause()
+        assert app.query_one(QuotesPanel).has_class("-zoomed")
+        await app.action_quit()
+
+
+async def test_low_bandwidth_turns_off_every_flash_sparkline_and_chart(tmp_path: Path) -> None:
+    app, runtime, clock = full_app(tmp_path, low_bandwidth=True)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await settle(app, runtime, clock, pilot)
+        btc = app.query_one(BtcPanel)
+        assert not btc.flash_enabled and not btc.query_one("#btc-spark").display
+        assert not app.query_one(DivergenceChart).display
+        tb = app.query_one(TbillsPanel)
+        assert not tb.charts and not app.query_one("#tb-chart").display
+        app._apply_low_bandwidth(False)  # live, as a config reload does
+        await pilot.pause()
+        assert btc.flash_enabled and btc.query_one("#btc-spark").display
+        assert app.query_one(DivergenceChart).display
+        await app.action_quit()
+
+
+async def test_status_bar_tick_repaints_only_what_changed(tmp_path: Path) -> None:
+    app, runtime, clock = full_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, runtime, clock, pilot)
+        status = app.query_one("#status")
+        before = status.repainted  # type: ignore[attr-defined]
+        app._tick()  # nothing changed: nothing repainted
+        assert status.repainted == before  # type: ignore[attr-defined]
+        clock.advance(1.0)  # every age moves on by a second
+        app._tick()
+        cost = status.repainted - before  # type: ignore[attr-defined]
+        assert 0 < cost < 120, cost  # a few cells per source, not the whole bar
+        assert "Coinbase LIVE" in str(status.render())
+        await app.action_quit()
