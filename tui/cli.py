@@ -99,6 +99,18 @@ def _demo_market(settings: Settings) -> tuple[Settings, Clock, Any]:
     return with_endpoints(settings, **endpoints), clock, market
 
 
+def _seed_demo_sparkline(runtime: Any, clock: Clock) -> None:
+    """The demo starts with six simulated hours of intraday history (live mode builds the
+    sparkline from the stream, minute by minute)."""
+    from feeds.btc.state import BtcSlice
+    from feeds.sim.exchanges import intraday_minutes
+    from feeds.sim.levels import LEVELS
+
+    minute = int(clock.now().timestamp()) // 60 - 1
+    points = intraday_minutes(LEVELS["BTC-USD"].last, minute)
+    runtime.store.slice("btc", BtcSlice).seed_spark(points)
+
+
 def _data_for(settings: Settings, demo: bool) -> Path:
     """The demo keeps its simulated history apart from the real one."""
     base = data_dir(settings)
@@ -193,6 +205,8 @@ def run_monitor(
     if demo:
         settings, clock, market = _demo_market(settings)
     runtime = build_runtime(settings, clock, demo=demo, data=_data_for(settings, demo))
+    if demo:
+        _seed_demo_sparkline(runtime, clock)
     app = LockstepApp(
         runtime,
         sim_toggle=market.toggle if market is not None else None,

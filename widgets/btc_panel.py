@@ -48,7 +48,7 @@ class BtcPanel(Vertical):
     BtcPanel #btc-price { width: auto; min-width: 14; }
     BtcPanel #btc-change { width: auto; margin-left: 2; }
     BtcPanel #btc-ath { width: auto; margin-left: 2; }
-    BtcPanel #btc-venue { width: 1fr; text-align: right; }
+    BtcPanel #btc-venue { width: 1fr; text-align: right; margin-left: 1; }
     BtcPanel Sparkline { height: 2; margin-top: 1; }
     """
 
@@ -79,7 +79,7 @@ class BtcPanel(Vertical):
             yield Cell("", id="btc-range")
             yield Cell("", id="btc-book")
             spark = Sparkline([], id="btc-spark")
-            spark.display = self.sparkline_enabled
+            spark.display = False  # shown once it has a few minutes of data
             yield spark
 
     def set_low_bandwidth(self, on: bool) -> None:
@@ -135,7 +135,9 @@ class BtcPanel(Vertical):
         venue = VENUE_NAMES.get(view.active or "", view.active or "?")
         label = f"via {venue}"
         if view.failover_reason:
-            label += f" (failover: {view.failover_reason})"
+            # The reason fits only on a wide panel; the status bar always carries it.
+            wide = self.size.width >= 110
+            label += f" (failover: {view.failover_reason})" if wide else " · FAILOVER"
         self.query_one("#btc-venue", Cell).set(label)
         self.set_class(bool(view.failover_reason), "-failover")
         self._show_spark(view)
@@ -150,7 +152,10 @@ class BtcPanel(Vertical):
         self._spark_len = len(view.spark)
         self._spark_last = now
         width = max(10, self.size.width - 2)
-        self.query_one(Sparkline).data = list(view.spark[-width:])
+        spark = self.query_one(Sparkline)
+        # One or two minutes make a meaningless solid bar: wait for a shape to show.
+        spark.display = len(view.spark) >= 3
+        spark.data = list(view.spark[-width:])
 
     def tick(self, now_mono: float, now_wall: datetime) -> None:
         """Keep the age and state in the border counting (1 Hz)."""

@@ -474,3 +474,18 @@ async def start_sim_btc(
     await cb.start(0)
     await kr.start(0)
     return SimBtc(path, cb, kr)
+
+
+def intraday_minutes(
+    end_price: float, end_minute: int, minutes: int = 360, seed: int = 11, vol: float = 0.0009
+) -> list[tuple[int, float]]:
+    """A simulated intraday path of per-minute closes ending at ``end_price`` in minute
+    ``end_minute`` (minutes since the epoch): the demo's sparkline history."""
+    rng = random.Random(seed)
+    out = [(end_minute, end_price)]
+    px = end_price
+    for i in range(1, minutes):
+        px = px / (1.0 + rng.gauss(0.0, vol))
+        out.append((end_minute - i, px))
+    out.reverse()
+    return out
