@@ -52,6 +52,7 @@ from tui.terminal import arm_hard_exit, install_signal_handlers, terminal_gone
 from tui.themes import DARK, LIGHT, THEMES, next_theme, theme_variables
 from widgets.alerts_panel import AlertsPanel
 from widgets.ath_panel import AthPanel
+from widgets.border import set_title
 from widgets.btc_panel import BtcPanel, Cell
 from widgets.divergence_panel import DivergencePanel
 from widgets.fed_odds_panel import FedOddsPanel
@@ -224,7 +225,7 @@ class LockstepApp(App[None]):
         for number, panel, _ in self.panels():
             panel.add_class("panel")
             panel.can_focus = True
-            panel.border_title = f"{number} {panel.border_title or ''}".rstrip()
+            set_title(panel, f"{number} {getattr(panel, '_lockstep_title', '')}".rstrip())
         btc = self._dash.query_one(BtcPanel)
         status = self._dash.query_one(StatusBar)
         btc_slice = self.store.slice("btc", BtcSlice)

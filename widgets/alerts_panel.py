@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from feeds.model.alerts import AlertsView, FiredAlert
 from feeds.text import clean_text
+from widgets.border import set_subtitle, set_title
 from widgets.format import ET, age
 
 FRESH_S = 60.0
@@ -47,7 +48,7 @@ class AlertsPanel(Vertical):
         self._view: AlertsView | None = None
         self._texts: dict[str, str] = {}
         self._now_mono: float | None = None
-        self.border_title = "Alerts · times ET"
+        set_title(self, "Alerts · times ET")
 
     def compose(self) -> ComposeResult:
         yield Static("", id="al-note", markup=False)
@@ -114,6 +115,5 @@ class AlertsPanel(Vertical):
         if v.suppressed:
             parts.append(f"{v.suppressed} in cooldown")
         subtitle = " · ".join(parts)
-        if str(self.border_subtitle) != subtitle:
-            self.border_subtitle = subtitle
+        set_subtitle(self, subtitle)
         self.set_class(bool(v.note), "-down")

@@ -16,7 +16,8 @@ from textual.widgets import Static
 from feeds.ath import days_since
 from feeds.ath_state import AthRow, AthView
 from feeds.model.history import BackfillProgress
-from widgets.format import age, signed
+from widgets.border import set_subtitle, set_title
+from widgets.format import coarse_age, signed
 
 WIDE = 110
 """From this many columns on, the panel shows every column in full."""
@@ -72,7 +73,7 @@ class AthPanel(Vertical):
 
     def __init__(self, *, id: str | None = "ath") -> None:
         super().__init__(id=id)
-        self.border_title = "All-time highs"
+        set_title(self, "All-time highs")
         self._view: AthView | None = None
         self._rows: dict[str, _Line] = {}
         self._now_mono = 0.0
@@ -113,7 +114,7 @@ class AthPanel(Vertical):
         header = self.query_one("#ath-header", _Line)
         if view is None:
             header.set("waiting for history…")
-            self.border_subtitle = "LOADING"
+            set_subtitle(self, "LOADING")
             return
         wide = self.wide
         today = self._now_wall.date() if self._now_wall else view.today
@@ -146,7 +147,7 @@ class AthPanel(Vertical):
         notes_line = self.query_one("#ath-notes", _Line)
         notes_line.set("  ".join(notes))
         notes_line.set_class(bool(view.notices), "-warning")
-        self.border_subtitle = self._subtitle(view)
+        set_subtitle(self, self._subtitle(view))
 
     def _row_text(self, row: AthRow, wide: bool, today: date) -> str:
         rec = row.record
@@ -188,10 +189,11 @@ class AthPanel(Vertical):
         name = row.price_source if wide else _SHORT_SOURCE.get(row.price_source, row.price_source)
         if row.price is None:
             return "—"
+        # Minutes only: the live price's precise age is in the quotes and BTC panels.
         if row.price_received is not None:
-            return f"{name} {age(self._now_mono - row.price_received)}"
+            return f"{name} {coarse_age(self._now_mono - row.price_received)}"
         if row.price_at is not None and self._now_wall is not None:
-            return f"{name} {age((self._now_wall - row.price_at).total_seconds())}"
+            return f"{name} {coarse_age((self._now_wall - row.price_at).total_seconds())}"
         return name
 
     def _show_progress(self, progress: tuple[BackfillProgress, ...]) -> None:

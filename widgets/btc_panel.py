@@ -15,6 +15,7 @@ from textual.widgets import Sparkline, Static
 
 from feeds.btc.state import BtcView
 from feeds.model.core import FeedState
+from widgets.border import set_subtitle, set_title
 from widgets.format import age, money, signed
 
 VENUE_NAMES = {"coinbase": "Coinbase", "kraken": "Kraken"}
@@ -49,6 +50,7 @@ class BtcPanel(Vertical):
     BtcPanel #btc-change { width: auto; margin-left: 2; }
     BtcPanel #btc-ath { width: auto; margin-left: 2; }
     BtcPanel #btc-venue { width: 1fr; text-align: right; margin-left: 1; }
+    BtcPanel #btc-age { width: 6; margin-left: 1; }
     BtcPanel Sparkline { height: 2; margin-top: 1; }
     """
 
@@ -60,7 +62,7 @@ class BtcPanel(Vertical):
         super().__init__(id=id)
         self.flash_enabled = flash
         self.sparkline_enabled = sparkline
-        self.border_title = "BTC-USD"
+        set_title(self, "BTC-USD")
         self._view: BtcView | None = None
         self._shown: Decimal | None = None
         self._flash_timer: Timer | None = None
@@ -75,6 +77,7 @@ class BtcPanel(Vertical):
             yield Cell("", id="btc-change")
             yield Cell("", id="btc-ath")
             yield Cell("connecting…", id="btc-venue")
+            yield Cell("", id="btc-age")
         with Vertical(id="btc-detail"):
             yield Cell("", id="btc-range")
             yield Cell("", id="btc-book")
@@ -161,14 +164,14 @@ class BtcPanel(Vertical):
         """Keep the age and state in the border counting (1 Hz)."""
         view = self._view
         if view is None:
-            self.border_subtitle = "CONNECTING"
+            set_subtitle(self, "CONNECTING")
             return
         active = view.venues.get(view.active or "")
         tick = view.tick
         if active is None or tick is None:
             states = {v.state for v in view.venues.values()}
             word = FeedState.DOWN if states == {FeedState.DOWN} else FeedState.CONNECTING
-            self.border_subtitle = word.value
+            set_subtitle(self, word.value)
             self.set_class(word is FeedState.DOWN, "-down")
             return
         seen = active.last_seen if active.last_seen is not None else tick.received
@@ -177,11 +180,12 @@ class BtcPanel(Vertical):
             state = FeedState.STALE
         if not any(v.state is FeedState.LIVE for v in view.venues.values()):
             state = active.state if active.state is not FeedState.LIVE else FeedState.STALE
-        subtitle = f"{state.value} · tick {age(now_mono - tick.received)} ago"
+        # The age lives in a small cell: a border title change repaints the whole panel.
+        self.query_one("#btc-age", Cell).set(f"· {age(now_mono - tick.received)}")
+        subtitle = state.value
         if active.notice:
             subtitle = f"{active.notice.upper()} · " + subtitle
-        if self.border_subtitle != subtitle:
-            self.border_subtitle = subtitle
+        set_subtitle(self, subtitle)
         self.set_class(state is FeedState.STALE, "-stale")
         self.set_class(state in (FeedState.DOWN, FeedState.RECONNECTING), "-down")
 

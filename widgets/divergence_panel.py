@@ -18,6 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from feeds.divergence_state import DivergenceView, Side
+from widgets.border import set_subtitle, set_title
 from widgets.format import age, signed
 
 WINDOWS = ("3m", "1y", "5y")
@@ -167,7 +168,7 @@ class DivergencePanel(Vertical, can_focus=True):
 
     def __init__(self, *, id: str | None = "divergence", chart_height: int = 8) -> None:
         super().__init__(id=id)
-        self.border_title = "BTC vs small caps"
+        set_title(self, "BTC vs small caps")
         self._view: DivergenceView | None = None
         self._chart_height = chart_height
         self._now_mono = 0.0
@@ -284,8 +285,7 @@ class DivergencePanel(Vertical, can_focus=True):
         sub = f"{view.window.upper()} · {'LIVE' if live else 'CACHED'}"
         if view.flag is not None and view.flag.raised:
             sub = "DIVERGENCE · " + sub
-        if self.border_subtitle != sub:
-            self.border_subtitle = sub
+        set_subtitle(self, sub)
 
 
 def last_fmt(value: float) -> str:

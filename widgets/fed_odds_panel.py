@@ -18,6 +18,7 @@ from textual.events import Resize
 from textual.widgets import Static
 
 from feeds.model.fed import FedOddsView, MeetingRow, SourceLine
+from widgets.border import set_subtitle, set_title
 
 MAX_ROWS = 8
 WIDE_AT = 100
@@ -237,7 +238,7 @@ class FedOddsPanel(Vertical):
 
     def __init__(self, *, id: str | None = "fed-odds", classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self.border_title = "Fed rate odds"
+        set_title(self, "Fed rate odds")
         self._view: FedOddsView | None = None
         self._now_mono: float | None = None
         self._now_wall: datetime | None = None
@@ -327,6 +328,6 @@ class FedOddsPanel(Vertical):
             subtitle += " · fallback " + ", ".join(SHORT_NAMES.get(f, f) for f in sorted(fallback))
         if not any_data:
             subtitle += " · NO ODDS"
-        self.border_subtitle = subtitle
+        set_subtitle(self, subtitle)
         self.set_class(state == "STALE" or any("STALE" in r.flags for r in view.rows), "-stale")
         self.set_class(state in BAD_STATES or not any_data, "-down")

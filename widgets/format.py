@@ -48,6 +48,14 @@ def age(seconds: float | None) -> str:
     return f"{d}d{h:02d}h"
 
 
+def coarse_age(seconds: float | None) -> str:
+    """An age in whole minutes (``<1m``, ``3m``, ``1h05m``): for secondary columns whose
+    precise age is shown elsewhere, so they repaint at most once a minute."""
+    if seconds is None:
+        return "—"
+    return "<1m" if seconds < 60 else age(seconds)
+
+
 def clock_et(when: datetime) -> str:
     """``10:25`` in New York time."""
     return when.astimezone(ET).strftime("%H:%M")

@@ -19,6 +19,7 @@ from textual.widgets import Static
 
 from feeds.model.core import FeedState, FeedStatus
 from feeds.model.quotes import MarketState, QuoteRow, QuotesView
+from widgets.border import set_subtitle, set_title
 from widgets.format import ET, age, clock_et, money, signed
 
 COMPACT_BELOW = 110
@@ -101,7 +102,7 @@ class QuotesPanel(Vertical):
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
-        self.border_title = "Indices & commodities"
+        set_title(self, "Indices & commodities")
         self._ath: dict[str, Decimal] = dict(ath or {})
         self._view: QuotesView | None = None
         self._texts: dict[str, str] = {}
@@ -265,8 +266,7 @@ class QuotesPanel(Vertical):
         if stale:
             parts.append(f"{stale} STALE")
         text = " · ".join(parts)
-        if self.border_subtitle != text:
-            self.border_subtitle = text
+        set_subtitle(self, text)
         failing = view.primary is not None and view.primary.state in _FAILING
         self.set_class(failing, "-degraded")
         self.set_class(stale > 0, "-stale")

@@ -34,7 +34,8 @@ def describe(h: SourceHealth | None, name: str, now_mono: float, wall_now: objec
     state = h.state
     if state is FeedState.LIVE:
         when = h.last_data if h.last_data is not None else h.last_seen
-        ago = age(now_mono - when) if when is not None else "no data yet"
+        # Fixed width: a changing age then repaints only its own few cells.
+        ago = age(now_mono - when).rjust(3) if when is not None else "no data yet"
         return Content.assemble(label + " ", ("LIVE", "bold $success"), f" {ago}")
     if state is FeedState.STALE:
         when = h.last_seen if h.last_seen is not None else h.since

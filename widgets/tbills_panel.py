@@ -19,6 +19,7 @@ from feeds.model.tbills import (
     TbillsView,
     TodayOperation,
 )
+from widgets.border import set_subtitle, set_title
 
 NEW_YORK = ZoneInfo("America/New_York")
 _BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -119,7 +120,8 @@ class TbillsPanel(Vertical):
         self._texts: dict[str, str] = {}
         self._now_mono = 0.0
         self._now_wall: datetime | None = None
-        self.border_title = "Fed T-bill purchases"
+        set_title(self, "Fed T-bill purchases")
+        self._ages_text = ""
         self.charts = True
         """False in low-bandwidth mode: no daily-purchases chart."""
 
@@ -127,7 +129,7 @@ class TbillsPanel(Vertical):
         yield Static("", id="tb-next", markup=False)
         # Everything below the next operation: a short terminal hides it.
         with Vertical(id="tb-detail"):
-            for name in ("today", "tally", "chart", "recent", "schedule", "liquidity"):
+            for name in ("today", "tally", "chart", "recent", "schedule", "liquidity", "ages"):
                 yield Static("", id=f"tb-{name}", markup=False)
 
     # -- inputs ---------------------------------------------------------------------
@@ -326,19 +328,28 @@ class TbillsPanel(Vertical):
 
     def _subtitle(self, v: TbillsView) -> None:
         now = self._now_mono
-        bits = []
-        for name, t in (
-            ("NY Fed", v.ops_received),
-            ("schedule", v.schedule_received),
-            ("FRED", v.liquidity_received if v.liquidity else None),
-        ):
-            if t is not None:
-                bits.append(f"{name} {fmt_age(now - t)}")
-        if v.ops_stale or v.stale_reason:
-            bits.insert(0, f"STALE: {v.stale_reason}" if v.ops_stale else v.stale_reason.upper())
+        ages = [
+            f"{name} {fmt_age(now - t)}"
+            for name, t in (
+                ("NY Fed", v.ops_received),
+                ("schedule", v.schedule_received),
+                ("FRED", v.liquidity_received if v.liquidity else None),
+            )
+            if t is not None
+        ]
+        # Ages go in a line of their own: a border title change repaints the whole panel.
+        line = self.query_one("#tb-ages", Static)
+        text = "sources: " + " · ".join(ages) if ages else ""
+        if self._ages_text != text:
+            self._ages_text = text
+            line.update(text, layout=False)
+        if v.ops_stale:
+            state = f"STALE: {v.stale_reason}"
+        elif v.stale_reason:
+            state = v.stale_reason.upper()
         elif v.ops_received is None:
-            bits.insert(0, "WAITING")
-        subtitle = " · ".join(bits)
-        if self.border_subtitle != subtitle:
-            self.border_subtitle = subtitle
+            state = "WAITING"
+        else:
+            state = "LIVE"
+        set_subtitle(self, state)
         self.set_class(v.ops_stale, "-stale")

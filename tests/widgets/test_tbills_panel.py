@@ -86,7 +86,9 @@ async def test_results_rows() -> None:
         assert "Reserves $2.89 tn (12/10)" in text(app, "liquidity")
         assert "ON RRP $4.25 bn (12/11)" in text(app, "liquidity")
         assert "next schedule due ~Wed Jan 14" in text(app, "schedule")
-        assert "NY Fed 12s" in str(panel.border_subtitle)
+        assert str(panel.border_subtitle) == "LIVE"
+        # Ages count in a line of their own, not in the border (which repaints the panel).
+        assert "NY Fed 12s" in str(panel.query_one("#tb-ages", Static).render())
         assert not panel.has_class("-stale")
 
 
