@@ -63,6 +63,8 @@ from widgets.tbills_panel import TbillsPanel
 
 log = logging.getLogger("lockstep.app")
 
+MAX_SKIP = 16
+"""On a slow link, skip at most this many paint ticks in a row (1.6 s at 10 Hz)."""
 MIN_WIDTH = 40
 MIN_HEIGHT = 12
 BRIEF_BELOW = 32
@@ -156,6 +158,10 @@ class LockstepApp(App[None]):
         self._painters: dict[str, Callable[[], None]] = {}
         self._tickers: list[Callable[[float, datetime], None]] = []
         self._exiting = False
+        self._skip = 0
+        self._skip_left = 0
+        self.shed_frames = 0
+        """Paint ticks skipped because the terminal could not keep up (slow links)."""
         self._feed_workers: dict[int, Worker[None]] = {}
         self._paint_timer: Timer | None = None
         self._zoomed = 0
@@ -358,7 +364,32 @@ class LockstepApp(App[None]):
 
     # -- painting -------------------------------------------------------------------
 
+    def _terminal_backlog(self) -> int:
+        """Frames Textual has queued but not yet written to the terminal (0 if unknown).
+
+        Textual queues up to 30 frames when the terminal (or the SSH link) cannot keep
+        up; that queue turns straight into seconds of lag. Textual has no public API for
+        it, so this reads its writer thread defensively."""
+        writer = getattr(getattr(self, "_driver", None), "_writer_thread", None)
+        qsize = getattr(getattr(writer, "_queue", None), "qsize", None)
+        try:
+            return int(qsize()) if callable(qsize) else 0
+        except Exception:  # noqa: BLE001 - a private detail must never break painting
+            return 0
+
     def _paint(self) -> None:
+        if self._terminal_backlog():
+            # The link is behind: draw nothing new (the store keeps only the latest
+            # values), and paint less often until it keeps up again.
+            self.shed_frames += 1
+            self._skip = min(self._skip * 2 or 1, MAX_SKIP)
+            self._skip_left = self._skip
+            return
+        if self._skip_left:
+            self._skip_left -= 1
+            return
+        if self._skip:
+            self._skip //= 2
         self.store.refresh(self.market_clock.monotonic())
         topics = self.store.drain()
         if not topics:
@@ -372,6 +403,8 @@ class LockstepApp(App[None]):
                 self._tick()
 
     def _tick(self) -> None:
+        if self._terminal_backlog():
+            return  # ages repaint once the link has caught up
         now_mono = self.market_clock.monotonic()
         now_wall = self.market_clock.now()
         with self.batch_update():
