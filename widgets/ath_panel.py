@@ -218,9 +218,9 @@ class AthPanel(Vertical):
     def _subtitle(self, view: AthView) -> str:
         active = [p for p in view.progress if not p.finished]
         if active:
-            p = active[0]
-            pct = int(100 * p.done / p.total) if p.total else 0
-            return f"BACKFILL {pct}%"
+            # A word only: the percentage lives in the progress line, because a border
+            # title change repaints the whole panel.
+            return "BACKFILL"
         if view.rows and all(r.price_received is None for r in view.rows):
             return "CACHED"
         if any(r.new_ath for r in view.rows):

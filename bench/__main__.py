@@ -1,0 +1,279 @@
+"""``python -m bench``: run the benchmark suite and report against the targets.
+
+    python -m bench                   the full suite (~25 min on 2 cores), writes RESULTS.md
+    python -m bench --quick           a smoke pass (< ~60 s): B1, B2+B9, B4-B6 at P2, B8, B12
+    python -m bench --quick --ci      the same, exit 1 on a broken harness (misses are reported)
+    python -m bench --only B4,B10     selected benchmarks (B4, B5, B6 share their runs)
+    python -m bench --soak-long       B7 as specified: 5 min warm-up + 60 min at 2,000 msg/s
+    python -m bench --list            what each benchmark measures
+
+The app under test is the real ``lockstep`` against the simulated market on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable
+
+from bench.common import HARNESS_CORE, Section, can_pin, git_rev, log, machine, pin
+
+ORDER = ["B1", "B8", "B4", "B5", "B6", "B2", "B9", "B3", "B10", "B11", "B12", "PEER", "B7"]
+QUICK = {"B1", "B2", "B4", "B5", "B6", "B8", "B9", "B12"}
+DESCRIBE = {
+    "B1": "parse: decoder µs/msg vs stdlib json",
+    "B2": "ingest: headless at 5k/20k msg/s, applied rate, end lag, CPU/msg, widget calls",
+    "B3": "spike: 20k msg/s × 2 s on 1k steady under the pty; recovery, disconnects, RSS",
+    "B4": "latency: displayed age and per-message staleness at P1-P3 (pty + pyte)",
+    "B5": "CPU at P0-P3 and ratio to the raw-ANSI floor",
+    "B6": "terminal bytes/s, B/changed cell, full repaints",
+    "B7": "soak: RSS slope at 2k msg/s with a forced disconnect (short; --soak-long for 65 min)",
+    "B8": "startup: first paint, first live price, import time",
+    "B9": "event-loop lag probe at P2/P3 (headless)",
+    "B10": "slow link: pty drained at 16 KB/s and 4 KB/s",
+    "B11": "polling: CPU and loop lag with a polled source, and with it hung",
+    "B12": "resize storm: 10 resizes/s for 5 s",
+    "PEER": "side by side with crypto-terminal 2.5.1 at 0/50/500/2,000 msg/s",
+}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command line."""
+    p = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--quick", action="store_true", help="short smoke pass (< ~60 s)")
+    p.add_argument(
+        "--ci", action="store_true", help="exit 1 on a broken harness (misses are reported)"
+    )
+    p.add_argument("--only", default="", help="comma-separated ids, e.g. B1,B4,PEER")
+    p.add_argument("--skip", default="", help="comma-separated ids to leave out")
+    p.add_argument("--runs", type=int, default=None, help="runs per cell for B4-B6 / PEER")
+    p.add_argument("--soak-long", action="store_true", help="B7 for 65 minutes")
+    p.add_argument(
+        "--write-results",
+        action="store_true",
+        help="write bench/RESULTS.md (the default for a full, unfiltered run)",
+    )
+    p.add_argument("--no-write", action="store_true", help="never write bench/RESULTS.md")
+    p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    p.add_argument(
+        "--render",
+        action="store_true",
+        help="re-render bench/RESULTS.md from bench/results.json (after editing the notes)",
+    )
+    return p.parse_args(argv)
+
+
+def selected(args: argparse.Namespace) -> list[str]:
+    """The benchmark ids to run, in suite order."""
+    only = {x.strip().upper() for x in args.only.split(",") if x.strip()}
+    skip = {x.strip().upper() for x in args.skip.split(",") if x.strip()}
+    unknown = (only | skip) - set(ORDER)
+    if unknown:
+        raise SystemExit(f"unknown benchmark ids: {', '.join(sorted(unknown))}")
+    if args.soak_long and not only:
+        only = {"B7"}
+    if only:
+        ids = [b for b in ORDER if b in only]
+    elif args.quick:
+        ids = [b for b in ORDER if b in QUICK]
+    else:
+        ids = list(ORDER)
+    return [b for b in ids if b not in skip]
+
+
+def run_all(ids: list[str], args: argparse.Namespace) -> list[Section]:
+    """Run the benchmarks; a failing benchmark becomes a broken section, not a crash."""
+    quick = args.quick
+    sections: list[Section] = []
+    done: dict[str, Section] = {}
+    state: dict[str, object] = {}
+
+    def guard(bench: str, fn: Callable[[], list[Section]]) -> None:
+        t0 = time.monotonic()
+        log(f"[{bench}] {DESCRIBE.get(bench, '')}")
+        try:
+            out = fn()
+        except Exception as exc:  # noqa: BLE001 - report, keep going
+            traceback.print_exc()
+            out = [Section(bench, DESCRIBE.get(bench, bench), "", broken=repr(exc)[:500])]
+        took = time.monotonic() - t0
+        for s in out:
+            s.seconds = took / max(len(out), 1)
+            if s.bench in ids or bench == s.bench:
+                sections.append(s)
+                done[s.bench] = s
+
+    for bench in ids:
+        if bench in done:
+            continue
+        if bench == "B1":
+            from bench import b01_parse
+
+            guard("B1", lambda: [b01_parse.run(quick)])
+        elif bench in ("B4", "B5", "B6"):
+            from bench import b04_screen
+
+            def matrix() -> list[Section]:
+                m = b04_screen.run_matrix(quick, args.runs)
+                return [s for s in b04_screen.sections(m, quick) if s.bench in ids]
+
+            guard(bench, matrix)
+        elif bench == "B8":
+            from bench import b08_startup
+
+            guard("B8", lambda: [b08_startup.run(quick)])
+        elif bench == "B2":
+            from bench import b02_ingest
+
+            def b2() -> list[Section]:
+                sec, runs = b02_ingest.run_b2(quick)
+                state["b2"] = runs
+                return [sec]
+
+            guard("B2", b2)
+        elif bench == "B9":
+            from bench import b02_ingest
+
+            def b9() -> list[Section]:
+                runs = state.get("b2", [])
+                assert isinstance(runs, list)
+                return [b02_ingest.run_b9(quick, runs)]
+
+            guard("B9", b9)
+        elif bench == "B3":
+            from bench import b03_spike
+
+            guard("B3", lambda: [b03_spike.run(quick)])
+        elif bench == "B7":
+            from bench import b07_soak
+
+            guard("B7", lambda: [b07_soak.run(quick, long=args.soak_long)])
+        elif bench == "B10":
+            from bench import b10_slowlink
+
+            guard("B10", lambda: [b10_slowlink.run(quick)])
+        elif bench == "B11":
+            from bench import b11_polling
+
+            guard("B11", lambda: [b11_polling.run(quick)])
+        elif bench == "B12":
+            from bench import b12_resize
+
+            guard("B12", lambda: [b12_resize.run(quick)])
+        elif bench == "PEER":
+            from bench import peer_compare
+
+            guard("PEER", lambda: [peer_compare.run(quick, args.runs)])
+    order = {b: i for i, b in enumerate(ORDER)}
+    sections.sort(key=lambda s: order.get(s.bench, 99))
+    return sections
+
+
+def box_load() -> str:
+    """Load average and a warning about other work on a shared box."""
+    try:
+        one, five, _ = os.getloadavg()
+    except OSError:
+        return "unknown"
+    return (
+        f"load average {one:.1f} (1 min) / {five:.1f} (5 min) at the end of the run; "
+        "each run's CPU used by other processes is in the tables ('others' load')"
+    )
+
+
+def print_summary(sections: list[Section]) -> None:
+    """A plain-text summary on stdout."""
+    for s in sections:
+        flag = f"  BROKEN: {s.broken}" if s.broken else ""
+        print(f"{s.bench} {s.title}{flag}")
+        for f in s.figures:
+            value = "—" if math.isnan(f.value) else f"{f.value:,.3g}"
+            print(f"  {f.verdict:>4}  {f.name}: {value} {f.unit}  (target {f.target or '—'})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    args = parse_args(argv)
+    if args.list:
+        for b in ORDER:
+            print(f"{b:5} {DESCRIBE[b]}{'  [quick]' if b in QUICK else ''}")
+        return 0
+    if args.render:
+        from bench.results import load, render, write
+
+        old, saved = load()
+        text = render(
+            old,
+            command=str(saved["command"]),
+            machine=str(saved["machine"]),
+            rev=str(saved["rev"]),
+            started=dt.datetime.fromisoformat(str(saved["started"])),
+            seconds=float(str(saved["seconds"])),
+            load=str(saved["load"]),
+        )
+        log(f"bench: re-rendered {write(text)}")
+        return 0
+    ids = selected(args)
+    if can_pin():
+        pin(0, HARNESS_CORE)
+    else:
+        log("bench: fewer than 2 usable cores; app and harness share the CPU (noisier)")
+    sys.setswitchinterval(0.001)  # the pty reader thread timestamps promptly
+    started = dt.datetime.now().astimezone()
+    t0 = time.monotonic()
+    sections = run_all(ids, args)
+    seconds = time.monotonic() - t0
+    print_summary(sections)
+    full = not args.only and not args.quick and not args.skip
+    if (args.write_results or full) and not args.no_write:
+        from bench.results import render, save, write
+
+        cmd = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
+        meta: dict[str, object] = {
+            "command": cmd.strip(),
+            "machine": machine(),
+            "rev": git_rev(),
+            "started": started.isoformat(),
+            "seconds": seconds,
+            "load": box_load(),
+        }
+        text = render(
+            sections,
+            command=cmd.strip(),
+            machine=str(meta["machine"]),
+            rev=str(meta["rev"]),
+            started=started,
+            seconds=seconds,
+            load=str(meta["load"]),
+        )
+        save(sections, meta)
+        log(f"bench: wrote {write(text)}")
+    log(f"bench: {len(sections)} sections in {seconds:.0f} s")
+    if args.ci:
+        bad = [s for s in sections if s.broken]
+        far = [f for s in sections for f in s.figures if not f.within(2.0)]
+        for s in bad:
+            print(f"CI: {s.bench} harness broken: {s.broken}", file=sys.stderr)
+        # Several targets are still missed by more than 2x (bench/RESULTS.md lists each
+        # with its cause and plan). Gating CI on them would block every change, so the
+        # smoke run fails only when the harness itself breaks, and reports the misses.
+        for f in far:
+            print(
+                f"CI (tracked miss): {f.bench} {f.name} = {f.value:.3g} vs {f.target}",
+                file=sys.stderr,
+            )
+        return 1 if bad else 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

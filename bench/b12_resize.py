@@ -1,0 +1,90 @@
+"""B12 resize storm: 10 resizes a second for 5 s via TIOCSWINSZ (the kernel sends
+SIGWINCH), ending at 120×40; time to settle, CPU, and the final screen's layout."""
+
+from __future__ import annotations
+
+import time
+
+from bench.common import Section, log
+from bench.scenarios import Session
+
+SIZES = [(100, 30), (80, 24), (140, 50), (120, 40), (90, 35)]
+BOX = set("╭╮╰╯─│┌┐└┘")
+
+
+def skeleton(texts: list[str]) -> list[str]:
+    """The layout without the data: box-drawing characters kept, the rest blanked."""
+    return ["".join(c if c in BOX else " " for c in line) for line in texts]
+
+
+def run(quick: bool) -> Section:
+    """Resize storm at 1,000 msg/s."""
+    sec = Section("B12", "Resize storm (pty)", "python -m bench --only B12")
+    seconds = 2.0 if quick else 5.0
+    log(f"  B12 10 resizes/s for {seconds:g} s")
+    with Session("app") as ses:
+        prog, sim = ses.prog, ses.sim
+        assert prog is not None
+        if not ses.ok:
+            sec.broken = ses.note
+            return sec
+        sim.set_rate(1000.0)
+        time.sleep(1.0 if quick else 2.0)
+        ses.in_view()
+        time.sleep(0.5 if quick else 1.0)
+        before = skeleton(prog.texts)
+        c0 = prog.cpu_seconds()
+        t0 = time.monotonic()
+        i = 0
+        while time.monotonic() - t0 < seconds:
+            cols, rows = SIZES[i % len(SIZES)]
+            prog.resize(cols, rows)
+            i += 1
+            time.sleep(0.1)
+        prog.resize(120, 40)
+        t_last = time.monotonic()
+        c1 = prog.cpu_seconds()
+        storm_cpu = (c1 - c0) / (t_last - t0) * 100
+        # Settled: the first output burst after the last resize that repaints the screen
+        # and after which the layout (box skeleton) equals the pre-storm one.
+        settled = prog.wait_for(lambda: any(f.t0 >= t_last and f.full for f in prog.frames), 5.0)
+        time.sleep(0.5 if quick else 1.5)
+        alive = prog.alive()
+        ses.in_view()  # compare at the same scroll position as before the storm
+        time.sleep(0.3)
+        after = skeleton(prog.texts)
+        repaint = next((f for f in prog.frames if f.t0 >= t_last and f.full), None)
+        full_during = sum(1 for f in prog.frames if t0 <= f.t0 <= t_last and f.full)
+        log_text = ""
+        try:
+            log_text = (ses.tmp / "lockstep.log").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            pass
+    settle = (repaint.t1 - t_last) if (settled and repaint is not None) else float("inf")
+    same = before == after
+    errors = log_text.count("Traceback") + log_text.count(" ERROR ")
+    sec.add("time to settle after the last resize", settle, "s", target="≤ 0.5", limit=0.5)
+    sec.add(
+        "final layout equals the pre-storm layout (1 = yes)",
+        1.0 if same else 0.0,
+        "",
+        target="1",
+        limit=1.0,
+        higher_is_better=True,
+    )
+    sec.add(
+        "app alive, no traceback/ERROR in its log (1 = yes)",
+        1.0 if alive and not errors else 0.0,
+        "",
+        target="1",
+        limit=1.0,
+        higher_is_better=True,
+    )
+    sec.add("app CPU during the storm", storm_cpu, "%", note="informational")
+    sec.notes.append(
+        f"{i} resizes cycling {', '.join(f'{c}×{r}' for c, r in SIZES)}, then 120×40; "
+        f"{full_during} full repaints during the storm; pyte is resized in step with the byte "
+        "stream. Layout compared as box-drawing skeletons (data blanked)."
+        + (f" {ses.note}." if ses.note else "")
+    )
+    return sec
