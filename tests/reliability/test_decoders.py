@@ -18,7 +18,7 @@ from feeds.btc.state import BtcSlice
 from feeds.fed.nyfed import parse_tsy_payload
 from feeds.model import BadMessage, FeedState, FeedStatus, Heartbeat, Ignored, Tick, VenueNotice
 from feeds.model.history import Bar
-from feeds.quotes.parse import parse_chart_bars, parse_cboe_quote, parse_chart_quote
+from feeds.quotes.parse import parse_cboe_quote, parse_chart_bars, parse_chart_quote
 from feeds.store import Store
 
 KEYS = [
