@@ -29,8 +29,8 @@ CAUSES: dict[str, str] = {
     "C2": (
         "**Whole rows and panels re-sent for a few changed characters.** The BTC line, the "
         "bid/ask line and the ATH BTC row are single full-width widgets, so a 2-digit change "
-        "re-sends ~118 cells (B/cell 70 at P2 vs the 20 B/cell floor). At idle the ATH "
-        "panel's border subtitle changes every ~2 s with the backfill progress "
+        "re-sends ~118 cells (B6: ≈ 70-90 B per changed cell at P2 vs ≈ 19 for the floor). "
+        "At idle the ATH panel's border subtitle changes every ~2 s with the backfill progress "
         "(widgets/border.py set_subtitle from AthPanel._repaint), and a border change "
         "re-sends the whole 17-row panel (Textual's _BorderTitle.__set__ refreshes the widget, "
         "textual/widget.py:256-267); the status bar and the Fed-odds rows repaint every second "
@@ -108,11 +108,12 @@ NOTES: dict[str, tuple[str, tuple[str, ...]]] = {
         (),
     ),
     "B7:per-message": ("See B4.", ("C2", "C1")),
-    "B8:first paint": ("The calendar load blocks the first paint; imports ≈ 0.5 s.", ("C4",)),
+    "B8:first paint": ("The calendar load blocks the first paint, on top of imports.", ("C4",)),
     "B8:first live price": ("The first paint is late (C4).", ("C4", "C5")),
     "B8:imports": (
-        "tui.fed_odds_wiring (≈ 130 ms), httpx (≈ 90 ms incl. httpx._main), "
-        "tui.history_wiring (≈ 36 ms): import panel wiring inside build_runtime.",
+        "The largest items in `python -X importtime -c 'import tui.cli, tui.app'` were "
+        "tui.config, tui.fed_odds_wiring, httpx (it pulls httpx._main) and "
+        "tui.history_wiring: import panel wiring and httpx inside build_runtime / on first use.",
         (),
     ),
     "B9:": ("History parsing on the loop (≈ 190 ms per call).", ("C3", "C1")),

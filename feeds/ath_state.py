@@ -89,6 +89,11 @@ class _Sym:
     last_persist: float | None = None
 
 
+BTC_EVERY = 0.25
+"""Seconds between BTC prints the ATH guard looks at, per venue (prints above the
+stored high are always looked at)."""
+
+
 class AthSlice:
     """State for the ATH panel. ``btc_symbol`` is the row BTC ticks belong to."""
 
@@ -129,6 +134,7 @@ class AthSlice:
         self._notices: list[str] = []
         self._writer_note: str | None = None
         self._cache: AthView | None = None
+        self._btc_seen: dict[str, float] = {}
 
     def apply(self, event: object) -> bool:
         """Take one event; True if the panel changes."""
@@ -139,6 +145,16 @@ class AthSlice:
 
     def _apply(self, event: object) -> bool:
         if isinstance(event, Tick):
+            # BTC can tick thousands of times a second and the guard costs tens of µs a
+            # print: look at most every BTC_EVERY seconds per venue, except that a print
+            # above the stored high is always looked at (it may be a new high, or an
+            # outlier that must not become one).
+            record = self._syms[self.btc_symbol].record
+            seen_at = self._btc_seen.get(event.source)
+            above = record is not None and event.price > record.high
+            if not above and seen_at is not None and event.received - seen_at < BTC_EVERY:
+                return False
+            self._btc_seen[event.source] = event.received
             return self._live(self.btc_symbol, event.source, event.price, event.received)
         if isinstance(event, Quote):
             if event.symbol not in self._syms:

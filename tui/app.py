@@ -9,6 +9,7 @@ import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +162,7 @@ class LockstepApp(App[None]):
         self._skip = 0
         self._skip_left = 0
         self.shed_frames = 0
+        self._ath_highs: dict[str, Decimal] = {}
         """Paint ticks skipped because the terminal could not keep up (slow links)."""
         self._feed_workers: dict[int, Worker[None]] = {}
         self._paint_timer: Timer | None = None
@@ -252,7 +254,9 @@ class LockstepApp(App[None]):
             ath_panel.show(view)
             # The quotes panel's RECORD badge uses the stored all-time highs.
             highs = {r.symbol: r.record.high for r in view.rows if r.record is not None}
-            quotes_panel.set_ath(highs)
+            if highs != self._ath_highs:  # set_ath repaints the whole quotes panel
+                self._ath_highs = highs
+                quotes_panel.set_ath(highs)
             # BTC's distance from its high shows on the BTC line (a short terminal hides
             # the ATH panel).
             for r in view.rows:
