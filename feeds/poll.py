@@ -9,6 +9,7 @@ rate-limit circuit and the status events.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import email.utils
 import errno
@@ -182,7 +183,7 @@ def describe_error(exc: BaseException) -> str:
     return clean_text(type(exc).__name__, 80)
 
 
-class PolledFeed:
+class PolledFeed(abc.ABC):
     """Base class for HTTP sources. Subclasses implement :meth:`poll` and :meth:`interval`.
 
     ``events()`` yields the model events returned by ``poll`` plus :class:`FeedStatus`
@@ -220,9 +221,9 @@ class PolledFeed:
         """Seconds from the end of one poll to the start of the next."""
         return 60.0
 
+    @abc.abstractmethod
     async def poll(self) -> Sequence[object]:
         """Fetch and parse once; return model events (BadMessage for rejected parts)."""
-        raise NotImplementedError  # pragma: no cover - abstract
 
     # -- public ---------------------------------------------------------------------
 

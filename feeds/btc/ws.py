@@ -8,6 +8,7 @@ data). Health comes out as :class:`FeedStatus` events; nothing raises out.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import random
@@ -69,7 +70,7 @@ class _Drop(Exception):
         self.fatal = fatal
 
 
-class WebSocketFeed:
+class WebSocketFeed(abc.ABC):
     """Base class for a venue. Subclasses set ``source`` and implement
     :meth:`subscriptions` and :meth:`parse`."""
 
@@ -105,15 +106,15 @@ class WebSocketFeed:
 
     # -- for subclasses -------------------------------------------------------------
 
+    @abc.abstractmethod
     def subscriptions(self) -> list[dict[str, Any]]:
         """The messages to send right after every handshake, built fresh each time."""
-        raise NotImplementedError  # pragma: no cover - abstract
 
+    @abc.abstractmethod
     def parse(
         self, msg: object, received: float
     ) -> Tick | Heartbeat | VenueNotice | Ignored | BadMessage:
         """Turn one decoded message into a model event."""
-        raise NotImplementedError  # pragma: no cover - abstract
 
     def accept_tick(self, tick: Tick) -> bool:
         """False drops the tick (duplicates, out of order). Venues refine this."""

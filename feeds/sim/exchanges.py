@@ -8,6 +8,7 @@ and HTTP errors on the upgrade.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import itertools
 import random
@@ -91,7 +92,7 @@ class PricePath:
         return self.price
 
 
-class SimExchange:
+class SimExchange(abc.ABC):
     """Shared machinery: listening, scripting, recording what clients send."""
 
     name = "sim"
@@ -253,24 +254,24 @@ class SimExchange:
 
     # -- dialect ----------------------------------------------------------------------
 
-    async def on_connect(self, ws: ServerConnection) -> None:
+    async def on_connect(self, ws: ServerConnection) -> None:  # noqa: B027 - optional hook
         """Send anything the venue sends unprompted on connect."""
 
+    @abc.abstractmethod
     def on_client_message(self, msg: Any) -> tuple[list[str], bool]:
         """Replies to a client message, and whether the subscription is now complete."""
-        raise NotImplementedError  # pragma: no cover - abstract
 
+    @abc.abstractmethod
     def tick_message(self, seq: int, price: float) -> str:
         """One ticker message."""
-        raise NotImplementedError  # pragma: no cover - abstract
 
+    @abc.abstractmethod
     def heartbeat_message(self, seq: int) -> str:
         """One heartbeat message."""
-        raise NotImplementedError  # pragma: no cover - abstract
 
+    @abc.abstractmethod
     def reject_message(self) -> str:
         """The venue's answer to a subscription it refuses."""
-        raise NotImplementedError  # pragma: no cover - abstract
 
     def bad_message(self, n: int) -> str:
         """A malformed message (rotating through the kinds reliability.md D1-D3 list)."""
