@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -31,7 +30,7 @@ from feeds.divergence_state import DivergenceSlice, SetChartWindow
 from feeds.fed.odds_state import FedOddsSlice
 from feeds.fed.tbills_state import TbillsSlice
 from feeds.health import HealthSlice
-from feeds.model.core import FeedState, FeedStatus
+from feeds.model.core import FeedState
 from feeds.quotes.cboe import CboeQuotesFeed
 from feeds.quotes.state import QuotesSlice
 from feeds.quotes.yahoo import YahooChartFeed
@@ -48,7 +47,7 @@ from tui.help import HelpScreen
 from tui.palette import WatchlistCommands
 from tui.quotes_wiring import build_quote_feeds, make_quotes_slice
 from tui.reload import MAX_WATCHLIST, ConfigWatcher, classify, save_watchlist
-from tui.runtime import Feed, Runtime
+from tui.runtime import Feed, Runtime, supervise
 from tui.terminal import arm_hard_exit, install_signal_handlers, terminal_gone
 from tui.themes import DARK, LIGHT, THEMES, next_theme, theme_variables
 from widgets.alerts_panel import AlertsPanel
@@ -341,23 +340,8 @@ class LockstepApp(App[None]):
 
     @work(exit_on_error=False)
     async def _pump(self, feed: Feed) -> None:
-        """One feed into the store. A bug in a feed restarts that feed only, with backoff."""
-        delay = 1.0
-        while not self._exiting:
-            try:
-                async for event in feed.events():
-                    self.store.apply(event)
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("feed %s crashed; restarting in %.0f s", feed.source, delay)
-                now = self.market_clock.monotonic()
-                self.store.apply(
-                    FeedStatus(feed.source, FeedState.DOWN, "internal error (see log)", now)
-                )
-                await asyncio.sleep(delay * random.uniform(0.5, 1.0))
-                delay = min(delay * 2, 60.0)
+        """One feed into the store, supervised (see :func:`tui.runtime.supervise`)."""
+        await supervise(feed, self.store, self.market_clock, lambda: not self._exiting)
 
     async def _close_feeds(self, feeds: list[Feed]) -> None:
         for feed in feeds:

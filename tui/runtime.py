@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from feeds.clock import Clock
 from feeds.health import HealthSlice
 from feeds.history import HistoryStore
 from feeds.model.btc import Heartbeat
+from feeds.model.core import FeedState, FeedStatus
 from feeds.poll import make_client
 from feeds.store import Store
 from tui.config import Settings
@@ -95,6 +98,28 @@ class Runtime:
             except Exception:  # noqa: BLE001
                 log.exception("closing the history")
         await self.client.aclose()
+
+
+async def supervise(
+    feed: Feed, store: Store, clock: Clock, running: Callable[[], bool] = lambda: True
+) -> None:
+    """Pump one feed into the store for as long as ``running()``. A bug that escapes a
+    feed restarts that feed only, with jittered backoff, and shows it as DOWN; the other
+    feeds and the app carry on (reliability.md L5)."""
+    delay = 1.0
+    while running():
+        try:
+            async for event in feed.events():
+                store.apply(event)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("feed %s crashed; restarting in %.0f s", feed.source, delay)
+            now = clock.monotonic()
+            store.apply(FeedStatus(feed.source, FeedState.DOWN, "internal error (see log)", now))
+            await asyncio.sleep(delay * random.uniform(0.5, 1.0))
+            delay = min(delay * 2, 60.0)
 
 
 def ssl_context(settings: Settings) -> ssl.SSLContext:

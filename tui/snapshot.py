@@ -11,7 +11,7 @@ from typing import Any
 
 from feeds.btc.state import BtcSlice
 from feeds.health import HealthSlice
-from tui.runtime import Feed, Runtime
+from tui.runtime import Runtime, supervise
 
 
 def _num(value: Decimal | None) -> str | None:
@@ -77,11 +77,10 @@ def answered(runtime: Runtime) -> set[str]:
 async def take(runtime: Runtime, timeout: float) -> dict[str, Any]:
     """Run the feeds until every source answered or ``timeout`` passed."""
 
-    async def pump(feed: Feed) -> None:
-        async for event in feed.events():
-            runtime.store.apply(event)
-
-    tasks = [asyncio.create_task(pump(f), name=f"snapshot:{f.source}") for f in runtime.feeds]
+    tasks = [
+        asyncio.create_task(supervise(f, runtime.store, runtime.clock), name=f"snapshot:{f.source}")
+        for f in runtime.feeds
+    ]
     try:
         async with asyncio.timeout(timeout):
             while answered(runtime) != set(runtime.sources):

@@ -20,11 +20,13 @@ HARD_EXIT_AFTER = 3.0
 
 def install_signal_handlers(request_exit: Callable[[str], None]) -> None:
     """SIGHUP, SIGTERM and SIGINT ask the app to exit (terminal restored, data flushed)."""
+    if sys.platform == "win32":
+        return  # asyncio has no signal handlers there; Textual's own Ctrl-C handling applies
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
         try:
             loop.add_signal_handler(sig, request_exit, sig.name)
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+        except (RuntimeError, ValueError):  # not the main thread (tests, embedding)
             pass
 
 

@@ -16,8 +16,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import random
-import signal
 import sys
 from typing import Any, TextIO
 
@@ -26,7 +24,7 @@ import orjson
 from feeds.clock import DEMO_START, Clock, ShiftedClock, SystemClock
 from feeds.health import HealthSlice
 from feeds.model.alerts import FiredAlert
-from feeds.model.core import FeedState, FeedStatus
+from feeds.model.core import FeedState
 from tui.alerts_wiring import (
     AlertsRunner,
     AlertsSettings,
@@ -43,7 +41,8 @@ from tui.config import (
     load_settings,
     with_endpoints,
 )
-from tui.runtime import Feed, Runtime, build_runtime
+from tui.runtime import Runtime, build_runtime, supervise
+from tui.terminal import install_signal_handlers
 
 log = logging.getLogger("lockstep.watch")
 
@@ -170,14 +169,14 @@ async def _watch(
 ) -> int:
     clock = runtime.clock
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
+    install_signal_handlers(lambda _name: stop.set())
     delivery = Delivery(alerts, bell=_stderr_bell, demo=runtime.demo, logger=None)
     runner = AlertsRunner(runtime.store, make_engine(alerts), delivery)
     pumps = [
-        asyncio.create_task(_pump(runtime, feed, stop), name=f"watch:{feed.source}")
+        asyncio.create_task(
+            supervise(feed, runtime.store, runtime.clock, lambda: not stop.is_set()),
+            name=f"watch:{feed.source}",
+        )
         for feed in runtime.feeds
     ]
     n = len(alerts.rules)
@@ -259,27 +258,6 @@ def _emit(fired: list[FiredAlert], args: argparse.Namespace, out: TextIO, demo: 
     except BrokenPipeError:
         return False
     return True
-
-
-async def _pump(runtime: Runtime, feed: Feed, stop: asyncio.Event) -> None:
-    """One feed into the store; a crash restarts that feed only, with backoff (as the
-    app does)."""
-    delay = 1.0
-    while not stop.is_set():
-        try:
-            async for event in feed.events():
-                runtime.store.apply(event)
-            return
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("feed %s crashed; restarting in %.0f s", feed.source, delay)
-            now = runtime.clock.monotonic()
-            runtime.store.apply(
-                FeedStatus(feed.source, FeedState.DOWN, "internal error (see log)", now)
-            )
-            await asyncio.sleep(delay * random.uniform(0.5, 1.0))
-            delay = min(delay * 2, 60.0)
 
 
 class _SourceReporter:
