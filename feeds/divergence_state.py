@@ -1,8 +1,8 @@
 """The divergence slice (topic ``"divergence"``): BTC against an index (default ^RUT).
 
-The heavy part (rebasing, rolling correlations, co-highs) is recomputed with pandas only
-when the daily history or the chart window changes; a live price only moves the
-drawdowns, the flag and the chart's last point, which is cheap arithmetic.
+The heavy part (rebasing, rolling correlations, co-highs) is recomputed only when the
+daily history or the chart window changes; a live price only moves the drawdowns, the
+flag and the chart's last point, which is cheap arithmetic.
 
 In the app the heavy part runs off the event loop: :class:`DivergenceAnalyser` is a feed
 that notices a stale analysis, computes it in a worker thread on copied inputs, and yields
@@ -184,7 +184,7 @@ class DivergenceSlice:
         self._heavy_version = -1
         self._view: DivergenceView | None = None
         self.recomputes = 0
-        """How many times the pandas part ran (for tests and benchmarks)."""
+        """How many times the heavy part ran (for tests and benchmarks)."""
 
     def apply(self, event: object) -> bool:
         """Take one event; True if the panel changes."""
@@ -280,7 +280,7 @@ class DivergenceSlice:
         return Side(symbol, price, source, received, as_of, hi, hi_day, dd)
 
     def view(self) -> DivergenceView:
-        """An immutable view (the pandas part is reused until the history changes)."""
+        """An immutable view (the heavy part is reused until the history changes)."""
         if self._view is not None:
             return self._view
         if self.needs_analysis() and not self.background:
@@ -330,31 +330,27 @@ class DivergenceSlice:
 
 
 def _analyse(inp: _Inputs) -> _Heavy:
-    a_bars, b_bars = inp.a_bars, inp.b_bars
-    import pandas as pd
-
-    def frame(data: dict[date, tuple[float, float]], i: int) -> pd.Series:
-        return pd.Series(
-            {pd.Timestamp(d): v[i] for d, v in data.items()}, dtype="float64"
-        ).sort_index()
-
-    a_hi, a_cl = frame(a_bars, 0), frame(a_bars, 1)
-    b_hi, b_cl = frame(b_bars, 0), frame(b_bars, 1)
-    end = max(a_cl.index[-1], b_cl.index[-1]).date() if len(a_cl) and len(b_cl) else None
-    reb = dv.rebased(a_cl, b_cl, dv.WINDOWS[inp.window], end) if end else pd.DataFrame()
+    """The heavy part, from copied inputs (runs in a worker thread in the app)."""
+    a_hi = {d: v[0] for d, v in inp.a_bars.items()}
+    a_cl = {d: v[1] for d, v in inp.a_bars.items()}
+    b_hi = {d: v[0] for d, v in inp.b_bars.items()}
+    b_cl = {d: v[1] for d, v in inp.b_bars.items()}
+    reb = dv.Paired()
     a_base: float | None = None
     b_base: float | None = None
-    if len(reb):
-        reb = dv.downsample(reb, inp.max_points)
-        base = dv.aligned(a_cl, b_cl).loc[reb.index[0]]
-        a_base, b_base = float(base["a"]), float(base["b"])
+    if a_cl and b_cl:
+        end = max(max(a_cl), max(b_cl))
+        reb = dv.downsample(dv.rebased(a_cl, b_cl, dv.WINDOWS[inp.window], end), inp.max_points)
+    if reb:
+        # The chart's live point is rebased on the same closes as the lines.
+        a_base, b_base = a_cl[reb.days[0]], b_cl[reb.days[0]]
     co: tuple[dv.CoHigh, ...] = ()
     c30: float | None = None
     c90: float | None = None
-    common = len(dv.aligned(a_cl, b_cl)) if len(a_cl) and len(b_cl) else 0
+    common = len(dv.aligned(a_cl, b_cl))
     if common:
-        c30 = dv.last_value(dv.rolling_correlation(a_cl, b_cl, 30))
-        c90 = dv.last_value(dv.rolling_correlation(a_cl, b_cl, 90))
+        c30 = dv.latest_correlation(a_cl, b_cl, 30)
+        c90 = dv.latest_correlation(a_cl, b_cl, 90)
         co = tuple(
             dv.co_highs(
                 dv.new_high_days(a_hi, inp.warmup_days),
@@ -364,32 +360,25 @@ def _analyse(inp: _Inputs) -> _Heavy:
                 b_hi,
             )
         )
-
-    def top(s: pd.Series) -> tuple[float, date] | None:
-        return None if s.empty else (float(s.max()), s.idxmax().date())
-
-    def last(s: pd.Series) -> tuple[float, date] | None:
-        return None if s.empty else (float(s.iloc[-1]), s.index[-1].date())
-
     return _Heavy(
-        days=tuple(ts.date() for ts in reb.index),
-        a_line=tuple(float(x) for x in reb["a"]) if len(reb) else (),
-        b_line=tuple(float(x) for x in reb["b"]) if len(reb) else (),
+        days=reb.days,
+        a_line=reb.a,
+        b_line=reb.b,
         a_base=a_base,
         b_base=b_base,
         corr30=c30,
         corr90=c90,
         co_highs=co,
-        a_ath=top(a_hi),
-        b_ath=top(b_hi),
-        a_last=last(a_cl),
-        b_last=last(b_cl),
+        a_ath=dv.top(a_hi),
+        b_ath=dv.top(b_hi),
+        a_last=dv.last(a_cl),
+        b_last=dv.last(b_cl),
         common=common,
     )
 
 
 class DivergenceAnalyser:
-    """A feed that keeps the slice's pandas analysis fresh, off the event loop.
+    """A feed that keeps the slice's heavy analysis fresh, off the event loop.
 
     Every ``debounce`` seconds it checks whether the slice's history changed; if so it
     computes the analysis in a worker thread and yields :class:`DivergenceComputed`.

@@ -1,9 +1,9 @@
 """Market sessions: which state (pre, regular, post, closed, holiday) a quote is in.
 
 Two inputs, in order of trust: the trading periods a source reported for today (Yahoo's
-``currentTradingPeriod``), then the NYSE calendar (``exchange_calendars`` XNYS) for
-weekends, holidays and early closes. Futures follow CME Globex hours, which no input
-here states exactly, so they are derived defensively (see :func:`futures_state`).
+``currentTradingPeriod``), then the NYSE calendar (:mod:`feeds.quotes.nyse`, computed by
+rule) for weekends, holidays and early closes. Futures follow CME Globex hours, which no
+input here states exactly, so they are derived defensively (see :func:`futures_state`).
 """
 
 from __future__ import annotations
@@ -11,39 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from feeds.model.quotes import MarketState, TradingPeriods
+from feeds.quotes import nyse
 
-NEW_YORK = ZoneInfo("America/New_York")
+NEW_YORK = nyse.NEW_YORK
 _PRE_OPEN = time(4, 0)
 _POST_CLOSE = time(20, 0)
-_REG_OPEN = time(9, 30)
-_REG_CLOSE = time(16, 0)
 # CME Globex equity-index and metals futures: Sunday 18:00 to Friday 17:00 ET, with a
 # daily maintenance break 17:00-18:00 ET (CME's published hours; holiday hours vary).
 _GLOBEX_BREAK = time(17, 0)
 _GLOBEX_REOPEN = time(18, 0)
-
-
-@lru_cache(maxsize=1)
-def _xnys() -> Any:
-    """The XNYS calendar, loaded once (about a second); None if it cannot be loaded."""
-    try:
-        import exchange_calendars
-
-        return exchange_calendars.get_calendar("XNYS")
-    except Exception:  # a missing calendar degrades to weekday rules
-        return None
-
-
-async def warm_calendar() -> None:
-    """Load the calendar in a thread, so the first poll does not block the event loop."""
-    import asyncio
-
-    if not _xnys.cache_info().currsize:
-        await asyncio.to_thread(_xnys)
 
 
 def _at(day: date, t: time) -> datetime:
@@ -52,29 +30,14 @@ def _at(day: date, t: time) -> datetime:
 
 @lru_cache(maxsize=1024)
 def nyse_hours(day: date) -> tuple[datetime, datetime] | None:
-    """The regular open and close of ``day`` (aware), or None when the NYSE is shut
-    (weekend or holiday). Early closes come from the calendar. Outside the calendar's
-    range, or without it, weekdays count as 09:30-16:00 sessions."""
-    cal = _xnys()
-    if cal is not None:
-        try:
-            first, last = cal.first_session.date(), cal.last_session.date()
-            if first <= day <= last:
-                if not cal.is_session(day.isoformat()):
-                    return None
-                o = cal.session_open(day.isoformat()).to_pydatetime()
-                c = cal.session_close(day.isoformat()).to_pydatetime()
-                return o, c
-        except Exception:  # calendar trouble falls back to weekday rules
-            pass
-    if day.weekday() >= 5:
-        return None
-    return _at(day, _REG_OPEN), _at(day, _REG_CLOSE)
+    """The regular open and close of ``day`` (aware, New York time), or None when the
+    NYSE is shut (weekend or holiday). Early closes included."""
+    return nyse.regular_hours(day)
 
 
 def is_holiday(day: date) -> bool:
     """True for a weekday the NYSE does not open."""
-    return day.weekday() < 5 and nyse_hours(day) is None
+    return nyse.is_holiday(day)
 
 
 def cash_state(now: datetime) -> MarketState:

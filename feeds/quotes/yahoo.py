@@ -21,12 +21,7 @@ from feeds.model.quotes import MarketState, Quote, QuoteMiss
 from feeds.poll import FetchError, PolledFeed, PollTiming, RateLimited, Response
 from feeds.quotes.failover import FailoverGate
 from feeds.quotes.parse import decode_body, parse_chart_quote, yahoo_error
-from feeds.quotes.session import (
-    SessionIntervals,
-    cash_state,
-    is_future_symbol,
-    warm_calendar,
-)
+from feeds.quotes.session import SessionIntervals, cash_state, is_future_symbol
 from feeds.text import clean_text
 
 CHART_PATH = "/v8/finance/chart/"
@@ -105,7 +100,6 @@ class YahooChartFeed(PolledFeed):
 
     async def poll(self) -> Sequence[object]:
         """One cycle over every symbol, in sequence."""
-        await warm_calendar()
         syms = self.symbols_now()
         out: list[object] = []
         ok: list[str] = []

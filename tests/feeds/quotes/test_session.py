@@ -1,5 +1,5 @@
 """Session transitions with a frozen clock: pre, regular, post, closed, holiday, early
-close, weekends and the futures break."""
+close, weekends and the futures break. (The calendar itself: test_nyse.py.)"""
 
 from __future__ import annotations
 
@@ -47,6 +47,12 @@ def utc(y: int, mo: int, d: int, h: int, mi: int = 0) -> datetime:
         (utc(2025, 11, 28, 22, 0), C),  # post ends four hours after an early close
         (utc(2025, 7, 3, 13, 30), R),  # summer time: 09:30 EDT is 13:30 UTC
         (utc(2025, 7, 3, 13, 29), PRE),
+        (utc(2025, 7, 3, 16, 59), R),  # Independence Day eve: early close 13:00 EDT
+        (utc(2025, 7, 3, 17, 0), P),
+        (utc(2025, 12, 24, 18, 0), P),  # Christmas Eve: early close 13:00 EST
+        (utc(2025, 4, 18, 15, 0), H),  # Good Friday
+        (utc(2025, 1, 9, 15, 0), H),  # President Carter's day of mourning (ad hoc)
+        (utc(2025, 1, 20, 15, 0), H),  # Martin Luther King Jr. Day
     ],
 )
 def test_cash_state_frozen_clock(when: datetime, state: MarketState) -> None:
