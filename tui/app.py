@@ -45,6 +45,7 @@ from tui.alerts_wiring import (
 from tui.config import ConfigError, Settings, UiSettings
 from tui.help import HelpScreen
 from tui.palette import WatchlistCommands
+from tui.partial_render import DashboardScreen
 from tui.quotes_wiring import build_quote_feeds, make_quotes_slice
 from tui.reload import MAX_WATCHLIST, ConfigWatcher, classify, save_watchlist
 from tui.runtime import Feed, Runtime, supervise
@@ -174,6 +175,11 @@ class LockstepApp(App[None]):
         self.theme = THEMES[ui.theme]
         self._alerts = self._make_alerts(self.settings.alerts)
         self._alerts_note = ""
+
+    def get_default_screen(self) -> Screen[Any]:
+        """The dashboard screen, whose partial updates visit only the widgets near each
+        change (see :mod:`tui.partial_render`)."""
+        return DashboardScreen()
 
     @property
     def _dash(self) -> Screen[Any]:

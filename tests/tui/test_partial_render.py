@@ -1,0 +1,202 @@
+"""The banded compositor: it must write exactly what Textual's own partial update writes,
+while visiting only the widgets near each change."""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+from textual._compositor import Compositor
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.geometry import Region
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+
+from feeds.sim.market import SimMarket
+from tests.tui.test_app import live_runtime, market, text, wait_until
+from tui.app import LockstepApp
+from tui.partial_render import (
+    BandedCompositor,
+    DashboardScreen,
+    banded_compositor_supported,
+    cluster_regions,
+)
+
+__all__ = ["market"]  # the fixture, re-exported for pytest
+
+
+def test_this_textual_supports_the_banded_compositor() -> None:
+    # If a Textual upgrade removes the internals, the app silently falls back to the
+    # stock compositor: this test makes that visible instead.
+    assert banded_compositor_supported()
+    assert isinstance(DashboardScreen()._compositor, BandedCompositor)
+
+
+@pytest.mark.parametrize(
+    ("regions", "expected"),
+    [
+        ([], []),
+        ([Region(0, 0, 0, 3)], []),
+        ([Region(2, 2, 10, 1)], [Region(2, 2, 10, 1)]),
+        # Far apart (price at the top, an age in the status bar): two boxes.
+        (
+            [Region(2, 2, 14, 1), Region(100, 37, 4, 1)],
+            [Region(2, 2, 14, 1), Region(100, 37, 4, 1)],
+        ),
+        # Neighbouring rows of one panel: one box.
+        (
+            [Region(2, 2, 14, 1), Region(2, 3, 40, 1), Region(2, 4, 30, 1)],
+            [Region(2, 2, 40, 3)],
+        ),
+        # Overlapping regions always merge.
+        ([Region(0, 0, 120, 20), Region(5, 5, 5, 5)], [Region(0, 0, 120, 20)]),
+    ],
+)
+def test_cluster_regions(regions: list[Region], expected: list[Region]) -> None:
+    assert sorted(cluster_regions(regions)) == sorted(expected)
+
+
+def test_clusters_cover_every_region() -> None:
+    rng = random.Random(3)
+    for _ in range(200):
+        regions = [
+            Region(rng.randrange(110), rng.randrange(38), rng.randrange(1, 10), rng.randrange(1, 3))
+            for _ in range(rng.randrange(1, 12))
+        ]
+        boxes = cluster_regions(regions)
+        for r in regions:
+            assert any(b.contains_region(r) for b in boxes), (r, boxes)
+
+
+class _Layered(App[None]):
+    """Nested containers, borders, a scrolled list, a docked bar and a footer: the shapes
+    the dashboard has, so clipping and overlap are exercised."""
+
+    CSS = """
+    #left { width: 1fr; border: round $primary; }
+    #right { width: 1fr; }
+    #scroll { height: 8; border: solid $secondary; }
+    .row { height: 1; }
+    #bar { dock: bottom; height: 2; }
+    """
+
+    def get_default_screen(self) -> Screen[Any]:
+        return DashboardScreen()
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            with Vertical(id="left"):
+                for i in range(12):
+                    yield Static(f"left row {i} " + "x" * (i * 3), classes="row", id=f"l{i}")
+            with Vertical(id="right"):
+                with VerticalScroll(id="scroll"):
+                    for i in range(20):
+                        yield Static(f"scrolled {i}", classes="row", id=f"s{i}")
+                for i in range(6):
+                    yield Static(f"right {i}", classes="row", id=f"r{i}")
+        yield Static("status bar " * 8, id="bar")
+        yield Footer()
+
+
+_MOVE = re.compile(r"\x1b\[\d+;\d+H")
+
+
+def _written(update: object, width: int) -> list[str]:
+    """The update as the terminal gets it, one cursor move and what follows per item.
+    A move followed by nothing changes no cell (Textual emits one for a zero-width cut),
+    so those are left out."""
+    console = Console(
+        file=io.StringIO(), width=width, force_terminal=True, color_system="truecolor"
+    )
+    console.print(update, end="")
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    assert isinstance(out, str)
+    items: list[str] = []
+    moves = list(_MOVE.finditer(out))
+    for m, nxt in zip(moves, [*moves[1:], None], strict=True):
+        body = out[m.end() : nxt.start() if nxt else len(out)].strip("\n")
+        if body:
+            items.append(m.group() + body)
+    return items
+
+
+def _both(compositor: Compositor, regions: list[Region], width: int) -> tuple[list[str], list[str]]:
+    """What the stock partial update writes and what the banded one writes, for the same
+    changed regions on the same screen."""
+    compositor._dirty_regions.update(regions)
+    stock = Compositor.render_partial_update(compositor)
+    compositor._dirty_regions.update(regions)
+    banded = compositor.render_partial_update()
+    return _written(stock, width), _written(banded, width)
+
+
+async def test_writes_the_same_bytes_as_textual_on_a_layered_screen() -> None:
+    app = _Layered()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.query_one("#scroll").scroll_to(y=5, animate=False)
+        await pilot.pause()
+        compositor = app.screen._compositor
+        assert isinstance(compositor, BandedCompositor)
+        rng = random.Random(11)
+        widgets = list(app.screen.walk_children(Widget))
+        for _ in range(150):
+            chosen = rng.sample(widgets, rng.randrange(1, 6))
+            regions = [w.region for w in chosen if w.region.area]
+            regions += [
+                Region(rng.randrange(95), rng.randrange(29), rng.randrange(1, 8), 1)
+                for _ in range(rng.randrange(3))
+            ]
+            if not regions:
+                continue
+            stock, banded = _both(compositor, regions, 100)
+            assert banded == stock
+
+
+async def test_writes_the_same_bytes_as_textual_on_the_dashboard(
+    market: SimMarket, tmp_path: Path
+) -> None:
+    app = LockstepApp(live_runtime(market, tmp_path), watch_terminal=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: text(app, "#btc-price").startswith("$"))
+        await pilot.pause(0.3)
+        compositor = app.screen._compositor
+        assert isinstance(compositor, BandedCompositor)
+        probes = [
+            ["#btc-price", "#status"],
+            ["#btc-price", "#btc-age", "#ath-row-btc-usd"],
+            ["#btc-change", "#wall-clock", "Footer"],
+            ["#quotes-panel", "#btc-book"],
+        ]
+        for selectors in probes:
+            regions = [app.query_one(s).region for s in selectors]
+            stock, banded = _both(compositor, [r for r in regions if r.area], 120)
+            assert banded == stock, selectors
+
+
+async def test_a_price_change_visits_only_the_widgets_near_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = _Layered()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        visited: list[str] = []
+        original = Static.render_lines
+
+        def spy(self: Static, crop: Region) -> Any:
+            visited.append(self.id or "")
+            return original(self, crop)
+
+        monkeypatch.setattr(Static, "render_lines", spy)
+        app.query_one("#l3", Static).update("left row 3 changed")
+        app.query_one("#bar", Static).update("status changed")
+        await pilot.pause()
+        # The two changed Statics, and no other row of the left column.
+        assert "l3" in visited and "bar" in visited
+        assert not {f"l{i}" for i in range(12) if i != 3} & set(visited)
