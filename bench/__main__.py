@@ -1,13 +1,29 @@
 """``python -m bench``: run the benchmark suite and report against the targets.
 
     python -m bench                   the full suite (~25 min on 2 cores), writes RESULTS.md
-    python -m bench --quick           a smoke pass (< ~60 s): B1, B2+B9, B4-B6 at P2, B8, B12
-    python -m bench --quick --ci      the same, exit 1 on a broken harness (misses are reported)
+    python -m bench --quick           a smoke pass (~90 s): B1, B2+B9, B4-B6 at P2, B8, B12
+    python -m bench --quick --ci      the same as the CI gate: exit 1 on a broken harness or
+                                      on any figure worse than 2× its target
     python -m bench --only B4,B10     selected benchmarks (B4, B5, B6 share their runs)
     python -m bench --soak-long       B7 as specified: 5 min warm-up + 60 min at 2,000 msg/s
     python -m bench --list            what each benchmark measures
 
 The app under test is the real ``lockstep`` against the simulated market on 127.0.0.1.
+
+Warm data directory: a trader leaves the monitor open all day, so its history database
+was filled long ago. Each invocation therefore starts the app once, cold, waits until the
+history backfill is complete (the store's ``series`` table; bench/warm.py), and every
+steady-state run (B2-B7, B9-B12, PEER's lockstep runs) starts from its own copy of that
+directory: copied, never shared, so runs stay independent. Without it every window would
+include the first-run backfill (years of daily bars fetched, parsed and written to
+SQLite). B8 reports the warm start against the targets and a cold first run (empty data
+directory) for information. The simulated Yahoo is made to honour ``period1``/``period2``
+as Yahoo does (bench/simhost.py), so a warm start fetches only the missing days.
+
+CI (``--ci``): the real targets are tracked in RESULTS.md, not asserted; the quick pass
+fails only beyond 2× a target ("≤ T": above 2T; "≥ T": below T/2), or when the harness
+breaks. Every figure is printed with its target, the 2× bound and pass/FAIL
+(bench/ci_gate.py).
 """
 
 from __future__ import annotations
@@ -33,7 +49,7 @@ DESCRIBE = {
     "B5": "CPU at P0-P3 and ratio to the raw-ANSI floor",
     "B6": "terminal bytes/s, B/changed cell, full repaints",
     "B7": "soak: RSS slope at 2k msg/s with a forced disconnect (short; --soak-long for 65 min)",
-    "B8": "startup: first paint, first live price, import time",
+    "B8": "startup: first paint, first live price (warm; cold first run as info), imports",
     "B9": "event-loop lag probe at P2/P3 (headless)",
     "B10": "slow link: pty drained at 16 KB/s and 4 KB/s",
     "B11": "polling: CPU and loop lag with a polled source, and with it hung",
@@ -49,9 +65,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--quick", action="store_true", help="short smoke pass (< ~60 s)")
+    p.add_argument("--quick", action="store_true", help="short smoke pass (~90 s)")
     p.add_argument(
-        "--ci", action="store_true", help="exit 1 on a broken harness (misses are reported)"
+        "--ci",
+        action="store_true",
+        help="exit 1 on a broken harness or a figure worse than 2× its target",
     )
     p.add_argument("--only", default="", help="comma-separated ids, e.g. B1,B4,PEER")
     p.add_argument("--skip", default="", help="comma-separated ids to leave out")
@@ -259,19 +277,11 @@ def main(argv: list[str] | None = None) -> int:
         log(f"bench: wrote {write(text)}")
     log(f"bench: {len(sections)} sections in {seconds:.0f} s")
     if args.ci:
-        bad = [s for s in sections if s.broken]
-        far = [f for s in sections for f in s.figures if not f.within(2.0)]
-        for s in bad:
-            print(f"CI: {s.bench} harness broken: {s.broken}", file=sys.stderr)
-        # Several targets are still missed by more than 2x (bench/RESULTS.md lists each
-        # with its cause and plan). Gating CI on them would block every change, so the
-        # smoke run fails only when the harness itself breaks, and reports the misses.
-        for f in far:
-            print(
-                f"CI (tracked miss): {f.bench} {f.name} = {f.value:.3g} vs {f.target}",
-                file=sys.stderr,
-            )
-        return 1 if bad else 0
+        from bench.ci_gate import report
+
+        lines, ok = report(sections)
+        print("\n".join(lines), flush=True)
+        return 0 if ok else 1
     return 0
 
 

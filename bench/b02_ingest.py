@@ -20,6 +20,7 @@ from bench.headless_run import (
 )
 from bench.scenarios import LoadMeter
 from bench.simhost import SimHost
+from bench.warm import seed, wait_caught_up, warm_cache
 
 FPS = 10.0
 
@@ -58,17 +59,29 @@ def headless_run(
     poll_interval: float = 5.0,
     sim: SimHost | None = None,
     during: Any = None,
+    warm: bool = True,
+    catch_up: bool = True,
 ) -> IngestRun:
     """Run the headless app at ``rate`` for ``seconds``, then stop the sender and see
-    how long the app takes to apply the last message."""
+    how long the app takes to apply the last message. ``warm``: start from a copy of
+    the warm data directory (bench/warm.py), as a monitor left open all day would, and
+    with ``catch_up`` wait until its restart catch-up round was answered (leave it off
+    when the market's HTTP sources are down on purpose: it would never come)."""
+    if warm:
+        warm_cache()  # first: preparing the cache (once) starts its own market
     own = sim is None
     host = sim or SimHost(rate=10.0).start()
     try:
         with tempfile.TemporaryDirectory(prefix="lsbench-") as d:
             tmp = Path(d)
+            if warm:
+                seed(tmp)
             cfg = host.write_config(tmp / "config.toml", fps=FPS)
+            launched = time.monotonic()
             app = Headless(cfg, tmp, poll_url=poll_url, poll_interval=poll_interval).start()
             try:
+                if warm and catch_up:
+                    wait_caught_up(host, launched)
                 time.sleep(1.5)
                 connects0 = len(host.btc.coinbase.connect_times)
                 host.set_rate(rate)

@@ -91,7 +91,13 @@ def run(quick: bool) -> Section:
                         srv.set_fault(HttpFault("hang", seconds=HANG))
 
             r = headless_run(
-                1000.0, seconds, sim=sim, poll_url=url, poll_interval=1.0, during=during
+                1000.0,
+                seconds,
+                sim=sim,
+                poll_url=url,
+                poll_interval=1.0,
+                during=during,
+                catch_up=state != "refused",  # refused: the history servers are down
             )
             runs[state] = r
             n_req = sum(1 for srv in servers for t, _ in list(srv.log) if r.t0 <= t <= r.t1)

@@ -66,7 +66,8 @@ class Figure:
         higher_is_better: True for throughput-like figures (``≥`` targets).
         spread: Optional spread text (IQR, min–max, runs).
         note: Free text (cause of a miss, how it was measured).
-        gate: False for figures that are reported but never fail the CI smoke run.
+        gate: False for figures that are reported but never fail the CI smoke run
+            (the rule is bench/ci_gate.py: fail beyond 2× the target).
     """
 
     bench: str
@@ -89,14 +90,6 @@ class Figure:
             return "n/a"
         ok = self.value >= self.limit if self.higher_is_better else self.value <= self.limit
         return "pass" if ok else "MISS"
-
-    def within(self, factor: float) -> bool:
-        """True if the value is within ``factor`` times the target (CI tolerance)."""
-        if self.limit is None or math.isnan(self.value) or not self.gate:
-            return True
-        if self.higher_is_better:
-            return self.value >= self.limit / factor
-        return self.value <= self.limit * factor
 
 
 @dataclass(slots=True)

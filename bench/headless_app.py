@@ -2,7 +2,8 @@
 
 ``python -m bench.headless_app --config PATH [--poll-url URL --poll-interval S]``
 
-It builds the runtime exactly as ``lockstep`` does (same settings, same feeds) and runs
+It builds the runtime exactly as ``lockstep`` does (same settings, same feeds, the
+history store in the data directory, which the harness seeds warm) and runs
 :class:`~tui.app.LockstepApp` under ``App.run_test(headless=True, size=(120, 40))``.
 Inside the app's event loop it adds:
 
@@ -68,7 +69,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
 
     settings, _ = load_settings(args.config)
     setup_logging(data_dir(settings))
-    runtime = build_runtime(settings, SystemClock())
+    # History on disk in the data directory, as ``lockstep`` opens it (tui/cli.py); without
+    # ``data`` the store is in memory and every headless run would backfill from scratch.
+    runtime = build_runtime(settings, SystemClock(), data=data_dir(settings))
 
     if args.poll_url:
 

@@ -70,6 +70,15 @@ def render(
         "and every byte counted, or headless (`App.run_test`) in a child process; the "
         "simulated market (`feeds.sim`, sequence prices) in the harness on core 0, the app "
         "pinned to core 1. Values are medians over runs unless marked.",
+        "- **Data directory:** warm, as for a monitor left open all day. Each invocation "
+        "starts the app once, cold, against the simulated market and waits until its "
+        "history backfill is complete (every backfilled symbol `complete` in the store's "
+        "`series` table), then every lockstep run (B2-B7, B9-B12, PEER) starts from its own "
+        "copy of that directory (copied, never shared). B8's targets are for this warm "
+        "start; its cold first run (empty data directory, backfill running) is an info row. "
+        "The simulated Yahoo answers `period1`/`period2` history requests with that span "
+        "only, as Yahoo does, so a warm start fetches just the missing days "
+        "(bench/warm.py, bench/simhost.py).",
         "",
         "## Summary against the targets",
         "",

@@ -1,5 +1,9 @@
 """Building blocks the benchmarks share: launch a program under the pty against a
-fresh simulated market, hold a rate, measure a steady window."""
+fresh simulated market, hold a rate, measure a steady window.
+
+lockstep runs start from a copy of the invocation's warm data directory
+(:mod:`bench.warm`): the steady state of a monitor left open all day, not its first run.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +20,11 @@ from bench import analysis
 from bench.common import child_env
 from bench.pty_run import PtyProgram, lockstep_price, peer_price, python_argv
 from bench.simhost import SimHost
+from bench.warm import seed, wait_caught_up
 
 KINDS = ("app", "baseline", "peer", "soak")
+WARM_KINDS = ("app", "soak")
+"""The kinds that are lockstep, hence start from the warm data directory by default."""
 TITLES = {"app": "lockstep", "baseline": "baseline", "peer": "CRYPTO TERMINAL", "soak": "lockstep"}
 
 
@@ -131,7 +138,12 @@ class Session:
     """A program under the pty against a fresh market, with its price in view.
 
     Use as a context manager: on entry the program is started at 10 msg/s and its BTC
-    price is on screen (scrolled home with the wheel if the app scrolled it away)."""
+    price is on screen (scrolled home with the wheel if the app scrolled it away); a warm
+    lockstep has also been answered its restart catch-up round (bench/warm.py).
+
+    ``warm``: start from a copy of the warm data directory (:mod:`bench.warm`); None
+    means yes for lockstep (:data:`WARM_KINDS`), no for the baseline and the peer, which
+    keep no history."""
 
     def __init__(
         self,
@@ -143,8 +155,10 @@ class Session:
         rows: int = 40,
         env: dict[str, str] | None = None,
         start_timeout: float = 20.0,
+        warm: bool | None = None,
     ) -> None:
         self.kind = kind
+        self.warm = kind in WARM_KINDS if warm is None else warm
         self.env = env
         self.start_timeout = start_timeout
         self.read_limit = read_limit
@@ -154,11 +168,15 @@ class Session:
         self._tmp = tempfile.TemporaryDirectory(prefix="lsbench-")
         self.tmp = Path(self._tmp.name)
         self.prog: PtyProgram | None = None
+        self.caught_up: float | None = None
+        """Seconds from launch until the warm restart's history catch-up was answered."""
         self.ok = False
         self.scrolled = False
         self.note = ""
 
     def __enter__(self) -> Session:
+        if self.warm:
+            seed(self.tmp)  # first: preparing the cache (once) starts its own market
         self.sim.start()
         self.prog = launch(
             self.kind,
@@ -180,6 +198,13 @@ class Session:
                 "no price on screen within 20 s: "
                 + " | ".join(x.strip() for x in self.prog.texts if x.strip())[:300]
             )
+        if self.ok and self.warm:
+            # A warm restart first fetches the days since its newest stored bar (paced
+            # requests, then the panels take them in): not part of a steady state.
+            self.caught_up = wait_caught_up(self.sim, self.prog.t_launch)
+            if self.caught_up is None:
+                late = "the warm restart's history catch-up was not seen within 20 s"
+                self.note = f"{self.note}; {late}" if self.note else late
         return self
 
     def in_view(self) -> bool:
@@ -236,10 +261,12 @@ def screen_run(
     read_limit: float | None = None,
     fps: float | None = None,
     during: Callable[[PtyProgram, SimHost], None] | None = None,
+    warm: bool | None = None,
 ) -> ScreenRun:
-    """Start ``kind``, wait for a price at 10 msg/s, switch to ``rate``, warm up, then
-    measure CPU, memory, latency and output over ``window`` seconds."""
-    with Session(kind, read_limit=read_limit, fps=fps) as ses:
+    """Start ``kind`` (lockstep from the warm data directory unless ``warm`` is False),
+    wait for a price at 10 msg/s, switch to ``rate``, warm up, then measure CPU, memory,
+    latency and output over ``window`` seconds."""
+    with Session(kind, read_limit=read_limit, fps=fps, warm=warm) as ses:
         prog, sim = ses.prog, ses.sim
         assert prog is not None
         res = ScreenRun(kind, rate, ses.ok, note=ses.note)
