@@ -16,6 +16,7 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.events import Click, Resize
 from textual.filter import Monochrome, NoColor
 from textual.screen import Screen
@@ -157,6 +158,8 @@ class LockstepApp(App[None]):
         self._sim_toggle = sim_toggle
         self._watch_terminal = watch_terminal
         self._painters: dict[str, Callable[[], None]] = {}
+        self._unpainted: set[str] = set()
+        """Topics whose panel was not composed yet at the last paint (see ``_paint``)."""
         self._tickers: list[Callable[[float, datetime], None]] = []
         self._exiting = False
         self._skip = 0
@@ -386,13 +389,21 @@ class LockstepApp(App[None]):
             self._skip //= 2
         self.store.refresh(self.market_clock.monotonic())
         topics = self.store.drain()
+        if self._unpainted:
+            topics, self._unpainted = topics | self._unpainted, set()
         if not topics:
             return
         with self.batch_update():
             for topic in topics:
                 paint = self._painters.get(topic)
-                if paint is not None:
+                if paint is None:
+                    continue
+                try:
                     paint()
+                except NoMatches:
+                    # On a loaded machine the first frames can come before a panel has
+                    # composed its children: paint that topic again next frame.
+                    self._unpainted.add(topic)
             if "health" in topics:
                 self._tick()
 
@@ -403,7 +414,10 @@ class LockstepApp(App[None]):
         now_wall = self.market_clock.now()
         with self.batch_update():
             for tick in self._tickers:
-                tick(now_mono, now_wall)
+                try:
+                    tick(now_mono, now_wall)
+                except NoMatches:
+                    pass  # a panel not composed yet (first second after start): next tick
 
     def _tick_top(self, now_mono: float, now_wall: datetime) -> None:
         self._dash.query_one("#wall-clock", Cell).set(f"{clock_et(now_wall)} ET")

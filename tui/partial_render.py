@@ -13,8 +13,8 @@ near a change are visited. The bytes written are the same as before: the spans s
 the terminal are still computed from the changed regions themselves.
 
 This leans on private parts of Textual's ``Compositor`` (``_dirty_regions``,
-``_regions_to_spans``, ``visible_widgets``, ``cuts`` and ``ChopsUpdate``) that have been
-stable across 1.x-8.x.
+``_regions_to_spans``, ``_full_map``, ``visible_widgets``, ``cuts`` and ``ChopsUpdate``)
+that have been stable across 1.x-8.x.
 :func:`banded_compositor_supported` checks for them, and without them the stock
 compositor is used; tests compare the two outputs byte for byte.
 """
@@ -27,6 +27,7 @@ from textual._compositor import ChopsUpdate, Compositor
 from textual.geometry import Region
 from textual.screen import Screen
 from textual.strip import Strip
+from textual.widget import Widget
 
 _SLACK_CELLS = 240
 """Merge two clusters when their common box is at most this many cells bigger than the
@@ -39,6 +40,8 @@ def banded_compositor_supported() -> bool:
     return (
         isinstance(getattr(probe, "_dirty_regions", None), set)
         and isinstance(getattr(probe, "visible_widgets", None), dict)
+        and isinstance(getattr(probe, "_full_map", None), dict)
+        and isinstance(getattr(probe, "_full_map_invalidated", None), bool)
         and callable(getattr(Compositor, "_regions_to_spans", None))
         and hasattr(Compositor, "cuts")
     )
@@ -71,6 +74,22 @@ def cluster_regions(regions: Iterable[Region], slack: int = _SLACK_CELLS) -> lis
 
 class BandedCompositor(Compositor):
     """A compositor whose partial updates visit only the widgets near each change."""
+
+    def update_widgets(self, widgets: set[Widget]) -> None:
+        """Mark ``widgets`` for repaint.
+
+        Textual drops its whole-screen widget map whenever a repainted widget is not
+        on screen, and the next frame then re-arranges every widget (≈ 5 ms here): the
+        panels below the fold (Fed odds, T-bills) repaint their ages every second, so
+        that happened every second. A widget already in the map has not moved by being
+        repainted (a move is a layout refresh, which reflows anyway), so the map is kept
+        unless a widget is new to it."""
+        full_map = self._full_map
+        if not self._full_map_invalidated and full_map and widgets.issubset(full_map.keys()):
+            visible = self.visible_widgets.keys()
+            if not widgets.issubset(visible):
+                widgets = widgets & visible
+        super().update_widgets(widgets)
 
     def render_partial_update(self) -> ChopsUpdate | None:
         """Render the changed regions cluster by cluster (see the module docstring)."""

@@ -200,3 +200,24 @@ async def test_a_price_change_visits_only_the_widgets_near_it(
         # The two changed Statics, and no other row of the left column.
         assert "l3" in visited and "bar" in visited
         assert not {f"l{i}" for i in range(12) if i != 3} & set(visited)
+
+
+async def test_repainting_an_offscreen_widget_keeps_the_widget_map() -> None:
+    app = _Layered()
+    async with app.run_test(size=(100, 30)) as pilot:
+        scroll = app.query_one("#scroll")
+        scroll.scroll_to(y=8, animate=False)
+        await pilot.pause()
+        compositor = app.screen._compositor
+        hidden = app.query_one("#s1", Static)
+        assert hidden not in compositor.visible_widgets
+        _ = compositor.full_map  # settle the map
+        hidden.update("scrolled 1 has changed")
+        await pilot.pause()
+        # Textual would drop the map here and re-arrange every widget on the next frame.
+        assert not compositor._full_map_invalidated
+        # Scrolled back into view, the widget shows its new content.
+        scroll.scroll_to(y=0, animate=False)
+        await pilot.pause()
+        screen_text = "\n".join(strip.text for strip in compositor.render_strips())
+        assert "scrolled 1 has changed" in screen_text
