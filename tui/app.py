@@ -55,7 +55,8 @@ from tui.themes import DARK, LIGHT, THEMES, next_theme, theme_variables
 from widgets.alerts_panel import AlertsPanel
 from widgets.ath_panel import AthPanel
 from widgets.border import set_title
-from widgets.btc_panel import BtcPanel, Cell
+from widgets.btc_panel import BtcPanel
+from widgets.cells import Cell
 from widgets.divergence_panel import DivergencePanel
 from widgets.fed_odds_panel import FedOddsPanel
 from widgets.format import clock_et

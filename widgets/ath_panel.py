@@ -9,14 +9,13 @@ from decimal import Decimal
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.content import Content
 from textual.events import Resize
-from textual.widgets import Static
 
 from feeds.ath import days_since
 from feeds.ath_state import AthRow, AthView
 from feeds.model.history import BackfillProgress
 from widgets.border import set_subtitle, set_title
+from widgets.cells import Cell
 from widgets.format import coarse_age, signed
 
 WIDE = 110
@@ -31,24 +30,6 @@ _SHORT_SOURCE = {
     "close coinbase": "cls",
     "close sim": "cls",
 }
-
-
-class _Line(Static):
-    """A one-line Static that repaints only when its text changes."""
-
-    def __init__(self, text: str = "", *, id: str | None = None, classes: str = "") -> None:
-        super().__init__(Content(text), id=id, classes=classes, markup=False)
-        self._text = text
-
-    def set(self, text: str) -> None:
-        if text != self._text:
-            self._text = text
-            self.update(Content(text), layout=False)
-
-    @property
-    def text(self) -> str:
-        """The line as shown."""
-        return self._text
 
 
 def px(value: Decimal | float | None) -> str:
@@ -68,22 +49,22 @@ class AthPanel(Vertical):
 
     DEFAULT_CSS = """
     AthPanel { height: auto; }
-    AthPanel > _Line { height: 1; width: 1fr; }
+    AthPanel > Cell { height: 1; width: 1fr; }
     """
 
     def __init__(self, *, id: str | None = "ath") -> None:
         super().__init__(id=id)
         set_title(self, "All-time highs")
         self._view: AthView | None = None
-        self._rows: dict[str, _Line] = {}
+        self._rows: dict[str, Cell] = {}
         self._now_mono = 0.0
         self._now_wall: datetime | None = None
 
     def compose(self) -> ComposeResult:
         """Header, rows (mounted as symbols appear), progress and notes lines."""
-        yield _Line("", id="ath-header", classes="ath-header")
-        yield _Line("", id="ath-progress", classes="ath-progress")
-        yield _Line("", id="ath-notes", classes="ath-notes")
+        yield Cell("", id="ath-header", classes="ath-header")
+        yield Cell("", id="ath-progress", classes="ath-progress")
+        yield Cell("", id="ath-notes", classes="ath-notes")
 
     @property
     def wide(self) -> bool:
@@ -95,7 +76,7 @@ class AthPanel(Vertical):
         self._view = view
         missing = [r.symbol for r in view.rows if r.symbol not in self._rows]
         if missing:
-            lines = [_Line("", id=_id(s), classes="ath-row") for s in missing]
+            lines = [Cell("", id=_id(s), classes="ath-row") for s in missing]
             self._rows.update(zip(missing, lines, strict=True))
             self.mount_all(lines, before="#ath-progress")
         self._repaint()
@@ -111,7 +92,7 @@ class AthPanel(Vertical):
 
     def _repaint(self) -> None:
         view = self._view
-        header = self.query_one("#ath-header", _Line)
+        header = self.query_one("#ath-header", Cell)
         if view is None:
             header.set("waiting for history…")
             set_subtitle(self, "LOADING")
@@ -144,7 +125,7 @@ class AthPanel(Vertical):
             line.set_class(row.price_received is None, "-cached")
         self._show_progress(view.progress)
         notes.extend(view.notices)
-        notes_line = self.query_one("#ath-notes", _Line)
+        notes_line = self.query_one("#ath-notes", Cell)
         notes_line.set("  ".join(notes))
         notes_line.set_class(bool(view.notices), "-warning")
         set_subtitle(self, self._subtitle(view))
@@ -197,7 +178,7 @@ class AthPanel(Vertical):
         return name
 
     def _show_progress(self, progress: tuple[BackfillProgress, ...]) -> None:
-        line = self.query_one("#ath-progress", _Line)
+        line = self.query_one("#ath-progress", Cell)
         active = [p for p in progress if not p.finished]
         if not active:
             failed = [p for p in progress if "fail" in p.note or "not being saved" in p.note]

@@ -11,31 +11,15 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.timer import Timer
-from textual.widgets import Sparkline, Static
+from textual.widgets import Sparkline
 
 from feeds.btc.state import BtcView
 from feeds.model.core import FeedState
 from widgets.border import set_subtitle, set_title
+from widgets.cells import Cell
 from widgets.format import age, money, signed
 
 VENUE_NAMES = {"coinbase": "Coinbase", "kraken": "Kraken"}
-
-
-class Cell(Static):
-    """A Static that repaints only when its content really changes."""
-
-    def __init__(self, text: str = "", *, id: str | None = None, classes: str = "") -> None:
-        super().__init__(Content(text), id=id, classes=classes, markup=False)
-        self._last: str | Content = text
-
-    def set(self, content: str | Content) -> None:
-        """Show ``content`` (plain text is never parsed as markup)."""
-        if content == self._last:
-            return
-        # Auto-width cells need a layout pass only when their length changes.
-        resized = len(content) != len(self._last)
-        self._last = content
-        self.update(Content(content) if isinstance(content, str) else content, layout=resized)
 
 
 class BtcPanel(Vertical):

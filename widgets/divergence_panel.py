@@ -15,11 +15,11 @@ from textual.containers import Vertical
 from textual.content import Content, Span
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Static
 
 from feeds.divergence_state import DivergenceView, Side
 from widgets.border import set_subtitle, set_title
-from widgets.format import age, signed
+from widgets.cells import Cell
+from widgets.format import signed, step_age
 
 WINDOWS = ("3m", "1y", "5y")
 
@@ -124,22 +124,6 @@ class DivergenceChart(Widget):
         return Content("\n").join(self._lines())
 
 
-class _Line(Static):
-    def __init__(self, *, id: str, classes: str = "") -> None:
-        super().__init__(Content(""), id=id, classes=classes, markup=False)
-        self._text = ""
-
-    def set(self, text: str) -> None:
-        if text != self._text:
-            self._text = text
-            self.update(Content(text), layout=False)
-
-    @property
-    def text(self) -> str:
-        """The line as shown."""
-        return self._text
-
-
 def _corr(value: float | None) -> str:
     return "—" if value is None else f"{value:+.2f}"
 
@@ -157,7 +141,7 @@ class DivergencePanel(Vertical, can_focus=True):
     BINDINGS = [Binding("w", "cycle_window", "Chart window")]
     DEFAULT_CSS = """
     DivergencePanel { height: auto; }
-    DivergencePanel > _Line { height: 1; width: 1fr; }
+    DivergencePanel > Cell { height: 1; width: 1fr; }
     """
 
     @dataclass
@@ -176,15 +160,15 @@ class DivergencePanel(Vertical, can_focus=True):
 
     def compose(self) -> ComposeResult:
         """Legend, chart, figures, flag and co-highs."""
-        yield _Line(id="div-legend", classes="div-legend")
+        yield Cell(id="div-legend", classes="div-legend")
         chart = DivergenceChart(id="div-chart")
         chart.styles.height = self._chart_height
         yield chart
-        yield _Line(id="div-corr")
-        yield _Line(id="div-a")
-        yield _Line(id="div-b")
-        yield _Line(id="div-flag", classes="div-flag")
-        yield _Line(id="div-cohighs", classes="div-cohighs")
+        yield Cell(id="div-corr")
+        yield Cell(id="div-a")
+        yield Cell(id="div-b")
+        yield Cell(id="div-flag", classes="div-flag")
+        yield Cell(id="div-cohighs", classes="div-cohighs")
 
     def set_low_bandwidth(self, on: bool) -> None:
         """Hide the braille chart (fewer bytes over slow links); applies at once."""
@@ -209,15 +193,15 @@ class DivergencePanel(Vertical, can_focus=True):
             )
         else:
             legend = f"{a.symbol} vs {b.symbol}: waiting for daily history…  {windows}"
-        self.query_one("#div-legend", _Line).set(legend)
+        self.query_one("#div-legend", Cell).set(legend)
         self.query_one(DivergenceChart).set_lines(view.a_line, view.b_line)
         gap = f"gap {signed(view.gap_pp, 1, ' pp')}" if view.gap_pp is not None else "gap —"
-        self.query_one("#div-corr", _Line).set(
+        self.query_one("#div-corr", Cell).set(
             f"return corr 30d {_corr(view.corr30)}  90d {_corr(view.corr90)}"
             f" ({view.history_days} days) · drawdown {gap}"
         )
         flag = view.flag
-        flag_line = self.query_one("#div-flag", _Line)
+        flag_line = self.query_one("#div-flag", Cell)
         if flag is None:
             flag_line.set("divergence: — (needs both highs and prices)")
         elif flag.raised:
@@ -256,7 +240,7 @@ class DivergencePanel(Vertical, can_focus=True):
             co = f"co-highs ±{view.within_days}d ({view.a.symbol}/{view.b.symbol}): {items}"
         else:
             co = f"co-highs ±{view.within_days}d: none in the stored history"
-        self.query_one("#div-cohighs", _Line).set(co)
+        self.query_one("#div-cohighs", Cell).set(co)
 
     def tick(self, now_mono: float, now_wall: datetime) -> None:
         """Keep the ages counting."""
@@ -269,7 +253,7 @@ class DivergencePanel(Vertical, can_focus=True):
             dd = "AT HIGH"
         when = ""
         if s.received is not None:
-            when = f"{s.source} {age(self._now_mono - s.received)}"
+            when = f"{s.source} {step_age(self._now_mono - s.received)}"
         elif s.as_of is not None:
             when = f"close {s.as_of.isoformat()}"
         ath = f" from ATH {_price(s.ath)} {s.ath_day.isoformat()}" if s.ath and s.ath_day else ""
@@ -279,8 +263,8 @@ class DivergencePanel(Vertical, can_focus=True):
         view = self._view
         if view is None:
             return
-        self.query_one("#div-a", _Line).set(self._side(view.a))
-        self.query_one("#div-b", _Line).set(self._side(view.b))
+        self.query_one("#div-a", Cell).set(self._side(view.a))
+        self.query_one("#div-b", Cell).set(self._side(view.b))
         live = view.a.received is not None or view.b.received is not None
         sub = f"{view.window.upper()} · {'LIVE' if live else 'CACHED'}"
         if view.flag is not None and view.flag.raised:

@@ -19,6 +19,7 @@ from textual.widgets import Static
 
 from feeds.model.fed import FedOddsView, MeetingRow, SourceLine
 from widgets.border import set_subtitle, set_title
+from widgets.format import step_age
 
 MAX_ROWS = 8
 WIDE_AT = 100
@@ -34,20 +35,6 @@ SHORT_NAMES = {
     "fred": "FRED",
 }
 BAD_STATES = {"DOWN", "DEGRADED", "RATE-LIMITED", "RECONNECTING"}
-
-
-def age_text(seconds: float | None) -> str:
-    """A compact age: ``12s``, ``4m``, ``3h``, ``2d``; an em dash when unknown."""
-    if seconds is None:
-        return DASH
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m"
-    if s < 86_400:
-        return f"{s // 3600}h"
-    return f"{s // 86_400}d"
 
 
 def countdown_text(delta: timedelta) -> str:
@@ -157,7 +144,7 @@ def row_line(row: MeetingRow, now_mono: float | None, wide: bool) -> str:
             f"{pts_text(row.delta_p_cut):>7}{pct(row.cross_p_cut):>7}{pct(row.fedwatch_p_cut):>6}"
         )
     src = SHORT_NAMES.get(row.source, row.source) if row.source else DASH
-    return line + f"  {src:<6}{age_text(age):>4}  {short_flags(row.flags)}".rstrip()
+    return line + f"  {src:<6}{step_age(age):>4}  {short_flags(row.flags)}".rstrip()
 
 
 def brief_line(view: FedOddsView, now_mono: float | None) -> str:
@@ -174,7 +161,7 @@ def brief_line(view: FedOddsView, now_mono: float | None) -> str:
     return (
         f"{m.decision:%b} {m.decision.day}: cut {pct(row.p_cut)} · hold {pct(row.p_hold)} · "
         f"hike {pct(row.p_hike)} · likely {range_text(row.likely_lower, row.likely_upper)} · "
-        f"{src} {age_text(age)}" + (f" {flags}" if flags else "")
+        f"{src} {step_age(age)}" + (f" {flags}" if flags else "")
     )
 
 
@@ -205,7 +192,7 @@ def source_text(s: SourceLine, now_mono: float | None) -> str:
     if s.state == "OFF":
         return f"{name} off"
     age = None if s.received is None or now_mono is None else now_mono - s.received
-    return f"{name} {s.state}" + (f" {age_text(age)}" if age is not None else "")
+    return f"{name} {s.state}" + (f" {step_age(age)}" if age is not None else "")
 
 
 def sources_line(view: FedOddsView, now_mono: float | None) -> str:

@@ -48,6 +48,23 @@ def age(seconds: float | None) -> str:
     return f"{d}d{h:02d}h"
 
 
+def step_age(seconds: float | None) -> str:
+    """An age in 5 s steps: ``<5s``, ``5s`` … ``55s``, then as :func:`age` (``3m``,
+    ``1h05m``). Never younger than the truth (``10s`` means 10-14 s).
+
+    For the status bar, the quote rows and the secondary panels: a polled source's age
+    would otherwise change, and be re-sent to the terminal, every second. The BTC price,
+    streamed, keeps its per-second :func:`age`."""
+    if seconds is None:
+        return "—"
+    s = max(0, int(seconds))
+    if s < 5:
+        return "<5s"
+    if s < 60:
+        return f"{s - s % 5}s"
+    return age(s)
+
+
 def coarse_age(seconds: float | None) -> str:
     """An age in whole minutes (``<1m``, ``3m``, ``1h05m``): for secondary columns whose
     precise age is shown elsewhere, so they repaint at most once a minute."""

@@ -20,7 +20,8 @@ from textual.widgets import Static
 from feeds.model.core import FeedState, FeedStatus
 from feeds.model.quotes import MarketState, QuoteRow, QuotesView
 from widgets.border import set_subtitle, set_title
-from widgets.format import ET, age, clock_et, money, signed
+from widgets.cells import Cell
+from widgets.format import ET, clock_et, money, signed, step_age
 
 COMPACT_BELOW = 110
 """Panel widths below this hide the name and day-range columns (every column needs
@@ -107,13 +108,13 @@ class QuotesPanel(Vertical):
         self._view: QuotesView | None = None
         self._texts: dict[str, str] = {}
         self._rows: dict[str, Horizontal] = {}
-        self._cells: dict[str, dict[str, Static]] = {}
+        self._cells: dict[str, dict[str, Cell]] = {}
         self._now_mono: float | None = None
         self._now_wall: datetime | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("waiting for the first quotes", id="q-empty", classes="q-title", markup=False)
-        yield Static("", id="q-fut-title", classes="q-title -future", markup=False)
+        yield Cell("", id="q-fut-title", classes="q-title -future")
 
     # -- inputs -----------------------------------------------------------------------
 
@@ -150,7 +151,7 @@ class QuotesPanel(Vertical):
     def _ensure_row(self, symbol: str, before: str | None) -> None:
         if symbol in self._rows:
             return
-        cells = {c: Static("", classes=f"q-{c}", markup=False) for c in _CELLS}
+        cells = {c: Cell("", classes=f"q-{c}") for c in _CELLS}
         row = Horizontal(
             *(cells[c] for c in _CELLS[:-1]),
             Static("", classes="q-spacer", markup=False),
@@ -165,10 +166,10 @@ class QuotesPanel(Vertical):
         else:
             self.mount(row, before=f"#{before}")
 
-    def _set(self, key: str, widget: Static, text: str) -> None:
+    def _set(self, key: str, widget: Cell, text: str) -> None:
         if self._texts.get(key) != text:
             self._texts[key] = text
-            widget.update(text, layout=False)
+            widget.set(text)
 
     def on_mount(self) -> None:
         """A view that arrived before the children existed is painted now."""
@@ -187,7 +188,7 @@ class QuotesPanel(Vertical):
         empty = self.query_one("#q-empty", Static)
         empty.display = not view.rows
         shown = {r.symbol for r in view.rows + view.futures}
-        fut_title = self.query_one("#q-fut-title", Static)
+        fut_title = self.query_one("#q-fut-title", Cell)
         fut_title.display = bool(view.futures)
         if view.futures:
             self._set(
@@ -255,7 +256,7 @@ class QuotesPanel(Vertical):
             return "DOWN" if row.reason else ""
         if self._now_mono is None:
             return ""
-        return age(self._now_mono - q.received)
+        return step_age(self._now_mono - q.received)
 
     def _render_subtitle(self, view: QuotesView) -> None:
         parts = [f"NYSE {view.cash_state.value}"]

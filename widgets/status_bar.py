@@ -11,7 +11,8 @@ from textual.widget import Widget
 
 from feeds.health import SourceHealth
 from feeds.model.core import FeedState
-from widgets.format import age, countdown
+from widgets.cells import changed_span
+from widgets.format import age, countdown, step_age
 
 SHORT = {
     "coinbase": "Coinbase",
@@ -35,12 +36,12 @@ def describe(h: SourceHealth | None, name: str, now_mono: float, wall_now: objec
     if state is FeedState.LIVE:
         when = h.last_data if h.last_data is not None else h.last_seen
         # Fixed width: a changing age then repaints only its own few cells.
-        ago = age(now_mono - when).rjust(3) if when is not None else "no data yet"
+        ago = step_age(now_mono - when).rjust(3) if when is not None else "no data yet"
         return Content.assemble(label + " ", ("LIVE", "bold $success"), f" {ago}")
     if state is FeedState.STALE:
         when = h.last_seen if h.last_seen is not None else h.since
         return Content.assemble(
-            label + " ", ("STALE", "bold reverse $warning"), f" {age(now_mono - when)}"
+            label + " ", ("STALE", "bold reverse $warning"), f" {step_age(now_mono - when)}"
         )
     detail = ""
     if state in (FeedState.RECONNECTING, FeedState.DOWN) and h.retry_at is not None:
@@ -50,7 +51,7 @@ def describe(h: SourceHealth | None, name: str, now_mono: float, wall_now: objec
     if h.reason and state is not FeedState.CONNECTING:
         detail += f" ({h.reason})"
     if h.last_data is not None and state is not FeedState.CONNECTING:
-        detail += f" · data {age(now_mono - h.last_data)} old"
+        detail += f" · data {step_age(now_mono - h.last_data)} old"
     style = "bold $warning" if state is FeedState.RATE_LIMITED else "bold $error"
     if state is FeedState.CONNECTING:
         style = "italic"
@@ -135,6 +136,13 @@ class StatusBar(Widget):
             if part == old and (y, x) == old_places[i]:
                 continue
             ox = old_places[i][1]
+            if ox == x and (run := changed_span(old, part)) is not None:
+                # Same place and length: only the characters that differ (an age's
+                # digits), so only those cells are sent to the terminal.
+                start, end = run
+                self.repainted += end - start
+                self.refresh(Region(x + start, y, end - start, 1))
+                continue
             same_size = len(part.plain) == len(old.plain) and ox == x
             span = len(part.plain) if same_size else width - min(x, ox)
             self.repainted += span

@@ -20,6 +20,7 @@ from feeds.model.tbills import (
     TodayOperation,
 )
 from widgets.border import set_subtitle, set_title
+from widgets.format import step_age
 
 NEW_YORK = ZoneInfo("America/New_York")
 _BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -52,18 +53,6 @@ def fmt_span(seconds: float) -> str:
     if s < 86400:
         return f"{s // 3600}h {s % 3600 // 60:02d}m"
     return f"{s // 86400}d {s % 86400 // 3600}h"
-
-
-def fmt_age(seconds: float) -> str:
-    """A compact age: ``12s``, ``3m``, ``2h``, ``4d``."""
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m"
-    if s < 86400:
-        return f"{s // 3600}h"
-    return f"{s // 86400}d"
 
 
 def _et(when: datetime | None) -> str:
@@ -329,7 +318,7 @@ class TbillsPanel(Vertical):
     def _subtitle(self, v: TbillsView) -> None:
         now = self._now_mono
         ages = [
-            f"{name} {fmt_age(now - t)}"
+            f"{name} {step_age(now - t)}"
             for name, t in (
                 ("NY Fed", v.ops_received),
                 ("schedule", v.schedule_received),

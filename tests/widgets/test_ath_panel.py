@@ -17,7 +17,8 @@ from feeds.model.history import BackfillProgress, HistoryBars
 from feeds.model.quotes import MarketState, Quote
 from feeds.sim.history_data import daily_bars
 from feeds.sim.levels import LEVELS
-from widgets.ath_panel import AthPanel, _Line
+from widgets.ath_panel import AthPanel
+from widgets.cells import Cell
 
 TCSS = Path(__file__).parent.parent.parent / "tui" / "history.tcss"
 MONO = 1000.0
@@ -61,7 +62,7 @@ class Host(App[None]):
         yield AthPanel()
 
 
-def row(app: App[Any], symbol: str) -> _Line:
+def row(app: App[Any], symbol: str) -> Cell:
     panel = app.query_one(AthPanel)
     return panel._rows[symbol]
 
@@ -82,7 +83,7 @@ async def test_compact_rows_words_and_classes() -> None:
         assert "2,558" in rut.text and "0d" in rut.text
         dji = row(app, "^DJI")
         assert "†" in dji.text and dji.has_class("-cached") and "cls" in dji.text
-        notes = app.query_one("#ath-notes", _Line).text
+        notes = app.query_one("#ath-notes", Cell).text
         assert "^DJI: high since 1992" in notes
         assert all(len(row(app, s).text) <= 80 for s in ["BTC-USD", *SYMBOLS])
         assert panel.border_subtitle == "NEW ATH · LIVE"
@@ -107,10 +108,10 @@ async def test_progress_notice_and_ages_keep_counting() -> None:
         panel.show(make_view(progress=True))
         panel.tick(MONO, WALL)
         await pilot.pause()
-        prog = app.query_one("#ath-progress", _Line).text
+        prog = app.query_one("#ath-progress", Cell).text
         assert "backfill BTC-USD" in prog and "35%" in prog and "paging back" in prog
         assert panel.border_subtitle == "BACKFILL"
-        assert "corrupt" in app.query_one("#ath-notes", _Line).text
+        assert "corrupt" in app.query_one("#ath-notes", Cell).text
         panel.tick(MONO + 120, WALL)
         assert "kr 2m" in row(app, "BTC-USD").text
 

@@ -23,13 +23,13 @@ from feeds.sim.kalshi import SimKalshi
 from feeds.sim.polymarket import SimPolymarket
 from widgets.fed_odds_panel import (
     FedOddsPanel,
-    age_text,
     bp_text,
     countdown_text,
     pct,
     short_flags,
     spread_text,
 )
+from widgets.format import step_age
 
 TCSS = Path(__file__).parent.parent.parent / "tui" / "fed_odds.tcss"
 MONO = 1000.0
@@ -103,18 +103,18 @@ async def test_compact_rows_and_summary() -> None:
         assert len(head) <= 76
         row = text(app, "row-0")
         assert row.startswith("Jan 28 ")
-        assert "3.50\u20133.75" in row and "Kalshi" in row and "12s" in row
+        assert "3.50\u20133.75" in row and "Kalshi" in row and "10s" in row
         assert "  1\u00a2  Kalshi" in row  # the widest spread that matters, in cents
         brief = text(app, "brief")  # the one-line form a short terminal shows
         assert brief.startswith("Jan 28: cut ") and " · hold " in brief
-        assert brief.endswith("Kalshi 12s") and len(brief) <= 76
+        assert brief.endswith("Kalshi 10s") and len(brief) <= 76
         assert text(app, "row-1").startswith("Mar 18*")
         assert "Poly" not in text(app, "cols")  # compact: no cross-check column
         assert not app.query_one("#fed-row-6", Static).display
         summary = text(app, "sum")
         assert summary == "Priced: \u221250 bp by Dec 2026 (kalshi) \u00b7 vs yday: n/a"
         sources = text(app, "sources")
-        assert "Kalshi LIVE 12s" in sources and "ZQ DEGRADED" in sources
+        assert "Kalshi LIVE 10s" in sources and "ZQ DEGRADED" in sources
         assert "Target LIVE 1h" in sources  # a slow source is not STALE after an hour
         assert "FedWatch unavailable" in text(app, "notes")
         assert panel.border_subtitle == "Kalshi LIVE"
@@ -191,8 +191,8 @@ async def test_no_data_and_stale_states_are_words() -> None:
 
 
 def test_formatters() -> None:
-    assert age_text(None) == "\u2014" and age_text(59) == "59s" and age_text(3600) == "1h"
-    assert age_text(90_000) == "1d"
+    assert step_age(None) == "\u2014" and step_age(59) == "55s" and step_age(3600) == "1h00m"
+    assert step_age(90_000) == "25h00m"
     assert countdown_text(timedelta(seconds=-1)) == "decision due"
     assert countdown_text(timedelta(hours=2, seconds=5)) == "2h 00m"
     assert countdown_text(timedelta(minutes=59, seconds=5)) == "59m 05s"

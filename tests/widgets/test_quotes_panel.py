@@ -126,7 +126,7 @@ async def test_rows_show_price_change_source_and_age() -> None:
         assert cell(app, "^GSPC", "pct").has_class("-downtick")
         assert text(app, "^RUT", "state") == "OPEN"
         assert text(app, "^RUT", "src") == "yahoo rt"
-        assert text(app, "^RUT", "age") == "7s"
+        assert text(app, "^RUT", "age") == "5s"  # 7 s old, in 5 s steps
         assert text(app, "^RUT", "name") == "Russell 2000"
         assert text(app, "^RUT", "range") == "2,548.12–2,568.12"
         # Fallback row says where it came from and how late it is.

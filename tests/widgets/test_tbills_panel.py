@@ -88,7 +88,7 @@ async def test_results_rows() -> None:
         assert "next schedule due ~Wed Jan 14" in text(app, "schedule")
         assert str(panel.border_subtitle) == "LIVE"
         # Ages count in a line of their own, not in the border (which repaints the panel).
-        assert "NY Fed 12s" in str(panel.query_one("#tb-ages", Static).render())
+        assert "NY Fed 10s" in str(panel.query_one("#tb-ages", Static).render())
         assert not panel.has_class("-stale")
 
 

@@ -1,0 +1,54 @@
+"""Cells repaint only the characters that changed."""
+
+from __future__ import annotations
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.content import Content
+from textual.geometry import Region
+
+from widgets.cells import Cell, changed_span
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "span"),
+    [
+        ("92,104.17", "92,104.17", (0, 0)),
+        ("92,104.17", "92,104.25", (7, 9)),
+        ("92,104.17", "93,104.17", (1, 2)),
+        ("92,104.17", "92,1049.17", None),  # another length: a layout pass
+        ("a\nb", "a\nc", None),  # several lines
+        ("日本", "日木", None),  # double width
+        (Content("up 2%"), Content.styled("up 3%", "bold"), None),  # another style
+        (Content("up 2%"), Content("up 3%"), (3, 4)),
+    ],
+)
+def test_changed_span(old: str | Content, new: str | Content, span: tuple[int, int] | None) -> None:
+    assert changed_span(old, new) == span
+
+
+class _One(App[None]):
+    CSS = "#right { text-align: right; }"
+
+    def compose(self) -> ComposeResult:
+        yield Cell("$92,104.17", id="left")
+        yield Cell("via Coinbase", id="right")
+
+
+async def test_a_cell_marks_only_the_changed_characters_dirty() -> None:
+    app = _One()
+    async with app.run_test(size=(40, 4)) as pilot:
+        await pilot.pause()
+        left = app.query_one("#left", Cell)
+        right = app.query_one("#right", Cell)
+        left._exchange_repaint_regions()
+        right._exchange_repaint_regions()
+        left.set("$92,104.25")
+        assert set(left._exchange_repaint_regions()) == {Region(8, 0, 2, 1)}
+        left.set("$92,104.25")  # unchanged: nothing
+        assert not left._exchange_repaint_regions()
+        right.set("via Kraken!!")  # right-aligned: the whole cell
+        assert set(right._exchange_repaint_regions()) == {right.size.region}
+        assert left.text == "$92,104.25" and str(left.render()) == "$92,104.25"
+        left.update("plain [b]text[/b]")  # update() never parses markup either
+        assert left.text == "plain [b]text[/b]"
