@@ -10,10 +10,10 @@ another live venue) is an outlier and never counts.
 
 from __future__ import annotations
 
-import statistics
+from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -174,6 +174,9 @@ class _Symbol:
     recent: deque[tuple[float, Decimal]]
     last: dict[str, tuple[Decimal, float]]
     pending: _Pending | None = None
+    ordered: list[Decimal] = field(default_factory=list)
+    """The prices in ``recent``, kept sorted so the median is an index, not a sort of up
+    to 256 Decimals per print (a burst above the high looks at every print)."""
 
 
 class AthGuard:
@@ -204,13 +207,17 @@ class AthGuard:
         stored intraday ``high``."""
         st = self._symbols.get(symbol)
         if st is None:
-            st = _Symbol(deque(maxlen=256), {})
+            st = _Symbol(deque(maxlen=_WINDOW), {})
             self._symbols[symbol] = st
-        while st.recent and now - st.recent[0][0] > self.median_s:
-            st.recent.popleft()
+        recent, ordered = st.recent, st.ordered
+        while recent and now - recent[0][0] > self.median_s:
+            _remove(ordered, recent.popleft()[1])
         others = [p for v, (p, t) in st.last.items() if v != venue and now - t <= self.fresh_s]
-        outlier = self._is_outlier(price, [p for _, p in st.recent], others)
-        st.recent.append((now, price))
+        outlier = self._is_outlier(price, ordered, others)
+        if len(recent) == recent.maxlen:
+            _remove(ordered, recent[0][1])  # the append below pushes it out
+        recent.append((now, price))
+        insort(ordered, price)
         st.last[venue] = (price, now)
         if high is None:
             return Decision(Verdict.UNKNOWN, outlier=outlier)
@@ -238,9 +245,22 @@ class AthGuard:
         return None if st is None or st.pending is None else st.pending.since
 
     def _is_outlier(
-        self, price: Decimal, window: Sequence[Decimal], others: Sequence[Decimal]
+        self, price: Decimal, ordered: Sequence[Decimal], others: Sequence[Decimal]
     ) -> bool:
-        if len(window) >= self.median_min:
-            ref = statistics.median(window)
+        """``ordered``: the recent window, sorted."""
+        n = len(ordered)
+        if n >= self.median_min:
+            # The median as statistics.median defines it, on data already sorted.
+            mid = n // 2
+            ref = ordered[mid] if n % 2 else (ordered[mid - 1] + ordered[mid]) / 2
             return abs(price / ref - 1) > self.outlier
         return any(abs(price / o - 1) > self.outlier for o in others)
+
+
+_WINDOW = 256
+"""Recent prints per symbol the outlier median looks at (also bounded by ``median_s``)."""
+
+
+def _remove(ordered: list[Decimal], value: Decimal) -> None:
+    """Take one ``value`` out of the sorted list ``ordered``."""
+    del ordered[bisect_left(ordered, value)]

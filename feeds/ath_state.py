@@ -130,6 +130,7 @@ class AthSlice:
         self.writer_error = writer_error
         self._order = [btc_symbol, *(s for s in symbols if s != btc_symbol)]
         self._syms: dict[str, _Sym] = {s: _Sym() for s in self._order}
+        self._btc = self._syms[btc_symbol]
         self._progress: dict[str, BackfillProgress] = {}
         self._notices: list[str] = []
         self._writer_note: str | None = None
@@ -138,24 +139,25 @@ class AthSlice:
 
     def apply(self, event: object) -> bool:
         """Take one event; True if the panel changes."""
-        changed = self._apply(event)
-        if changed:
-            self._cache = None
-        return changed
-
-    def _apply(self, event: object) -> bool:
         if isinstance(event, Tick):
-            # BTC can tick thousands of times a second and the guard costs tens of µs a
+            # BTC can tick thousands of times a second and the guard costs microseconds a
             # print: look at most every BTC_EVERY seconds per venue, except that a print
             # above the stored high is always looked at (it may be a new high, or an
-            # outlier that must not become one).
-            record = self._syms[self.btc_symbol].record
+            # outlier that must not become one). The rest cost two lookups and a compare.
+            record = self._btc.record
             seen_at = self._btc_seen.get(event.source)
             above = record is not None and event.price > record.high
             if not above and seen_at is not None and event.received - seen_at < BTC_EVERY:
                 return False
             self._btc_seen[event.source] = event.received
-            return self._live(self.btc_symbol, event.source, event.price, event.received)
+            changed = self._live(self.btc_symbol, event.source, event.price, event.received)
+        else:
+            changed = self._apply(event)
+        if changed:
+            self._cache = None
+        return changed
+
+    def _apply(self, event: object) -> bool:
         if isinstance(event, Quote):
             if event.symbol not in self._syms:
                 return False

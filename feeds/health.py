@@ -39,6 +39,20 @@ class SourceHealth:
     messages: int
 
 
+@dataclass(slots=True)
+class _Seen:
+    """Per-source counters, mutated in place: one dict lookup per data event."""
+
+    last_seen: float | None = None
+    last_data: float | None = None
+    messages: int = 0
+
+
+# How an event type counts, decided once per type (apply runs for every message);
+# heartbeats and data, the frequent ones, sort last.
+_STATUS, _BAD, _HEARTBEAT, _DATA = range(4)
+
+
 class HealthSlice:
     """Tracks every source. Data events are anything with ``source`` and ``received``."""
 
@@ -52,11 +66,10 @@ class HealthSlice:
         self._stale_after = dict(stale_after)
         self._heartbeats = heartbeat_kinds
         self._status: dict[str, FeedStatus] = {}
-        self._last_data: dict[str, float] = {}
-        self._last_seen: dict[str, float] = {}
+        self._seen: dict[str, _Seen] = {}
         self._bad: dict[str, int] = {}
-        self._count: dict[str, int] = {}
         self._stale: dict[str, bool] = {}
+        self._roles: dict[type, int] = {}
         self._now = 0.0
 
     def set_threshold(self, source: str, seconds: float | None) -> None:
@@ -66,29 +79,58 @@ class HealthSlice:
         else:
             self._stale_after[source] = seconds
 
+    def _role(self, kind: type) -> int:
+        if issubclass(kind, FeedStatus):
+            role = _STATUS
+        elif issubclass(kind, BadMessage):
+            role = _BAD
+        elif issubclass(kind, self._heartbeats):
+            role = _HEARTBEAT
+        else:
+            role = _DATA
+        self._roles[kind] = role
+        return role
+
     def apply(self, event: object) -> bool:
         """Record one event; True when something visible changed."""
+        kind = type(event)
+        role = self._roles.get(kind)
+        if role is None:
+            role = self._role(kind)
+        if role >= _HEARTBEAT:
+            source = getattr(event, "source", None)
+            received = getattr(event, "received", None)
+            if not isinstance(source, str) or not isinstance(received, float | int):
+                return False
+            seen = self._seen.get(source)
+            if seen is None:
+                seen = self._seen[source] = _Seen()
+            seen.last_seen = received
+            if role == _DATA:
+                seen.last_data = received
+                seen.messages += 1
+            if self._stale.get(source):
+                # Heard from again: the status bar's word goes back from STALE at once.
+                self._stale[source] = False
+                return True
+            # Ages are repainted by the 1 Hz clock; a data event alone changes nothing shown.
+            return False
         if isinstance(event, FeedStatus):
             self._status[event.source] = event
             if event.state is FeedState.LIVE:
-                self._last_seen[event.source] = event.since
+                self._seen_of(event.source).last_seen = event.since
             self._stale[event.source] = False
             return True
         if isinstance(event, BadMessage):
             self._bad[event.source] = self._bad.get(event.source, 0) + 1
             return True
-        source = getattr(event, "source", None)
-        received = getattr(event, "received", None)
-        if not isinstance(source, str) or not isinstance(received, float | int):
-            return False
-        self._last_seen[source] = received
-        if self._stale.get(source):
-            self._stale[source] = False
-        if not isinstance(event, self._heartbeats):
-            self._last_data[source] = received
-            self._count[source] = self._count.get(source, 0) + 1
-        # Ages are repainted by the 1 Hz clock; a data event alone changes nothing shown.
         return False
+
+    def _seen_of(self, source: str) -> _Seen:
+        seen = self._seen.get(source)
+        if seen is None:
+            seen = self._seen[source] = _Seen()
+        return seen
 
     def refresh(self, now: float) -> bool:
         """Flip silent LIVE sources to STALE (and back); True if any flipped."""
@@ -98,8 +140,9 @@ class HealthSlice:
             limit = self._stale_after.get(source)
             if limit is None or status.state not in (FeedState.LIVE, FeedState.STALE):
                 continue
-            seen = self._last_seen.get(source, status.since)
-            stale = now - seen > limit
+            heard = self._seen.get(source)
+            last = heard.last_seen if heard is not None else None
+            stale = now - (status.since if last is None else last) > limit
             if stale != self._stale.get(source, False):
                 self._stale[source] = stale
                 changed = True
@@ -109,6 +152,7 @@ class HealthSlice:
         """An immutable view of every source seen so far."""
         out = {}
         for source, st in self._status.items():
+            seen = self._seen.get(source) or _Seen()
             state = st.state
             reason = st.reason
             if self._stale.get(source) and state is FeedState.LIVE:
@@ -121,10 +165,10 @@ class HealthSlice:
                 reason=reason,
                 since=st.since,
                 retry_at=st.retry_at,
-                last_data=self._last_data.get(source),
-                last_seen=self._last_seen.get(source),
+                last_data=seen.last_data,
+                last_seen=seen.last_seen,
                 bad=self._bad.get(source, 0),
-                messages=self._count.get(source, 0),
+                messages=seen.messages,
             )
         return MappingProxyType(out)
 

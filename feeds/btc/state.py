@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
 from feeds.model.btc import Heartbeat, Tick, VenueNotice
 from feeds.model.core import FeedState, FeedStatus
+
+_NO_BUCKET = datetime.min.replace(tzinfo=UTC)
+"""Bucket bounds before the first tick: an empty interval, so the first tick opens one."""
+_MINUTE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +88,13 @@ class BtcSlice:
         self._reason = ""
         self._spark: deque[tuple[int, float]] = deque(maxlen=spark_minutes)
         self._spark_end: datetime | None = None
+        # The newest bucket [lo, hi) and the newest tick in it, whose price is written
+        # into the bucket only when it closes or a view is built: a tick inside the
+        # current minute costs two datetime comparisons and no float or tuple.
+        self._bucket_lo = self._bucket_hi = _NO_BUCKET
+        self._bucket_tick: Tick | None = None
+        self._spark_prefix: tuple[float, ...] | None = None
+        """Every bucket but the newest, as built for the last view (None: rebuild)."""
         self.ticks = 0
         self._now = 0.0
 
@@ -91,18 +102,27 @@ class BtcSlice:
 
     def apply(self, event: object) -> bool:
         """Take a tick, heartbeat, status or notice for one of our venues."""
-        source = getattr(event, "source", None)
-        if source not in self._healthy_since:
-            return False
         if isinstance(event, Tick):
+            # The hot path: thousands a second, so O(1) and allocation-free.
+            venue = event.source
+            if venue not in self._healthy_since:
+                return False
             self.ticks += 1
-            self._last[source] = event
-            self._seen[source] = event.received
+            self._last[venue] = event
+            self._seen[venue] = event.received
             if self.active is None:
                 self._choose(event.received)
-            if source == self.active:
-                self._add_spark(event)
+            if venue == self.active:
+                when = event.exchange_time
+                if when is not None:
+                    if self._bucket_lo <= when < self._bucket_hi:
+                        self._bucket_tick = event
+                    else:
+                        self._add_spark(event, when)
                 return True
+            return False
+        source = getattr(event, "source", None)
+        if source not in self._healthy_since:
             return False
         if isinstance(event, Heartbeat):
             self._seen[source] = event.received
@@ -189,23 +209,58 @@ class BtcSlice:
 
     # -- sparkline ------------------------------------------------------------------
 
-    def _add_spark(self, tick: Tick) -> None:
-        when = tick.exchange_time
-        if when is None:
-            return
+    def _add_spark(self, tick: Tick, when: datetime) -> None:
+        """A tick outside the newest bucket: open a newer bucket, or ignore an older one."""
         minute = int(when.timestamp()) // 60
-        px = float(tick.price)
-        if self._spark and self._spark[-1][0] == minute:
-            self._spark[-1] = (minute, px)
-        elif not self._spark or minute > self._spark[-1][0]:
-            self._spark.append((minute, px))
-            self._spark_end = when
+        spark = self._spark
+        if spark and minute <= spark[-1][0]:
+            if minute == spark[-1][0]:  # lo/hi unset: after a seed, or out of range
+                self._bucket_tick = tick
+                self._set_bucket(minute)
+            return
+        self._close_bucket()
+        spark.append((minute, float(tick.price)))
+        self._spark_end = when
+        self._spark_prefix = None
+        self._set_bucket(minute)
+
+    def _set_bucket(self, minute: int) -> None:
+        try:
+            lo = datetime.fromtimestamp(minute * 60, UTC)
+            hi = lo + _MINUTE
+        except (OverflowError, OSError, ValueError):
+            # Outside datetime's range (only a hand-made tick): every tick takes the slow path.
+            lo = hi = _NO_BUCKET
+        self._bucket_lo, self._bucket_hi = lo, hi
+
+    def _close_bucket(self) -> None:
+        """Write the newest bucket's latest price into it."""
+        tick = self._bucket_tick
+        if tick is not None:
+            self._bucket_tick = None
+            if self._spark:  # empty only with spark_minutes=0
+                self._spark[-1] = (self._spark[-1][0], float(tick.price))
 
     def seed_spark(self, points: list[tuple[int, float]]) -> None:
         """Pre-fill the sparkline (minute index since the epoch, price), e.g. from cache."""
+        self._close_bucket()
         for minute, px in sorted(points):
             if not self._spark or minute > self._spark[-1][0]:
                 self._spark.append((minute, px))
+        self._spark_prefix = None
+        # The next tick finds its bucket again from the (possibly newer) last minute.
+        self._bucket_lo = self._bucket_hi = _NO_BUCKET
+
+    def _spark_view(self) -> tuple[float, ...]:
+        """The closes, oldest first; all but the newest are reused until a bucket opens."""
+        self._close_bucket()
+        spark = self._spark
+        if not spark:
+            return ()
+        prefix = self._spark_prefix
+        if prefix is None:
+            prefix = self._spark_prefix = tuple(px for _, px in list(spark)[:-1])
+        return (*prefix, spark[-1][1])
 
     # -- view -----------------------------------------------------------------------
 
@@ -235,7 +290,7 @@ class BtcSlice:
             tick=tick,
             failover_reason=reason,
             venues=MappingProxyType(venues),
-            spark=tuple(px for _, px in self._spark),
+            spark=self._spark_view(),
             spark_end=self._spark_end,
             ticks=self.ticks,
             stale_after=self.stale_after,

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import statistics
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from feeds.ath import (
     AthGuard,
@@ -233,3 +236,63 @@ def test_slice_cache_progress_and_notices() -> None:
     assert rut.price == D("2550") and rut.price_source == "cache" and rut.price_at == at
     assert v.rows[0].band == "NO HISTORY"
     assert v.progress[0].done == 3 and v.notices == ("history database was corrupt",)
+
+
+# -- the per-tick path ------------------------------------------------------------------
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["coinbase", "kraken"]),
+            st.integers(1, 400),  # price, with many repeats
+            st.floats(0.0, 30.0),  # seconds since the previous print
+        ),
+        max_size=400,
+    ),
+    st.sampled_from([None, D(150), D(1000)]),
+)
+def test_guard_median_window_is_the_sorted_recent_prints(
+    prints: list[tuple[str, int, float]], high: Decimal | None
+) -> None:
+    """The guard keeps its recent window sorted for an O(1) median: whatever the prints,
+    that list is exactly the window, and the outlier call is the one the median gives."""
+    g = AthGuard(outlier_pct=10, median_s=120.0, median_min=3)
+    now = 0.0
+    for venue, cents, gap in prints:
+        now += gap
+        price = D(cents) / 10
+        before = g._symbols["X"].recent if g._symbols else []
+        window = [p for t, p in before if now - t <= 120.0]
+        d = g.observe("X", venue, price, now, high)
+        state = g._symbols["X"]
+        assert state.ordered == sorted(p for _, p in state.recent)
+        assert len(state.recent) <= 256
+        if len(window) >= 3:
+            ref = statistics.median(window)
+            assert d.outlier == (abs(price / ref - 1) > D("0.1"))
+
+
+def test_btc_prints_below_the_high_are_looked_at_four_times_a_second() -> None:
+    clock = ManualClock(datetime(2025, 12, 12, 15, 25, tzinfo=UTC), mono=1000.0)
+    persisted: list[WriteOp] = []
+    s = make_slice(persisted, clock)
+    s.view()
+    changed = [s.apply(tick("coinbase", str(92100 + i), 1000.0 + i * 0.01)) for i in range(100)]
+    assert sum(changed) == 4  # at 0, 0.25, 0.50, 0.75 s
+    assert s.view().rows[0].price == D("92175")
+
+
+def test_btc_prints_above_the_high_are_always_looked_at() -> None:
+    clock = ManualClock(datetime(2025, 12, 12, 15, 25, tzinfo=UTC), mono=1000.0)
+    persisted: list[WriteOp] = []
+    s = make_slice(persisted, clock)
+    for i in range(5):
+        s.apply(tick("coinbase", "126000", 990.0 + i))  # a recent window near the high
+    changed = [s.apply(tick("coinbase", str(126300 + i), 1000.0 + i * 0.001)) for i in range(50)]
+    assert all(changed)
+    row = s.view().rows[0]
+    assert row.pending and row.price == D("126349")
+    assert s.apply(tick("kraken", "126340", 1000.06))  # a second venue confirms
+    row = s.view().rows[0]
+    assert row.record is not None and row.record.high == D("126340") and row.new_ath
