@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -71,8 +71,25 @@ class _Cursor:
     next_run: float = 0.0
 
 
+def _same_bar(a: Bar, b: Bar) -> bool:
+    """The same day with the same prices as stored (floats: what the store keeps)."""
+    return (
+        a.day == b.day
+        and a.source == b.source
+        and float(a.open) == float(b.open)
+        and float(a.high) == float(b.high)
+        and float(a.low) == float(b.low)
+        and float(a.close) == float(b.close)
+    )
+
+
 class _HistoryFeed(PolledFeed):
-    """Common parts: the store, the single writer and idle scheduling."""
+    """Common parts: the store, the single writer, idle scheduling and the start gate.
+
+    ``start_after`` is awaited before the first request: the app passes the history
+    loader's, so that the stored copy of a day, handed to the panels at start-up, never
+    lands after (and over) a fresher one from the network.
+    """
 
     def __init__(
         self,
@@ -84,13 +101,53 @@ class _HistoryFeed(PolledFeed):
         refresh: float,
         timing: PollTiming | None,
         rng: random.Random | None,
+        start_after: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         super().__init__(client=client, clock=clock, timing=timing, rng=rng)
         self.store = store
         self.page_delay = page_delay
         self.refresh = refresh
+        self.start_after = start_after
         self.failures = 0
         self.write_error: str | None = None
+        self._known: dict[str, Bar] | None = None
+        """The newest bar of each symbol that the panels have and the store holds."""
+
+    async def events(self) -> AsyncIterator[object]:
+        """As :meth:`PolledFeed.events`, once ``start_after`` (if any) has returned."""
+        if self.start_after is not None:
+            await self.start_after()
+        async for event in super().events():
+            yield event
+
+    def _symbols(self) -> Sequence[str]:
+        return ()
+
+    async def _fresh(self, symbol: str, bars: Sequence[Bar]) -> list[Bar]:
+        """``bars`` less the one already stored and on screen, unchanged.
+
+        Every incremental run asks again for the newest stored day (it may have been a
+        partial, live day), and most of the time it comes back as it was: it needs
+        neither a write nor a repaint. It is compared with the newest bar as this feed
+        knows it: read from the store once, when the feed starts (right after the
+        history loader handed the panels their copy), then each one it stored since; not
+        with the store as it is at each run, which another instance may have changed
+        without this one's panels seeing it.
+        """
+        if self._known is None:
+            self._known = await asyncio.to_thread(self.store.newest_bars, self._symbols())
+        known = self._known.get(symbol)
+        if known is None:
+            return list(bars)
+        return [b for b in bars if not _same_bar(b, known)]
+
+    def _stored(self, symbol: str, fresh: Sequence[Bar]) -> None:
+        """Remember the newest of ``fresh`` once it is on disk (a failed write keeps the
+        old one, so the next run stores the day again)."""
+        if self.write_error is None and fresh and self._known is not None:
+            known = self._known.get(symbol)
+            if known is None or fresh[-1].day >= known.day:
+                self._known[symbol] = fresh[-1]
 
     async def _store(self, bars: Sequence[Bar], meta: SetSeries) -> None:
         try:
@@ -128,6 +185,7 @@ class BtcHistoryFeed(_HistoryFeed):
         fallback_after: int = 2,
         timing: PollTiming | None = None,
         rng: random.Random | None = None,
+        start_after: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         super().__init__(
             store=store,
@@ -137,6 +195,7 @@ class BtcHistoryFeed(_HistoryFeed):
             refresh=refresh,
             timing=timing,
             rng=rng,
+            start_after=start_after,
         )
         self.coinbase_url = coinbase_url.rstrip("/")
         self.yahoo_url = yahoo_url.rstrip("/")
@@ -145,6 +204,7 @@ class BtcHistoryFeed(_HistoryFeed):
         self.start = start
         self.fallback_after = fallback_after
         self._cur: _Cursor | None = None
+        self._complete_stored = False
 
     def interval(self) -> float:
         """Polite paging while work remains; the refresh period once caught up."""
@@ -156,6 +216,7 @@ class BtcHistoryFeed(_HistoryFeed):
 
     async def _load(self) -> _Cursor:
         info: SeriesInfo = await asyncio.to_thread(self.store.series, self.symbol)
+        self._complete_stored = info.complete
         today = self.clock.now().date()
         if info.last_day is None:
             return _Cursor("back", None, today, None, None, False)
@@ -164,6 +225,9 @@ class BtcHistoryFeed(_HistoryFeed):
         if not info.complete and info.first_day is not None:
             cur.back_end = info.first_day - timedelta(days=1)
         return cur
+
+    def _symbols(self) -> Sequence[str]:
+        return (self.symbol,)
 
     def _total_pages(self, today: date) -> int:
         return (today - self.start).days // CANDLES_PER_PAGE + 1
@@ -221,10 +285,17 @@ class BtcHistoryFeed(_HistoryFeed):
                 cur.back_end = start - timedelta(days=1)
         if cur.back_end is None and cur.phase == "back":  # first ever page was "back" from today
             cur.back_end = start - timedelta(days=1)
-        await self._store(bars, SetSeries(self.symbol, complete=cur.complete, source="coinbase"))
+        fresh = await self._fresh(self.symbol, bars)
+        if fresh or cur.complete != self._complete_stored:
+            meta = SetSeries(self.symbol, complete=cur.complete, source="coinbase")
+            await self._store(fresh, meta)
+            if self.write_error is None:
+                self._complete_stored = cur.complete
+            self._stored(self.symbol, fresh)
         if cur.phase == "idle":
             cur.next_run = now + self.refresh
-        events.append(HistoryBars(self.source, self.symbol, tuple(bars), None, now))
+        if fresh:
+            events.append(HistoryBars(self.source, self.symbol, tuple(fresh), None, now))
         events.append(self._progress(cur, today, now))
         return events
 
@@ -286,6 +357,9 @@ class BtcHistoryFeed(_HistoryFeed):
         await self._store(
             bars, SetSeries(self.symbol, first_trade=first_trade, complete=True, source="yahoo")
         )
+        if self.write_error is None:
+            self._complete_stored = True
+        self._stored(self.symbol, bars)
         self.failures = 0
         if bars:
             cur.first_day, cur.last_day = bars[0].day, bars[-1].day
@@ -325,6 +399,7 @@ class YahooHistoryFeed(_HistoryFeed):
         refresh: float = 6 * 3600.0,
         timing: PollTiming | None = None,
         rng: random.Random | None = None,
+        start_after: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         super().__init__(
             store=store,
@@ -334,12 +409,16 @@ class YahooHistoryFeed(_HistoryFeed):
             refresh=refresh,
             timing=timing,
             rng=rng,
+            start_after=start_after,
         )
         self.yahoo_url = yahoo_url.rstrip("/")
         self.symbols = tuple(symbols)
         self._index = 0
         self._next_run = 0.0
         self._round_failed = 0
+
+    def _symbols(self) -> Sequence[str]:
+        return self.symbols
 
     def interval(self) -> float:
         """Polite pacing between symbols; the refresh period between rounds."""
@@ -383,10 +462,14 @@ class YahooHistoryFeed(_HistoryFeed):
                 bars = []
             else:
                 bars = parsed
-                await self._store(
-                    bars, SetSeries(symbol, first_trade=first_trade, complete=True, source="yahoo")
-                )
-                events.append(HistoryBars(self.source, symbol, tuple(bars), first_trade, now))
+                fresh = await self._fresh(symbol, bars)
+                meta = SetSeries(symbol, first_trade=first_trade, complete=True, source="yahoo")
+                new_start = first_trade is not None and first_trade != info.first_trade
+                if fresh or new_start or not (info.complete and info.source == "yahoo"):
+                    await self._store(fresh, meta)
+                    self._stored(symbol, fresh)
+                if fresh or new_start:
+                    events.append(HistoryBars(self.source, symbol, tuple(fresh), first_trade, now))
         self._index += 1
         finished = self._index >= len(self.symbols)
         if finished:

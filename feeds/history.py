@@ -1,9 +1,9 @@
 """The SQLite history: daily OHLC bars per symbol, all-time highs and the last known prices.
 
-The store is synchronous and thread-safe (one connection, one lock); nothing here may run
-on the event loop except the quick reads done once at start-up. All writes go through one
-:class:`HistoryWriter` per store, which batches them and commits in a worker thread
-(``asyncio.to_thread``).
+The store is synchronous and thread-safe (one connection, one lock); nothing here runs on
+the event loop, opening included (:meth:`HistoryStore.ready` opens and checks the file in
+a worker thread). All writes go through one :class:`HistoryWriter` per store, which
+batches them and commits in a worker thread (``asyncio.to_thread``).
 
 Durability (reliability.md §5, finding 10): WAL with ``synchronous=NORMAL`` survives
 application crashes, and may lose the last commits on power loss. Two instances on one file
@@ -208,40 +208,71 @@ def network_filesystem(path: Path) -> str | None:
 class HistoryStore:
     """Daily bars, all-time highs and last prices in one SQLite file (or in memory).
 
-    Use :meth:`open` to get a store plus any warning; the constructor raises
-    :class:`HistoryError` or ``sqlite3.DatabaseError`` on a bad file.
+    Constructing a store opens nothing: the file is opened, migrated and checked with
+    ``PRAGMA quick_check`` on first use, which takes tens of milliseconds on a file of a
+    few megabytes (and grows with it). :meth:`ready` does it in a worker thread, so an
+    app can paint its first frame and connect its streams meanwhile; :meth:`open` does
+    it at once. A bad file never raises: it is moved aside or the store falls back to
+    memory, and :attr:`warning` says so.
     """
 
     def __init__(self, path: Path | str, *, busy_ms: int = 5000) -> None:
         self.path = str(path)
         self.memory = self.path == ":memory:"
+        self.busy_ms = busy_ms
+        self.warning: str | None = None
+        """What went wrong opening the file (moved aside, memory only ...), once open."""
         self._lock = threading.Lock()
+        self._open_lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._closed = False
         self._writer: HistoryWriter | None = None
-        self._conn = sqlite3.connect(
-            self.path, timeout=busy_ms / 1000, isolation_level=None, check_same_thread=False
-        )
-        try:
-            self._conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
-            journal = "WAL"
-            if not self.memory and network_filesystem(Path(self.path).parent):
-                journal = "DELETE"  # WAL needs shared memory on one host (sqlite.org/wal.html)
-            self._conn.execute(f"PRAGMA journal_mode = {journal}")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-            self._migrate()
-        except BaseException:
-            self._conn.close()
-            raise
 
     # -- opening ------------------------------------------------------------------------
 
     @classmethod
     def open(cls, path: Path, *, busy_ms: int = 5000) -> tuple[HistoryStore, str | None]:
-        """Open (creating) the history at ``path``; never raises for a bad file.
+        """Open (creating) the history at ``path`` now; never raises for a bad file.
 
         Returns the store and a warning to show, or None. A corrupt file is moved aside
         to ``<name>.corrupt-<UTC time>`` and a fresh one made; a file from a newer
         version, or one that cannot be written, leaves the history in memory only.
         """
+        store = cls(path, busy_ms=busy_ms)
+        store._db()
+        return store, store.warning
+
+    async def ready(self) -> str | None:
+        """Open the store in a worker thread if it is not open yet (as :meth:`open`
+        would); returns :attr:`warning`. Concurrent callers share the one opening."""
+        if self._conn is None:
+            await asyncio.to_thread(self._db)
+        return self.warning
+
+    @property
+    def is_open(self) -> bool:
+        """True once the file has been opened (and checked)."""
+        return self._conn is not None
+
+    def _db(self) -> sqlite3.Connection:
+        """The connection, opening the store first if needed (blocking: call it from a
+        worker thread, or where a short wait is acceptable)."""
+        conn = self._conn
+        if conn is not None:
+            return conn
+        with self._open_lock:
+            conn = self._conn
+            if conn is None:
+                if self._closed:
+                    raise sqlite3.ProgrammingError("the history store is closed")
+                conn, self.warning = self._open_checked()
+                self._conn = conn
+            return conn
+
+    def _open_checked(self) -> tuple[sqlite3.Connection, str | None]:
+        if self.memory:
+            return self._connect(None), None
+        path = Path(self.path)
         warning: str | None = None
         nfs = network_filesystem(path.parent) if path.parent.exists() else None
         if nfs:
@@ -249,84 +280,90 @@ class HistoryStore:
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             _create_private(path)
-            store = cls(path, busy_ms=busy_ms)
-            result = store.quick_check()
+            conn = self._connect(nfs)
+            result = _quick_check(conn)
             if result == "ok":
-                return store, warning
-            store.close()
+                return conn, warning
+            conn.close()
             reason = f"quick_check: {result[:60]}"
         except HistoryError as exc:
-            return cls(":memory:"), f"{exc}; history is not saved this session"
+            return self._in_memory(), f"{exc}; history is not saved this session"
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.OperationalError) and not _looks_corrupt(exc):
-                return cls(":memory:"), (
+                return self._in_memory(), (
                     f"history database unusable ({str(exc)[:60]}); not saved this session"
                 )
             reason = str(exc)[:60]
         except OSError as exc:
-            return cls(":memory:"), (
+            return self._in_memory(), (
                 f"history directory unusable ({exc.strerror}); not saved this session"
             )
         moved = _move_aside(path)
         try:
-            store = cls(path, busy_ms=busy_ms)
+            conn = self._connect(nfs)
         except (sqlite3.DatabaseError, HistoryError, OSError) as exc:
-            return cls(":memory:"), f"history database unusable ({str(exc)[:60]})"
-        return store, (
+            return self._in_memory(), f"history database unusable ({str(exc)[:60]})"
+        return conn, (
             f"history database was corrupt ({reason}); moved to {moved.name}, starting fresh"
         )
 
-    def _migrate(self) -> None:
-        with self._lock:
-            current = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            if current > SCHEMA_VERSION:
-                raise HistoryError(
-                    f"history database has schema {current}, newer than this version's "
-                    f"{SCHEMA_VERSION}"
-                )
-            if current == SCHEMA_VERSION:
-                return
-            # IMMEDIATE: two instances starting together migrate once, the other waits.
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                current = self._conn.execute("PRAGMA user_version").fetchone()[0]
-                for version, statements in MIGRATIONS:
-                    if version <= current:
-                        continue
-                    for sql in statements:
-                        self._conn.execute(sql)
-                    self._conn.execute(f"PRAGMA user_version = {version}")
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+    def _in_memory(self) -> sqlite3.Connection:
+        self.path, self.memory = ":memory:", True
+        return self._connect(None)
+
+    def _connect(self, nfs: str | None) -> sqlite3.Connection:
+        """Connect to :attr:`path` and migrate it; raises HistoryError or
+        ``sqlite3.DatabaseError`` for a bad file."""
+        conn = sqlite3.connect(
+            self.path, timeout=self.busy_ms / 1000, isolation_level=None, check_same_thread=False
+        )
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_ms)}")
+            # WAL needs shared memory on one host (sqlite.org/wal.html).
+            journal = "DELETE" if nfs else "WAL"
+            conn.execute(f"PRAGMA journal_mode = {journal}")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            _migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def version(self) -> int:
         """The schema version of the open file."""
+        conn = self._db()
         with self._lock:
-            return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
     def quick_check(self) -> str:
         """``PRAGMA quick_check``: ``"ok"`` or the first problem found."""
+        conn = self._db()
         with self._lock:
-            rows = self._conn.execute("PRAGMA quick_check").fetchall()
-        return "ok" if rows == [("ok",)] else "; ".join(str(r[0]) for r in rows[:3])
+            return _quick_check(conn)
 
     def integrity_check(self) -> str:
         """``PRAGMA integrity_check`` (slow; for tests and diagnostics)."""
+        conn = self._db()
         with self._lock:
-            rows = self._conn.execute("PRAGMA integrity_check").fetchall()
+            rows = conn.execute("PRAGMA integrity_check").fetchall()
         return "ok" if rows == [("ok",)] else "; ".join(str(r[0]) for r in rows[:3])
 
     def close(self) -> None:
-        """Checkpoint and close. Flush the writer first (:meth:`HistoryWriter.aclose`)."""
+        """Checkpoint and close. Flush the writer first (:meth:`HistoryWriter.aclose`).
+        A store that was never opened stays unopened."""
+        with self._open_lock:
+            self._closed = True
+            conn = self._conn
+        if conn is None:
+            return
         with self._lock:
             with contextlib.suppress(sqlite3.Error):
-                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._conn.close()
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.close()
 
     def writer(self) -> HistoryWriter:
-        """The store's single writer (made on first use)."""
+        """The store's single writer (made on first use). It takes writes at once; the
+        first commit opens the store if nothing else has."""
         if self._writer is None:
             self._writer = HistoryWriter(self)
         return self._writer
@@ -337,23 +374,23 @@ class HistoryStore:
         """Apply ``ops`` in one transaction. Raises ``sqlite3.Error`` and rolls back."""
         if not ops:
             return
+        conn = self._db()
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            conn.execute("BEGIN IMMEDIATE")
             try:
                 for op in ops:
-                    self._apply(op)
-                self._conn.execute("COMMIT")
+                    self._apply(conn, op)
+                conn.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
-                    self._conn.execute("ROLLBACK")
+                    conn.execute("ROLLBACK")
                 raise
 
     def put_bars(self, bars: Iterable[Bar]) -> None:
         """Store bars now (one transaction). For tests and tools; the app uses the writer."""
         self.write_batch([PutBars(tuple(bars))])
 
-    def _apply(self, op: WriteOp) -> None:
-        c = self._conn
+    def _apply(self, c: sqlite3.Connection, op: WriteOp) -> None:
         if isinstance(op, PutBars):
             c.executemany(
                 "INSERT OR REPLACE INTO bars VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -376,12 +413,12 @@ class HistoryStore:
             for symbol, bars in by_symbol.items():
                 hi = max(bars, key=lambda b: (b.high, -b.day.toordinal()))
                 cl = max(bars, key=lambda b: (b.close, -b.day.toordinal()))
-                self._raise_ath(symbol, "intraday", hi.high, hi.day, hi.source)
-                self._raise_ath(symbol, "close", cl.close, cl.day, cl.source)
+                _raise_ath(c, symbol, "intraday", hi.high, hi.day, hi.source)
+                _raise_ath(c, symbol, "close", cl.close, cl.day, cl.source)
         elif isinstance(op, PutAth):
             r = op.record
-            self._raise_ath(r.symbol, "intraday", r.high, r.high_day, r.high_source)
-            self._raise_ath(r.symbol, "close", r.close, r.close_day, r.close_source)
+            _raise_ath(c, r.symbol, "intraday", r.high, r.high_day, r.high_source)
+            _raise_ath(c, r.symbol, "close", r.close, r.close_day, r.close_source)
         elif isinstance(op, PutLast):
             c.execute(
                 "INSERT OR REPLACE INTO last_price VALUES (?, ?, ?, ?)",
@@ -402,21 +439,13 @@ class HistoryStore:
             if op.source is not None:
                 c.execute("UPDATE series SET source = ? WHERE symbol = ?", (op.source, op.symbol))
 
-    def _raise_ath(self, symbol: str, kind: str, value: Decimal, day: date, source: str) -> None:
-        self._conn.execute(
-            """INSERT INTO ath VALUES (?, ?, ?, ?, ?)
-               ON CONFLICT (symbol, kind) DO UPDATE SET
-                 value = excluded.value, day = excluded.day, source = excluded.source
-               WHERE excluded.value > ath.value""",
-            (symbol, kind, float(value), day.isoformat(), source),
-        )
-
     # -- reads ---------------------------------------------------------------------------
 
     def bars(self, symbol: str, since: date | None = None) -> list[Bar]:
         """Stored bars for ``symbol``, oldest first, from ``since`` on."""
+        conn = self._db()
         with self._lock:
-            rows = self._conn.execute(
+            rows = conn.execute(
                 "SELECT day, open, high, low, close, source FROM bars "
                 "WHERE symbol = ? AND day >= ? ORDER BY day",
                 (symbol, (since or date.min).isoformat()),
@@ -426,13 +455,36 @@ class HistoryStore:
             for d, o, h, lo, c, s in rows
         ]
 
+    def newest_bars(self, symbols: Iterable[str]) -> dict[str, Bar]:
+        """The newest stored bar of each of ``symbols`` that has any (one indexed read
+        each)."""
+        conn = self._db()
+        with self._lock:
+            rows = [
+                (symbol, row)
+                for symbol in dict.fromkeys(symbols)
+                if (
+                    row := conn.execute(
+                        "SELECT day, open, high, low, close, source FROM bars "
+                        "WHERE symbol = ? ORDER BY day DESC LIMIT 1",
+                        (symbol,),
+                    ).fetchone()
+                )
+                is not None
+            ]
+        return {
+            symbol: Bar(symbol, date.fromisoformat(d), _dec(o), _dec(h), _dec(lo), _dec(c), s)
+            for symbol, (d, o, h, lo, c, s) in rows
+        }
+
     def series(self, symbol: str) -> SeriesInfo:
         """What is stored for ``symbol`` (empty info if nothing)."""
+        conn = self._db()
         with self._lock:
-            first, last, count = self._conn.execute(
+            first, last, count = conn.execute(
                 "SELECT MIN(day), MAX(day), COUNT(*) FROM bars WHERE symbol = ?", (symbol,)
             ).fetchone()
-            meta = self._conn.execute(
+            meta = conn.execute(
                 "SELECT first_trade, complete, source FROM series WHERE symbol = ?", (symbol,)
             ).fetchone()
         ft, complete, source = meta if meta else (None, 0, "")
@@ -446,21 +498,27 @@ class HistoryStore:
 
     def aths(self, symbols: Iterable[str] | None = None) -> dict[str, AthRecord]:
         """Stored all-time highs (for ``symbols``, or all), with each series' start."""
+        want = None if symbols is None else set(symbols)
+        conn = self._db()
         with self._lock:
-            rows = self._conn.execute("SELECT symbol, kind, value, day, source FROM ath").fetchall()
-            starts = dict(
-                self._conn.execute("SELECT symbol, MIN(day) FROM bars GROUP BY symbol").fetchall()
-            )
+            rows = conn.execute("SELECT symbol, kind, value, day, source FROM ath").fetchall()
+            parts: dict[str, dict[str, tuple[float, str, str]]] = {}
+            for symbol, kind, value, day, source in rows:
+                if want is None or symbol in want:
+                    parts.setdefault(symbol, {})[kind] = (value, day, source)
+            # One indexed MIN per symbol: a GROUP BY would read every stored bar (tens of
+            # milliseconds at start-up for a few years of a dozen symbols).
+            starts = {
+                symbol: conn.execute(
+                    "SELECT MIN(day) FROM bars WHERE symbol = ?", (symbol,)
+                ).fetchone()[0]
+                for symbol in parts
+            }
             starts.update(
-                self._conn.execute(
+                conn.execute(
                     "SELECT symbol, first_trade FROM series WHERE first_trade IS NOT NULL"
                 ).fetchall()
             )
-        want = None if symbols is None else set(symbols)
-        parts: dict[str, dict[str, tuple[float, str, str]]] = {}
-        for symbol, kind, value, day, source in rows:
-            if want is None or symbol in want:
-                parts.setdefault(symbol, {})[kind] = (value, day, source)
         out: dict[str, AthRecord] = {}
         for symbol, kinds in parts.items():
             if "intraday" not in kinds or "close" not in kinds:
@@ -481,15 +539,58 @@ class HistoryStore:
 
     def last_prices(self) -> dict[str, LastPrice]:
         """Every persisted last price."""
+        conn = self._db()
         with self._lock:
-            rows = self._conn.execute("SELECT symbol, price, source, at FROM last_price").fetchall()
+            rows = conn.execute("SELECT symbol, price, source, at FROM last_price").fetchall()
         return {s: LastPrice(s, _dec(p), src, datetime.fromisoformat(at)) for s, p, src, at in rows}
 
     def symbols(self) -> list[str]:
         """Every symbol with stored bars."""
+        conn = self._db()
         with self._lock:
-            rows = self._conn.execute("SELECT DISTINCT symbol FROM bars ORDER BY symbol").fetchall()
+            rows = conn.execute("SELECT DISTINCT symbol FROM bars ORDER BY symbol").fetchall()
         return [r[0] for r in rows]
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    if current > SCHEMA_VERSION:
+        raise HistoryError(
+            f"history database has schema {current}, newer than this version's {SCHEMA_VERSION}"
+        )
+    if current == SCHEMA_VERSION:
+        return
+    # IMMEDIATE: two instances starting together migrate once, the other waits.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        current = conn.execute("PRAGMA user_version").fetchone()[0]
+        for version, statements in MIGRATIONS:
+            if version <= current:
+                continue
+            for sql in statements:
+                conn.execute(sql)
+            conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _quick_check(conn: sqlite3.Connection) -> str:
+    rows = conn.execute("PRAGMA quick_check").fetchall()
+    return "ok" if rows == [("ok",)] else "; ".join(str(r[0]) for r in rows[:3])
+
+
+def _raise_ath(
+    c: sqlite3.Connection, symbol: str, kind: str, value: Decimal, day: date, source: str
+) -> None:
+    c.execute(
+        """INSERT INTO ath VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (symbol, kind) DO UPDATE SET
+             value = excluded.value, day = excluded.day, source = excluded.source
+           WHERE excluded.value > ath.value""",
+        (symbol, kind, float(value), day.isoformat(), source),
+    )
 
 
 def _looks_corrupt(exc: sqlite3.DatabaseError) -> bool:

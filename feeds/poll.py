@@ -129,9 +129,6 @@ def make_client(
     Proxy variables in the environment are honoured, as for the websocket feeds.
     """
     t = timing or PollTiming()
-    verify: ssl.SSLContext | bool = True
-    if ca_file:
-        verify = ssl.create_default_context(cafile=ca_file)
     return httpx.AsyncClient(
         headers={
             "User-Agent": user_agent,
@@ -141,10 +138,56 @@ def make_client(
         },
         timeout=httpx.Timeout(connect=t.connect, read=t.read, write=t.connect, pool=t.connect),
         follow_redirects=False,
-        verify=verify,
-        transport=httpx.AsyncHTTPTransport(retries=1, verify=verify),
-        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+        transport=LazyTransport(
+            ca_file=ca_file,
+            retries=1,
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+        ),
     )
+
+
+class LazyTransport(httpx.AsyncBaseTransport):
+    """The client's transport, built on the first request rather than with the client.
+
+    Building it loads a CA bundle into a TLS context, about 25 ms of CPU, which would
+    otherwise sit on the path to the app's first frame; here it happens in a worker
+    thread when the first poll starts. Verification is always on: the context is
+    httpx's default (certifi, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``) with ``ca_file``
+    added to it, never replacing it.
+    """
+
+    def __init__(self, *, ca_file: str | None = None, **options: Any) -> None:
+        self.ca_file = ca_file
+        self._options = options
+        self._inner: httpx.AsyncHTTPTransport | None = None
+        self._building = asyncio.Lock()
+        self._closed = False
+
+    def _build(self) -> httpx.AsyncHTTPTransport:
+        ctx = httpx.create_ssl_context()
+        if self.ca_file:
+            ctx.load_verify_locations(cafile=self.ca_file)
+        return httpx.AsyncHTTPTransport(verify=ctx, **self._options)
+
+    async def _transport(self) -> httpx.AsyncHTTPTransport:
+        if self._inner is None:
+            async with self._building:  # concurrent first requests build it once
+                if self._inner is None:
+                    self._inner = await asyncio.to_thread(self._build)
+        return self._inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send through the real transport, building it first if needed."""
+        if self._closed:
+            raise RuntimeError("the HTTP transport is closed")
+        inner = await self._transport()
+        return await inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Close the real transport if it was ever built."""
+        self._closed = True
+        if self._inner is not None:
+            await self._inner.aclose()
 
 
 def describe_error(exc: BaseException) -> str:

@@ -15,11 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from feeds.alerts import AlertEngine, AlertInputs, parse_rules, rule_symbols
 from feeds.ath_state import AthSlice
 from feeds.btc.state import BtcSlice
 from feeds.divergence_state import DivergenceSlice
@@ -29,6 +28,9 @@ from feeds.model.alerts import AlertsView, FiredAlert
 from feeds.quotes.state import QuotesSlice
 from feeds.store import Store
 from feeds.text import clean_text
+
+if TYPE_CHECKING:
+    from feeds.alerts import AlertEngine, AlertInputs
 
 log = logging.getLogger("lockstep.alerts")
 
@@ -65,7 +67,11 @@ class AlertsSettings:
     """Fired alerts kept on screen, newest first (1-500)."""
 
     def __post_init__(self) -> None:
-        parse_rules(self.rules)  # ValueError: rules[i] rule "...": the problem
+        if self.rules:
+            # The rule engine loads with the first rule, not with every start (bench B8).
+            from feeds.alerts import parse_rules
+
+            parse_rules(self.rules)  # ValueError: rules[i] rule "...": the problem
         if not 0 <= self.cooldown_s <= 86_400:
             raise ValueError("cooldown_s: must be between 0 and 86400 seconds")
         if not 0 <= self.hysteresis_pct <= 10:
@@ -98,12 +104,16 @@ def _expand(path: str) -> str:
 def unknown_symbols(settings: AlertsSettings, known: Sequence[str]) -> tuple[str, ...]:
     """Symbols named by rules that no panel watches (``known``: watchlist + futures;
     BTC-USD is always known). Such rules never fire; the config check can say so."""
+    from feeds.alerts import parse_rules, rule_symbols
+
     have = {s.upper() for s in known} | {"BTC-USD"}
     return tuple(s for s in rule_symbols(parse_rules(settings.rules)) if s not in have)
 
 
 def make_engine(settings: AlertsSettings) -> AlertEngine:
     """The engine for the configured rules."""
+    from feeds.alerts import AlertEngine, parse_rules
+
     return AlertEngine(
         parse_rules(settings.rules),
         cooldown_s=settings.cooldown_s,
@@ -114,6 +124,7 @@ def make_engine(settings: AlertsSettings) -> AlertEngine:
 
 def alert_inputs(store: Store, now_mono: float) -> AlertInputs:
     """Read the slices' views (cheap: cached until they change) into rule inputs."""
+    from feeds.alerts import AlertInputs
 
     def get(topic: str, kind: type[Any]) -> Any:
         return store.slice(topic, kind).view() if store.has(topic) else None

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -65,6 +65,7 @@ from widgets.status_bar import StatusBar
 from widgets.tbills_panel import TbillsPanel
 
 log = logging.getLogger("lockstep.app")
+W = TypeVar("W", bound=Widget)
 
 MAX_SKIP = 16
 """On a slow link, skip at most this many paint ticks in a row (1.6 s at 10 Hz)."""
@@ -88,6 +89,13 @@ PANELS: tuple[tuple[int, str, str], ...] = (
     (7, "alerts-panel", "Alerts"),
 )
 """Zoom number, widget id and name of each panel, in reading order."""
+
+
+def _panel(widget: W) -> W:
+    """A dashboard panel: focusable, styled as a panel (set before mounting: free)."""
+    widget.add_class("panel")
+    widget.can_focus = True
+    return widget
 
 
 class LockstepApp(App[None]):
@@ -160,6 +168,8 @@ class LockstepApp(App[None]):
         self._watch_terminal = watch_terminal
         self._painters: dict[str, Callable[[], None]] = {}
         self._unpainted: set[str] = set()
+        self._toasted: set[str] = set()
+        """History warnings already shown as a toast (each once)."""
         """Topics whose panel was not composed yet at the last paint (see ``_paint``)."""
         self._tickers: list[Callable[[float, datetime], None]] = []
         self._exiting = False
@@ -183,7 +193,12 @@ class LockstepApp(App[None]):
     def get_default_screen(self) -> Screen[Any]:
         """The dashboard screen, whose partial updates visit only the widgets near each
         change (see :mod:`tui.partial_render`)."""
-        return DashboardScreen()
+        screen = DashboardScreen()
+        # Classes set before the screen is mounted cost nothing; set after, each one
+        # restyles the whole dashboard before the first frame (bench B8).
+        screen.set_class(self.runtime.demo, "-demo")
+        self._size_classes(screen, self.size.width, self.size.height)
+        return screen
 
     @property
     def _dash(self) -> Screen[Any]:
@@ -214,14 +229,16 @@ class LockstepApp(App[None]):
             yield Cell("", id="wall-clock")
         with Horizontal(id="dashboard"):
             with Vertical(id="col-a", classes="column"):
-                yield BtcPanel(flash=not self.low_bandwidth, sparkline=not self.low_bandwidth)
-                yield QuotesPanel()
-                yield AthPanel()
-                yield AlertsPanel()
+                yield _panel(
+                    BtcPanel(flash=not self.low_bandwidth, sparkline=not self.low_bandwidth)
+                )
+                yield _panel(QuotesPanel())
+                yield _panel(AthPanel())
+                yield _panel(AlertsPanel())
             with Vertical(id="col-b", classes="column"):
-                yield FedOddsPanel()
-                yield TbillsPanel()
-                yield DivergencePanel()
+                yield _panel(FedOddsPanel())
+                yield _panel(TbillsPanel())
+                yield _panel(DivergencePanel())
         yield StatusBar(self.runtime.sources)
         yield Footer()
         yield Static("", id="too-small", markup=False)
@@ -237,11 +254,7 @@ class LockstepApp(App[None]):
 
     def on_mount(self) -> None:
         """Start the feeds and the paint timers."""
-        if self.runtime.demo:
-            self.screen.add_class("-demo")
         for number, panel, _ in self.panels():
-            panel.add_class("panel")
-            panel.can_focus = True
             set_title(panel, f"{number} {getattr(panel, '_lockstep_title', '')}".rstrip())
         btc = self._dash.query_one(BtcPanel)
         status = self._dash.query_one(StatusBar)
@@ -261,6 +274,10 @@ class LockstepApp(App[None]):
         def paint_ath() -> None:
             view = ath_slice.view()
             ath_panel.show(view)
+            for note in view.notices:  # the history's start-up warnings, once each
+                if note not in self._toasted:
+                    self._toasted.add(note)
+                    self.notify(note, severity="warning", timeout=15, markup=False)
             # The quotes panel's RECORD badge uses the stored all-time highs.
             highs = {r.symbol: r.record.high for r in view.rows if r.record is not None}
             if highs != self._ath_highs:  # set_ath repaints the whole quotes panel
@@ -438,18 +455,22 @@ class LockstepApp(App[None]):
         self._apply_size(event.size.width, event.size.height)
 
     def _apply_size(self, width: int, height: int) -> None:
-        small = width < MIN_WIDTH or height < MIN_HEIGHT
-        screen = self._dash
-        screen.set_class(small, "-too-small")
-        screen.set_class(not small and (width < 80 or height < 24), "-compact")
-        screen.set_class(width >= 120, "-wide")
-        screen.set_class(width >= GRID_FROM and not self._zoomed, "-grid")
-        screen.set_class(height < BRIEF_BELOW and not self._zoomed, "-brief")
+        small = self._size_classes(self._dash, width, height)
         if small:
             self._dash.query_one("#too-small", Static).update(
                 f"terminal too small: need {MIN_WIDTH}×{MIN_HEIGHT}, have {width}×{height}"
                 "\n(q quits)"
             )
+
+    def _size_classes(self, screen: Screen[Any], width: int, height: int) -> bool:
+        """Set the layout classes for a ``width``×``height`` terminal; True if too small."""
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        screen.set_class(small, "-too-small")
+        screen.set_class(not small and (width < 80 or height < 24), "-compact")
+        screen.set_class(width >= 120, "-wide")
+        screen.set_class(width >= GRID_FROM and not self._zoomed, "-grid")
+        screen.set_class(height < BRIEF_BELOW and not self._zoomed, "-brief")
+        return small
 
     def action_zoom(self, number: int) -> None:
         """Show panel ``number`` alone, full screen; its own number, 0 or Esc returns."""

@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import logging
 import os
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from feeds.clock import DEMO_START, Clock, ShiftedClock, SystemClock
-from tui.config import (
-    ConfigError,
-    Settings,
-    config_path,
-    data_dir,
-    example_toml,
-    load_settings,
-    with_endpoints,
-)
-from tui.fedwatch_cli import add_fedwatch_parser, run_fedwatch
-from tui.watch import add_watch_parser, run_watch
+if TYPE_CHECKING:
+    from feeds.clock import Clock
+    from tui.config import Settings
+
+# httpx imports its optional command-line client whenever click happens to be installed
+# (click, pygments' lexers, rich.progress and rich.syntax: 40-60 ms of start-up, bench
+# B8); lockstep never runs it. A None entry in sys.modules makes that one import fail at
+# once, and httpx falls back to its stub ``httpx.main``. Set before anything imports
+# httpx; tests/tui/test_cli.py checks that httpx still imports whole.
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+# The project's modules are imported inside the functions: each command loads what it
+# uses, and this module stays cheap to import.
 
 log = logging.getLogger("lockstep")
 
@@ -53,6 +53,9 @@ in --demo, c / k cut and restore the simulated Coinbase / Kraken feeds.
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also the source of ``--help``)."""
+    from tui.fedwatch_cli import add_fedwatch_parser
+    from tui.watch import add_watch_parser
+
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="PATH", help="configuration file (TOML)")
     common.add_argument(
@@ -91,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _demo_market(settings: Settings) -> tuple[Settings, Clock, Any]:
+    from feeds.clock import DEMO_START, ShiftedClock
     from feeds.sim.market import MarketThread
+    from tui.config import with_endpoints
 
     clock = ShiftedClock(DEMO_START)
     market = MarketThread(clock)
@@ -113,14 +118,20 @@ def _seed_demo_sparkline(runtime: Any, clock: Clock) -> None:
 
 def _data_for(settings: Settings, demo: bool) -> Path:
     """The demo keeps its simulated history apart from the real one."""
+    from tui.config import data_dir
+
     base = data_dir(settings)
     return base / "demo" if demo else base
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lockstep`` console script."""
+    from tui.config import ConfigError, config_path, data_dir, example_toml, load_settings
+
     args = build_parser().parse_args(argv)
     if args.command == "fedwatch":
+        from tui.fedwatch_cli import run_fedwatch
+
         return run_fedwatch(args)
     if args.command == "config":
         sys.stdout.write(example_toml())
@@ -148,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "snapshot":
         return run_snapshot(settings, demo=args.demo, timeout=args.timeout)
     if args.command == "watch":
+        from tui.watch import run_watch
+
         return run_watch(args, settings, demo=args.demo)
     path, _ = config_path(args.config, os.environ)
     return run_monitor(settings, demo=args.demo, config=path, ui_overrides=overrides)
@@ -155,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_snapshot(settings: Settings, *, demo: bool, timeout: float) -> int:
     """``lockstep snapshot --json``."""
+    import asyncio
+    import json
+
+    from feeds.clock import SystemClock
     from tui.runtime import build_runtime
     from tui.snapshot import take
 
@@ -197,6 +214,7 @@ def run_monitor(
             file=sys.stderr,
         )
         return 2
+    from feeds.clock import SystemClock
     from tui.app import LockstepApp
     from tui.runtime import build_runtime
 

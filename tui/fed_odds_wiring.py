@@ -5,20 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from feeds.clock import Clock
 from feeds.fed.calendar import CalendarError, load_calendar, parse_override, upcoming
-from feeds.fed.effr import FedTargetFeed
-from feeds.fed.kalshi import KalshiFedFeed
 from feeds.fed.odds_checks import MarketChecks
 from feeds.fed.odds_state import ALL_SOURCES, ODDS_SOURCES, FedOddsSlice
-from feeds.fed.polymarket import PolymarketFedFeed
-from feeds.fed.zq import YahooZqFeed
 from feeds.model.fed import FomcMeeting
-from feeds.poll import PolledFeed
+
+if TYPE_CHECKING:
+    import httpx
+
+    from feeds.poll import PolledFeed
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +109,12 @@ def build_fed_odds_feeds(
 ) -> list[PolledFeed]:
     """The panel's feeds: Kalshi, Polymarket, the target range and (optionally) the ZQ
     probe. Source names: ``kalshi``, ``polymarket``, ``fed_target``, ``yahoo_zq``."""
+    # The feed modules load with the feeds, not with the app (bench B8 imports).
+    from feeds.fed.effr import FedTargetFeed
+    from feeds.fed.kalshi import KalshiFedFeed
+    from feeds.fed.polymarket import PolymarketFedFeed
+    from feeds.fed.zq import YahooZqFeed
+
     meetings = settings.meetings()
     checks = settings.checks()
     feeds: list[PolledFeed] = [

@@ -4,22 +4,27 @@ seed from cache and the ``snapshot --json`` section."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from feeds.ath import AthGuard, parse_bands
 from feeds.ath_state import AthSlice, AthView, HistoryNotice
-from feeds.backfill import BtcHistoryFeed, YahooHistoryFeed
 from feeds.clock import Clock
 from feeds.divergence import WINDOWS
 from feeds.divergence_state import DivergenceAnalyser, DivergenceSlice, DivergenceView, Side
 from feeds.history import HistoryStore
-from feeds.model.history import CachedAth, HistoryBars
-from feeds.poll import PollTiming
+from feeds.model.history import BackfillProgress, CachedAth, HistoryBars
+
+if TYPE_CHECKING:
+    import httpx
+
+    from feeds.backfill import BtcHistoryFeed, YahooHistoryFeed
+    from feeds.poll import PollTiming
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +107,84 @@ class HistorySettings:
         )
 
 
+def history_store(data_dir: Path, settings: HistorySettings) -> HistoryStore:
+    """The history in ``data_dir``, not opened yet: :class:`HistoryLoader` opens it off
+    the event loop (or the first read or write does, in its worker thread)."""
+    return HistoryStore(Path(data_dir) / settings.file_name)
+
+
 def open_history(data_dir: Path, settings: HistorySettings) -> tuple[HistoryStore, str | None]:
-    """Open (creating) the history in ``data_dir``; never raises for a bad file.
+    """Open (creating) the history in ``data_dir`` now; never raises for a bad file.
 
     Returns the store and a warning to show (corrupt file moved aside, in-memory only ...)
-    or None. Runs ``PRAGMA quick_check``: call it once at start-up, before the first paint.
+    or None. Runs ``PRAGMA quick_check`` (tens of milliseconds): the app uses
+    :func:`history_store` and :class:`HistoryLoader` instead, off the path to its first
+    frame.
     """
     return HistoryStore.open(Path(data_dir) / settings.file_name)
+
+
+class HistoryLoader:
+    """The feed that opens the history and hands the panels what it holds.
+
+    Opening the file (migrations, ``PRAGMA quick_check``) and reading the cached values
+    (:func:`seed_from_cache`) take a hundred milliseconds or more on a warm data
+    directory: they run in a worker thread once ``start_after`` returns (the app's: after
+    the first frame and the first BTC price). Its first event, yielded at once, marks the
+    ATH panel as reading, so rows without highs yet do not read as a missing history.
+    Then come the cached highs and last prices, the stored bars and a notice if the file
+    was moved aside, once; then the feed ends.
+
+    The backfill feeds wait for :meth:`loaded` before their first request, so a fresher
+    answer from the network is never overwritten by the older stored copy of a day.
+    """
+
+    source = "history"
+
+    def __init__(
+        self,
+        store: HistoryStore,
+        settings: HistorySettings,
+        symbols: tuple[str, ...] | list[str],
+        clock: Clock,
+        *,
+        start_after: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.symbols = tuple(symbols)
+        self.clock = clock
+        self.start_after = start_after
+        self._loaded = asyncio.Event()
+
+    def _progress(self, finished: bool, note: str) -> BackfillProgress:
+        done = 1 if finished else 0
+        return BackfillProgress(
+            self.source, "all", done, 1, None, finished, note, self.clock.monotonic()
+        )
+
+    async def events(self) -> AsyncIterator[object]:
+        """The cached values, once; then the feed ends."""
+        yield self._progress(False, "reading the stored history")
+        if self.start_after is not None:
+            await self.start_after()
+        warning = await self.store.ready()
+        events = await asyncio.to_thread(
+            seed_from_cache, self.store, self.settings, self.symbols, self.clock, warning
+        )
+        for event in events:
+            yield event
+        yield self._progress(True, "read")
+        # The consumer applies each event before asking for the next, so all of them
+        # are in the store by now.
+        self._loaded.set()
+
+    async def loaded(self) -> None:
+        """Return once every cached value has been handed over."""
+        await self._loaded.wait()
+
+    async def aclose(self) -> None:
+        """Nothing to stop: the feed ends by itself (closing the store is the runtime's)."""
 
 
 def build_backfill_feeds(
@@ -121,9 +197,14 @@ def build_backfill_feeds(
     clock: Clock,
     *,
     timing: PollTiming | None = None,
+    loader: HistoryLoader | None = None,
 ) -> list[BtcHistoryFeed | YahooHistoryFeed]:
     """The backfill feeds: bitcoin from Coinbase candles (Yahoo fallback), and every other
-    symbol (the pair's index included) from Yahoo. Each has ``events()`` and ``aclose()``."""
+    symbol (the pair's index included) from Yahoo. Each has ``events()`` and ``aclose()``.
+    With a ``loader``, they wait until it has handed over the cached values."""
+    from feeds.backfill import BtcHistoryFeed, YahooHistoryFeed
+
+    start_after = loader.loaded if loader is not None else None
     btc = settings.pair[0]
     others = [s for s in dict.fromkeys([*symbols, settings.pair[1]]) if s != btc]
     refresh = settings.refresh_hours * 3600.0
@@ -140,6 +221,7 @@ def build_backfill_feeds(
             refresh=refresh,
             fallback_after=settings.coinbase_fallback_after,
             timing=timing,
+            start_after=start_after,
         ),
         YahooHistoryFeed(
             yahoo_url,
@@ -150,6 +232,7 @@ def build_backfill_feeds(
             page_delay=max(settings.page_delay_s, 0.5) if settings.page_delay_s else 0.0,
             refresh=refresh,
             timing=timing,
+            start_after=start_after,
         ),
     ]
 
@@ -208,10 +291,10 @@ def seed_from_cache(
 ) -> list[object]:
     """Events that paint the cached values before any network answer: every symbol's
     stored highs and last price, the last stored close of each, and the divergence
-    pair's daily history. Apply them to the store before the first paint.
+    pair's daily history. Blocking (tens of milliseconds for a few years of bars): the
+    app runs it in :class:`HistoryLoader`'s worker thread.
 
-    Reads only what the first paint needs (a few ms for ~14k bars); the divergence
-    analysis itself runs later in the analyser's thread.
+    The divergence analysis itself runs later in the analyser's thread.
     """
     now = clock.monotonic()
     btc = settings.pair[0]

@@ -130,6 +130,10 @@ class BandedCompositor(Compositor):
             part = visible.intersection(crop)
             if not part.area:
                 continue
+            if _covered(chops, cuts, part, is_rendered_line):
+                # Everything of it inside the crop is behind widgets already drawn (a
+                # panel or the screen behind a changed cell): no need to render it.
+                continue
             strips = widget.render_lines(
                 Region(visible.x - region.x, part.y - region.y, visible.width, part.height)
             )
@@ -148,6 +152,27 @@ class BandedCompositor(Compositor):
                     # pass whose crop they are in.
                     if cut < crop_right and end > crop_x and line.get(cut) is None:
                         line[cut] = piece
+
+
+def _covered(
+    chops: list[dict[int, Strip | None]],
+    cuts: list[list[int]],
+    part: Region,
+    is_rendered_line: Callable[[int], bool],
+) -> bool:
+    """True if every cut that ``part`` reaches, on the lines being rendered, is filled."""
+    x, right = part.x, part.right
+    for y in range(part.y, part.bottom):
+        if not is_rendered_line(y):
+            continue
+        line = chops[y]
+        line_cuts = cuts[y]
+        for cut, end in zip(line_cuts, line_cuts[1:], strict=False):
+            if cut >= right:
+                break
+            if end > x and line.get(cut) is None:
+                return False
+    return True
 
 
 class CroppedChopsUpdate(ChopsUpdate):

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import httpx
 
 from feeds.clock import Clock
 from feeds.model.quotes import QuoteRow
-from feeds.poll import PolledFeed, PollTiming
 from feeds.quotes.cboe import DEFAULT_CBOE_MAP, CboeQuotesFeed
 from feeds.quotes.failover import FailoverGate
 from feeds.quotes.session import SessionIntervals
 from feeds.quotes.state import QuotesSlice
 from feeds.quotes.yahoo import YAHOO_COOKIE_URL, YahooChartFeed
+
+if TYPE_CHECKING:
+    import httpx
+
+    from feeds.poll import PolledFeed, PollTiming
 
 
 @dataclass(frozen=True, slots=True)

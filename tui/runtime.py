@@ -7,24 +7,18 @@ import asyncio
 import logging
 import random
 import ssl
+import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import httpx
-
-from feeds.backoff import BackoffPolicy
-from feeds.btc.coinbase import CoinbaseTickerFeed
-from feeds.btc.kraken import KrakenTickerFeed
 from feeds.btc.state import BtcSlice
-from feeds.btc.ws import WsTiming
 from feeds.clock import Clock
 from feeds.health import HealthSlice
 from feeds.history import HistoryStore
 from feeds.model.btc import Heartbeat
 from feeds.model.core import FeedState, FeedStatus
-from feeds.poll import make_client
 from feeds.store import Store
 from tui.config import Settings
 from tui.fed_odds_wiring import (
@@ -33,17 +27,20 @@ from tui.fed_odds_wiring import (
     make_fed_odds_slice,
 )
 from tui.history_wiring import (
+    HistoryLoader,
     build_backfill_feeds,
     close_history,
     history_snapshot_json,
+    history_store,
     make_ath_slice,
     make_divergence_analyser,
     make_divergence_slice,
-    open_history,
-    seed_from_cache,
 )
 from tui.quotes_wiring import build_quote_feeds, make_quotes_slice, quotes_snapshot_json
 from tui.tbills_wiring import build_tbills_feeds, make_tbills_slice, tbills_snapshot_json
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("lockstep.runtime")
 
@@ -77,9 +74,10 @@ class Runtime:
     snapshot_sections: dict[str, Callable[[float], object]] = field(default_factory=dict)
     """Extra sections for ``lockstep snapshot --json``, by key, given the monotonic now."""
     history: HistoryStore | None = None
-    """The SQLite history, when open."""
+    """The SQLite history (opened by its loader feed, or by the first write)."""
     warnings: list[str] = field(default_factory=list)
-    """Start-up warnings to show (corrupt history moved aside ...)."""
+    """Start-up warnings to show as notifications. The history's (corrupt file moved
+    aside ...) come later, from its loader, as a notice in the ATH panel."""
     _closed: bool = False
 
     async def aclose(self) -> None:
@@ -100,12 +98,65 @@ class Runtime:
         await self.client.aclose()
 
 
+AT_ONCE = ("coinbase", "kraken", "history")
+"""The feeds the app starts at once: the BTC websockets, whose price is the first thing a
+user looks for, and the history loader, which marks the ATH panel as reading at once and
+then waits like the others (:func:`streams_first`)."""
+
+STREAMS_FIRST_S = 1.0
+"""Seconds after the first frame the other feeds wait, at most, for the first BTC price."""
+
+
+async def first_frame() -> bool:
+    """Wait until the app's screen has painted its next frame (at start-up, its first)
+    when called from one of the app's workers; True if it waited. Returns False at once
+    anywhere else (``lockstep watch``, ``snapshot``, tests): no screen to wait for."""
+    if "textual.worker" not in sys.modules:
+        return False  # no Textual in this process
+    from textual.worker import NoActiveWorker, get_current_worker
+
+    try:
+        node = get_current_worker().node
+    except NoActiveWorker:
+        return False
+    painted = asyncio.Event()
+    # The callback runs after the screen's next refresh.
+    if not node.call_after_refresh(painted.set):
+        return False
+    await painted.wait()
+    return True
+
+
+async def streams_first(store: Store) -> None:
+    """In the app, hold a feed back until the first frame is on screen and then the first
+    BTC price (or :data:`STREAMS_FIRST_S` has passed); elsewhere return at once.
+
+    The first steps of the polled feeds, the history loader and the analyser (TLS
+    contexts, a dozen first requests and answers, opening and reading the history) take
+    a few hundred milliseconds of CPU. Run at once, they delay the first frame, and the
+    websocket handshakes, which need the loop a few times, wait behind them.
+    """
+    if not await first_frame() or not store.has("btc"):
+        return
+    btc = store.slice("btc", BtcSlice)
+    # The loop's clock, not the market clock: tests and the demo may hold that one still.
+    loop = asyncio.get_running_loop()
+    end = loop.time() + STREAMS_FIRST_S
+    # The store has no change notification; a check per 50 ms for a second is nothing.
+    while btc.view().tick is None and loop.time() < end:
+        await asyncio.sleep(0.05)
+    await first_frame()  # the frame that shows it
+
+
 async def supervise(
     feed: Feed, store: Store, clock: Clock, running: Callable[[], bool] = lambda: True
 ) -> None:
     """Pump one feed into the store for as long as ``running()``. A bug that escapes a
     feed restarts that feed only, with jittered backoff, and shows it as DOWN; the other
-    feeds and the app carry on (reliability.md L5)."""
+    feeds and the app carry on (reliability.md L5). In the app, feeds other than the
+    :data:`AT_ONCE` start after the first BTC price (:func:`streams_first`)."""
+    if feed.source not in AT_ONCE:
+        await streams_first(store)
     delay = 1.0
     while running():
         try:
@@ -130,11 +181,31 @@ def ssl_context(settings: Settings) -> ssl.SSLContext:
     return ctx
 
 
+def _stream_ssl_context(settings: Settings) -> ssl.SSLContext | None:
+    """The websockets' TLS context, or None when neither venue is reached over TLS
+    (loading the CA bundle costs about 25 ms before the first frame)."""
+    ep = settings.endpoints
+    if not any(url.startswith("wss:") for url in (ep.coinbase_ws, ep.kraken_ws)):
+        return None
+    return ssl_context(settings)
+
+
 def build_runtime(
     settings: Settings, clock: Clock, *, demo: bool = False, data: Path | None = None
 ) -> Runtime:
     """Build feeds and store from the settings. ``data`` is the data directory (the
-    history database lives there); None keeps history in memory only."""
+    history database lives there); None keeps history in memory only.
+
+    Nothing here opens a file or a connection: the history is opened by the
+    :class:`~tui.history_wiring.HistoryLoader` feed and the HTTP client's transport on
+    its first request, both off the path to the app's first frame."""
+    # Imported here: the transports are not needed to import the app (bench B8).
+    from feeds.backoff import BackoffPolicy
+    from feeds.btc.coinbase import CoinbaseTickerFeed
+    from feeds.btc.kraken import KrakenTickerFeed
+    from feeds.btc.ws import WsTiming
+    from feeds.poll import make_client
+
     b = settings.btc
     policy = BackoffPolicy(
         base=b.backoff_base,
@@ -144,7 +215,7 @@ def build_runtime(
         max_attempts=b.max_attempts_per_minute,
     )
     timing = WsTiming(reconnect_after=b.reconnect_after, backoff=policy)
-    ctx = ssl_context(settings)
+    ctx = _stream_ssl_context(settings)
     ep = settings.endpoints
     coinbase = CoinbaseTickerFeed(ep.coinbase_ws, clock=clock, timing=timing, ssl_context=ctx)
     kraken = KrakenTickerFeed(ep.kraken_ws, clock=clock, timing=timing, ssl_context=ctx)
@@ -158,22 +229,24 @@ def build_runtime(
     quotes = make_quotes_slice(q, clock)
     fed = make_fed_odds_slice(f, clock)
     tbills = make_tbills_slice(t, clock)
-    history, warning = open_history(data if data is not None else _NO_DIR, h)
+    history = history_store(data if data is not None else _NO_DIR, h)
     symbols = list(dict.fromkeys([*q.watchlist, *q.futures]))
     ath = make_ath_slice(h, history, symbols, clock)
     divergence = make_divergence_slice(h, clock)
     for name, every in (("kalshi", f.kalshi_interval), ("polymarket", f.polymarket_interval)):
         health.set_threshold(name, 3 * every)
     store = Store([health, btc, quotes, fed, tbills, ath, divergence])
-    for event in seed_from_cache(history, h, symbols, clock, warning):
-        store.apply(event)
-    feeds: list[Feed] = [coinbase, kraken]
+    loader = HistoryLoader(history, h, symbols, clock, start_after=lambda: streams_first(store))
+    # The streams first: the app starts the feeds in this order.
+    feeds: list[Feed] = [coinbase, kraken, loader]
     feeds += build_quote_feeds(q, ep.yahoo, ep.cboe, client, clock)
     feeds += build_fed_odds_feeds(
         f, ep.kalshi, ep.polymarket, ep.nyfed, ep.fred, ep.yahoo, client, clock
     )
     feeds += build_tbills_feeds(t, ep.nyfed, ep.nyfed_web, ep.fred, client, clock)
-    feeds += build_backfill_feeds(h, history, ep.coinbase_rest, ep.yahoo, symbols, client, clock)
+    feeds += build_backfill_feeds(
+        h, history, ep.coinbase_rest, ep.yahoo, symbols, client, clock, loader=loader
+    )
     feeds.append(make_divergence_analyser(divergence))
     runtime = Runtime(
         settings,
@@ -184,7 +257,6 @@ def build_runtime(
         demo,
         sources=[*venues, *STATUS_SOURCES],
         history=history,
-        warnings=[warning] if warning else [],
     )
     runtime.snapshot_sections.update(
         quotes=lambda now: quotes_snapshot_json(quotes, now),

@@ -5,17 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from feeds.clock import Clock
-from feeds.fed.nyfed import NyFedTsyFeed, window_text
-from feeds.fed.schedule import NyFedScheduleFeed
 from feeds.fed.tbills_state import LIQUIDITY_SERIES, TbillsSlice
-from feeds.fred import FredSeriesFeed
 from feeds.model.tbills import ScheduledOperation, TsyOperation
-from feeds.poll import PolledFeed
+
+if TYPE_CHECKING:
+    import httpx
+
+    from feeds.poll import PolledFeed
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +83,11 @@ def build_tbills_feeds(
     """The NY Fed API feed, the schedule page feed and (optionally) the FRED feed."""
     if not settings.enabled:
         return []
+    # The feed modules load with the feeds, not with the app (bench B8 imports).
+    from feeds.fed.nyfed import NyFedTsyFeed
+    from feeds.fed.schedule import NyFedScheduleFeed
+    from feeds.fred import FredSeriesFeed
+
     feeds: list[PolledFeed] = [
         NyFedTsyFeed(
             nyfed_url,
@@ -141,6 +145,8 @@ def _iso(value: date | datetime | None) -> str | None:
 
 
 def _op(op: TsyOperation) -> dict[str, Any]:
+    from feeds.fed.nyfed import window_text
+
     return {
         "operation_id": op.operation_id,
         "date": op.operation_date.isoformat(),

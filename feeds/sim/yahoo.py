@@ -1,6 +1,10 @@
 """Simulated Yahoo Finance: the v8 chart endpoint (intraday quotes and daily history),
 the cookie and crumb endpoints, and scriptable Yahoo-specific faults.
 
+Daily history answers ``range=max`` with every bar and ``period1``/``period2`` (unix
+seconds) with the bars stamped inside that span only, as Yahoo does (sources.md §C1): a
+restarted app asks for the days since its newest stored bar and must get just those.
+
 Prices are a seeded random walk around :data:`feeds.sim.levels.LEVELS`, one small step
 per chart request while the symbol's session is open, so runs are repeatable. The
 trading periods come from the injected clock, so tests and the demo script the session.
@@ -10,6 +14,7 @@ Generic faults (429 with Retry-After, HTML pages, hangs, huge bodies) go through
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 import zlib
@@ -79,6 +84,15 @@ class PriceWalk:
         self.low[symbol] = min(self.low[symbol], p)
         self.recent[symbol].append(p)
         return p
+
+
+def _session_stamp(day: date) -> int:
+    """A daily bar's timestamp: the session's open, 09:30 New York."""
+    return _epoch(datetime.combine(day, time(9, 30), NEW_YORK))
+
+
+def _local_day(stamp: int) -> date:
+    return datetime.fromtimestamp(stamp, UTC).astimezone(NEW_YORK).date()
 
 
 def _last_session(day: date) -> date:
@@ -217,6 +231,14 @@ class SimYahoo:
         rng = req.query.get("range", "1d")
         if rng in ("1d", "5d") and req.query.get("interval", "5m") != "1d":
             body_bytes = orjson.dumps(self.intraday(symbol))
+        elif "period1" in req.query and "range" not in req.query:
+            span = self._span(req.query)
+            if isinstance(span, str):
+                body = {
+                    "chart": {"result": None, "error": {"code": "Bad Request", "description": span}}
+                }
+                return json_response(orjson.dumps(body), status=400)
+            body_bytes = orjson.dumps(self.daily(symbol, *span))
         else:
             body_bytes = orjson.dumps(self.daily(symbol))
         if self.truncate_next > 0:
@@ -309,28 +331,65 @@ class SimYahoo:
             }
         }
 
-    def daily(self, symbol: str) -> dict[str, object]:
-        """A ``range=max&interval=1d`` answer from the injected history (or 30 made-up
-        sessions ending at the previous close when none is injected)."""
+    def _span(self, query: dict[str, str]) -> tuple[int, int] | str:
+        """``(period1, period2)`` from a chart request (``period2`` defaults to now), or
+        Yahoo's complaint about them."""
+        try:
+            start = int(query["period1"])
+            end = int(query["period2"]) if "period2" in query else _epoch(self.clock.now())
+        except ValueError:
+            return "Invalid input - period1 and period2 must be unix times"
+        if start > end:
+            return "Invalid input - start date cannot be after end date"
+        return start, end
+
+    def daily(
+        self, symbol: str, period1: int | None = None, period2: int | None = None
+    ) -> dict[str, object]:
+        """A daily (``interval=1d``) answer from the injected history (or 30 made-up
+        sessions ending at the previous close when none is injected): every bar
+        (``range=max``), or only those stamped within ``[period1, period2]``. A span without
+        a session has no ``timestamp`` and empty columns, as Yahoo answers it."""
         lv = LEVELS[symbol]
-        bars = list(self.history(symbol)) if self.history is not None else self._short(lv)
-        stamps = [_epoch(datetime.combine(b.day, time(9, 30), NEW_YORK)) for b in bars]
+        every = list(self.history(symbol)) if self.history is not None else self._short(lv)
+        before: Bar | None = None
+        bars = every
+        if period1 is not None:
+            days = [b.day for b in every]  # oldest first, one bar a day
+            lo = bisect.bisect_left(days, _local_day(period1))
+            hi = len(every) if period2 is None else bisect.bisect_right(days, _local_day(period2))
+            # A bar is stamped at its session's open, 09:30 New York, so only the span's
+            # first and last days can fall outside it.
+            if lo < hi and _session_stamp(every[lo].day) < period1:
+                lo += 1
+            if lo < hi and period2 is not None and _session_stamp(every[hi - 1].day) > period2:
+                hi -= 1
+            bars = every[lo:hi]
+            before = every[lo - 1] if lo > 0 else None
+        stamps = [_session_stamp(b.day) for b in bars]
         meta = self._meta(lv, self.clock.now())
+        if period1 is None:
+            previous = float(bars[0].close) if bars else lv.prev_close
+        else:
+            # The close before the span's first bar (sources.md §C1, chartPreviousClose).
+            previous = float(before.close) if before is not None else lv.prev_close
         meta.update(
             {
                 "regularMarketPrice": self.walk.current(symbol),
-                "chartPreviousClose": float(bars[0].close) if bars else lv.prev_close,
+                "chartPreviousClose": previous,
                 "dataGranularity": "1d",
-                "range": "max",
+                "range": "max" if period1 is None else "",
             }
         )
         closes = [float(b.close) for b in bars]
+        result: dict[str, object] = {"meta": meta}
+        if bars:
+            result["timestamp"] = stamps
         return {
             "chart": {
                 "result": [
                     {
-                        "meta": meta,
-                        "timestamp": stamps,
+                        **result,
                         "indicators": {
                             "quote": [
                                 {

@@ -19,7 +19,7 @@ from feeds.backfill import BtcHistoryFeed, YahooHistoryFeed, parse_candles
 from feeds.clock import ManualClock
 from feeds.history import HistoryStore
 from feeds.model.core import BadMessage
-from feeds.model.history import BackfillProgress, HistoryBars
+from feeds.model.history import BackfillProgress, Bar, HistoryBars
 from feeds.poll import PollTiming
 from feeds.sim.candles import SimCandles, start_sim_candles
 from feeds.sim.history_data import daily_bars
@@ -229,10 +229,43 @@ async def test_incremental_run_fetches_only_the_missing_days(
     candles, yahoo, client, store = env
     await drive(btc_feed(candles, yahoo, client, store), finished)
     candles.server.log.clear()
+    batches = store.writer().batches
     events = await drive(btc_feed(candles, yahoo, client, store), finished)
     assert ranges(candles.server) == [(date(2025, 12, 11), date(2025, 12, 12))]
+    # The newest stored day came back unchanged: nothing to store or repaint.
+    assert not [e for e in events if isinstance(e, HistoryBars)]
+    assert store.writer().batches == batches
+    assert [e for e in events if isinstance(e, BackfillProgress)][-1].finished
+
+
+async def test_incremental_run_replaces_a_partial_newest_day(
+    env: tuple[SimCandles, SimHttpServer, httpx.AsyncClient, HistoryStore],
+) -> None:
+    candles, yahoo, client, store = env
+    await drive(btc_feed(candles, yahoo, client, store), finished)
+    final = store.bars("BTC-USD")[-1]
+    # As stored by a run in the middle of that day: a lower close, a narrower range.
+    partial = Bar("BTC-USD", final.day, final.open, final.open, final.low, final.low, "coinbase")
+    store.put_bars([partial])
+    events = await drive(btc_feed(candles, yahoo, client, store), finished)
     bars = [e for e in events if isinstance(e, HistoryBars)]
-    assert [len(b.bars) for b in bars] == [1]
+    assert [b.bars for b in bars] == [(final,)]
+    assert store.bars("BTC-USD")[-1] == final
+
+
+async def test_backfill_waits_for_its_start_gate(
+    env: tuple[SimCandles, SimHttpServer, httpx.AsyncClient, HistoryStore],
+) -> None:
+    candles, yahoo, client, store = env
+    gate = asyncio.Event()
+    feed = btc_feed(candles, yahoo, client, store)
+    feed.start_after = gate.wait
+    task = asyncio.create_task(drive(feed, finished))
+    await asyncio.sleep(0.2)
+    assert not candles.server.log and not task.done()
+    gate.set()
+    events = await task
+    assert candles.server.log and any(finished(e) for e in events)
 
 
 async def test_coinbase_down_falls_back_to_yahoo_range_max(
@@ -269,7 +302,11 @@ async def test_yahoo_history_range_max_then_incremental(
     assert rec is not None and rec.first_trade == date(1992, 1, 2)
     assert any(isinstance(e, BadMessage) and "NOPE" in e.reason for e in events)
     yahoo.log.clear()
-    await drive(feed(), finished)
+    batches = store.writer().batches
+    events = await drive(feed(), finished)
     targets = [t for _, t in yahoo.log]
     assert "period1=" in targets[0] and "period1=" in targets[1]  # only the missing days
     assert "range=max" in targets[2]  # the symbol that never loaded is tried whole again
+    # Both answers hold only the newest stored day, unchanged: no write, no repaint.
+    assert not [e for e in events if isinstance(e, HistoryBars)]
+    assert store.writer().batches == batches

@@ -3,6 +3,7 @@ the snapshot section carries the ATH and divergence figures."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -11,11 +12,12 @@ import orjson
 import pytest
 
 from feeds.clock import ManualClock
-from feeds.history import PutLast
-from feeds.model.history import CachedAth, HistoryBars
+from feeds.history import HistoryStore, PutLast
+from feeds.model.history import BackfillProgress, CachedAth, HistoryBars
 from feeds.sim.history_data import daily_bars
 from feeds.store import Store
 from tui.history_wiring import (
+    HistoryLoader,
     HistorySettings,
     close_history,
     history_snapshot_json,
@@ -70,3 +72,33 @@ def test_settings_are_validated() -> None:
     with pytest.raises(ValueError, match="drawdown_bands"):
         HistorySettings(drawdown_bands="10,5")
     assert HistorySettings().bands() == (5.0, 10.0, 20.0, 30.0)
+
+
+async def test_loader_says_reading_then_opens_off_the_loop_and_hands_over_the_cache(
+    tmp_path: Path,
+) -> None:
+    settings = HistorySettings()
+    store, _ = open_history(tmp_path, settings)
+    store.put_bars(daily_bars("^RUT"))
+    store.close()
+    gate = asyncio.Event()
+    lazy = HistoryStore(tmp_path / settings.file_name)
+    loader = HistoryLoader(lazy, settings, SYMBOLS, ManualClock(WALL), start_after=gate.wait)
+    events = loader.events()
+    first = await anext(events)
+    # At once, before any work: the ATH panel says the stored history is being read.
+    assert isinstance(first, BackfillProgress) and not first.finished and "reading" in first.note
+    pending = asyncio.ensure_future(anext(events))
+    await asyncio.sleep(0.05)
+    assert not pending.done() and not lazy.is_open  # held until the gate opens
+    gate.set()
+    rest = [await pending]
+    waiter = asyncio.ensure_future(loader.loaded())
+    async for event in events:
+        rest.append(event)
+    await asyncio.wait_for(waiter, 1)
+    assert any(isinstance(e, CachedAth) and e.symbol == "^RUT" for e in rest)
+    assert any(isinstance(e, HistoryBars) and e.symbol == "^RUT" for e in rest)
+    last = rest[-1]
+    assert isinstance(last, BackfillProgress) and last.finished and last.source == first.source
+    await close_history(lazy)

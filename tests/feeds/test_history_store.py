@@ -42,7 +42,7 @@ def bar(day: date, close: float, symbol: str = "BTC-USD", high: float | None = N
 
 def tables(store: HistoryStore) -> set[str]:
     with store._lock:
-        rows = store._conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+        rows = store._db().execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
     return {r[0] for r in rows}
 
 
@@ -52,9 +52,9 @@ def test_schema_is_current_with_wal(tmp_path: Path) -> None:
     assert store.version() == SCHEMA_VERSION == 2
     assert {"bars", "ath", "series", "last_price"} <= tables(store)
     with store._lock:
-        assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
-        assert store._conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+        assert store._db().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store._db().execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+        assert store._db().execute("PRAGMA busy_timeout").fetchone()[0] == 5000
     store.close()
 
 
@@ -93,7 +93,7 @@ def test_newer_schema_is_left_alone(tmp_path: Path) -> None:
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, 0.0, -1.0, "abc", None, 1e13])
 def test_d3_checks_reject_bad_prices_on_direct_insert(tmp_path: Path, bad: object) -> None:
     store, _ = HistoryStore.open(tmp_path / "h.sqlite3")
-    conn = store._conn
+    conn = store._db()
     with pytest.raises(sqlite3.IntegrityError):
         conn.execute("INSERT INTO bars VALUES ('X', '2025-01-02', 1.0, ?, 1.0, 1.0, 't')", (bad,))
     with pytest.raises(sqlite3.IntegrityError):
@@ -109,9 +109,9 @@ def test_d3_checks_reject_bad_prices_on_direct_insert(tmp_path: Path, bad: objec
 def test_check_rejects_high_below_low_and_bad_day(tmp_path: Path) -> None:
     store, _ = HistoryStore.open(tmp_path / "h.sqlite3")
     with pytest.raises(sqlite3.IntegrityError):
-        store._conn.execute("INSERT INTO bars VALUES ('X', '2025-01-02', 1, 1, 2, 1, 't')")
+        store._db().execute("INSERT INTO bars VALUES ('X', '2025-01-02', 1, 1, 2, 1, 't')")
     with pytest.raises(sqlite3.IntegrityError):
-        store._conn.execute("INSERT INTO bars VALUES ('X', 'yesterday', 1, 2, 1, 1, 't')")
+        store._db().execute("INSERT INTO bars VALUES ('X', 'yesterday', 1, 2, 1, 1, 't')")
     store.close()
 
 
@@ -328,4 +328,66 @@ async def test_writer_isolates_a_refused_write(tmp_path: Path) -> None:
     assert "A" in store.last_prices()
     assert store.bars("X") == []
     await writer.aclose()
+    store.close()
+
+
+# -- opening off the path to the first frame ---------------------------------------------
+
+
+async def test_a_store_opens_on_first_need_in_a_worker_thread(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "h.sqlite3"
+    store = HistoryStore(path)
+    assert not store.is_open and not path.exists()  # constructing it touches nothing
+    opened_in: list[str] = []
+    real = store._open_checked
+
+    def spy() -> tuple[sqlite3.Connection, str | None]:
+        opened_in.append(threading.current_thread().name)
+        return real()
+
+    store._open_checked = spy  # type: ignore[method-assign]
+    warnings = await asyncio.gather(store.ready(), store.ready())
+    assert list(warnings) == [None, None]
+    assert store.is_open and path.exists()
+    assert len(opened_in) == 1 and opened_in[0] != threading.current_thread().name
+    store.close()
+
+
+async def test_ready_moves_a_corrupt_file_aside_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    path.write_bytes(b"garbage!" * 512)
+    store = HistoryStore(path)
+    warning = await store.ready()
+    assert warning is not None and "corrupt" in warning and store.warning == warning
+    assert store.quick_check() == "ok" and store.bars("BTC-USD") == []
+    store.close()
+
+
+async def test_writes_before_the_store_is_open_are_kept(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite3")
+    writer = store.writer()
+    writer.submit(
+        PutLast("BTC-USD", Decimal("92000"), "coinbase", datetime(2025, 12, 12, tzinfo=UTC))
+    )
+    await writer.aclose()  # the first commit opens the store
+    assert store.is_open and store.last_prices()["BTC-USD"].price == Decimal("92000.0")
+    store.close()
+
+
+def test_closing_a_store_never_opened_creates_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    store = HistoryStore(path)
+    store.close()
+    assert not path.exists()
+    with pytest.raises(sqlite3.ProgrammingError):
+        store.bars("BTC-USD")
+
+
+def test_newest_bars_one_per_symbol(tmp_path: Path) -> None:
+    store, _ = HistoryStore.open(tmp_path / "h.sqlite3")
+    store.put_bars([bar(date(2025, 1, 1) + timedelta(days=i), 100 + i) for i in range(5)])
+    store.put_bars([bar(date(2025, 3, 1), 7, "^RUT")])
+    newest = store.newest_bars(["BTC-USD", "^RUT", "NOPE"])
+    assert set(newest) == {"BTC-USD", "^RUT"}
+    assert newest["BTC-USD"] == store.bars("BTC-USD")[-1] and newest["^RUT"].day == date(2025, 3, 1)
     store.close()

@@ -14,7 +14,7 @@ import pytest
 
 from feeds.clock import SystemClock
 from feeds.model.core import BadMessage, FeedState, FeedStatus
-from feeds.poll import PolledFeed, PollTiming, make_client, parse_retry_after
+from feeds.poll import LazyTransport, PolledFeed, PollTiming, make_client, parse_retry_after
 from feeds.sim.http import HttpFault, SimHttpServer, SimRequest, SimResponse, json_response
 from tests.conftest import collect
 
@@ -266,3 +266,18 @@ async def test_h12_etag_and_304_reuse_the_cached_answer() -> None:
         assert all(s.state is not FeedState.DEGRADED for s in states(seen))
     finally:
         await srv.stop()
+
+
+async def test_the_client_builds_its_tls_context_on_the_first_request(
+    server: SimHttpServer,
+) -> None:
+    # Loading a CA bundle costs ~25 ms: not at start-up, before the first frame.
+    client = make_client(timing=TIMING)
+    transport = client._transport
+    assert isinstance(transport, LazyTransport) and transport._inner is None
+    first, second = await asyncio.gather(
+        client.get(server.url + "/value"), client.get(server.url + "/value")
+    )
+    assert first.status_code == second.status_code == 200
+    assert transport._inner is not None
+    await client.aclose()

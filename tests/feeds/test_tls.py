@@ -17,7 +17,7 @@ from websockets.asyncio.server import serve
 from feeds.btc.coinbase import CoinbaseTickerFeed
 from feeds.clock import SystemClock
 from feeds.model import FeedState, FeedStatus, Tick
-from feeds.poll import make_client
+from feeds.poll import LazyTransport, make_client
 from feeds.sim.exchanges import CoinbaseSim, PricePath
 from feeds.sim.http import SimHttpServer, SimRequest, SimResponse, json_response
 from tests.conftest import FAST_WS, collect
@@ -108,3 +108,12 @@ async def test_x4_https_self_signed_refused_and_ca_file_trusted(
     finally:
         await srv.stop()
     await asyncio.sleep(0)
+
+
+def test_x4_ca_file_adds_to_the_default_trust(ca_file: str) -> None:
+    default = LazyTransport()._build()._pool._ssl_context
+    added = LazyTransport(ca_file=ca_file)._build()._pool._ssl_context
+    assert default is not None and added is not None
+    assert default.verify_mode is ssl.CERT_REQUIRED and default.check_hostname
+    n = default.cert_store_stats()["x509_ca"]
+    assert n > 0 and added.cert_store_stats()["x509_ca"] == n + 1
