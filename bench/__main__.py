@@ -17,8 +17,8 @@ steady-state run (B2-B7, B9-B12, PEER's lockstep runs) starts from its own copy 
 directory: copied, never shared, so runs stay independent. Without it every window would
 include the first-run backfill (years of daily bars fetched, parsed and written to
 SQLite). B8 reports the warm start against the targets and a cold first run (empty data
-directory) for information. The simulated Yahoo is made to honour ``period1``/``period2``
-as Yahoo does (bench/simhost.py), so a warm start fetches only the missing days.
+directory) for information. The simulated Yahoo honours ``period1``/``period2`` as Yahoo
+does, so a warm start fetches only the missing days.
 
 CI (``--ci``): the real targets are tracked in RESULTS.md, not asserted; the quick pass
 fails only beyond 2× a target ("≤ T": above 2T; "≥ T": below T/2), or when the harness

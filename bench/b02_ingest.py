@@ -140,9 +140,15 @@ def headless_run(
     return run
 
 
+SENDER = 21_000.0
+"""Coinbase messages per second in the 20k ingest run."""
+
+
 def run_b2(quick: bool) -> tuple[Section, list[IngestRun]]:
     """5k and 20k msg/s (quick: 20k for a few seconds)."""
-    plan = [(20_000.0, 4.0)] if quick else [(5_000.0, 30.0), (20_000.0, 60.0)]
+    # The sender runs 5% above the target: applied can never exceed sent, so a sender at
+    # exactly 20,000 would turn the ≥ 20,000 figure into a coin toss on start-up edges.
+    plan = [(SENDER, 4.0)] if quick else [(5_000.0, 30.0), (SENDER, 60.0)]
     sec = Section(
         "B2",
         "Ingest, headless (run_test 120×40)",

@@ -229,7 +229,17 @@ def child_env(data_dir: Path, extra: dict[str, str] | None = None) -> dict[str, 
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("LOCKSTEP_", "TEXTUAL_"))
-        and k not in ("NO_COLOR", "COLUMNS", "LINES", "PYTHONASYNCIODEBUG", "PYTHONDEVMODE")
+        # PYTHONDONTWRITEBYTECODE (set on some machines): an installed app runs from
+        # compiled bytecode, so the app under test may cache it (__pycache__, ignored).
+        and k
+        not in (
+            "NO_COLOR",
+            "COLUMNS",
+            "LINES",
+            "PYTHONASYNCIODEBUG",
+            "PYTHONDEVMODE",
+            "PYTHONDONTWRITEBYTECODE",
+        )
     }
     env.update(
         TERM="xterm-256color",

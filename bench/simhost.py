@@ -5,13 +5,6 @@ Every endpoint the market reports is written into the app's config, so the full
 default dashboard is measured as panels land. BTC prices run in ``sequence`` mode:
 price = 40000 + n / 100 for the n-th Coinbase message, and the send time of every
 message is recorded, so a price on screen gives back when it was sent.
-
-One fidelity fix is layered on the simulated Yahoo: a daily chart request with
-``period1``/``period2`` gets only the bars in that span, as Yahoo answers it
-(:func:`slice_chart`). The simulator answers every daily request with the whole history,
-so without this a warm start (bench/warm.py), which asks only for the days since its
-newest stored bar, would download, parse and store years of bars again, and the
-steady-state windows would measure that instead of a monitor left open all day.
 """
 
 from __future__ import annotations
@@ -25,10 +18,7 @@ from collections.abc import Awaitable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-import orjson
-
 from feeds.clock import SystemClock
-from feeds.sim.http import Handler, SimRequest, SimResponse
 from feeds.sim.market import SimMarket, start_market
 
 T = TypeVar("T")
@@ -39,80 +29,6 @@ BASE_PRICE = 40_000.0
 def price_to_seq(value: float) -> int:
     """The message number a sequence-mode price encodes."""
     return round((value - BASE_PRICE) * 100)
-
-
-CHART_PROBE = "/v8/finance/chart/SPY"
-"""A chart path, to find the simulated Yahoo's chart route by what it matches."""
-
-
-def slice_chart(body: bytes, period1: int, period2: int | None) -> bytes:
-    """A Yahoo v8 daily chart answer cut to the bars stamped in [period1, period2].
-
-    Every per-bar column (``timestamp``, each ``indicators.quote`` column and
-    ``adjclose``) is cut alike. With no bar left, ``timestamp`` is dropped and the quote
-    columns emptied, which is how Yahoo answers a span without sessions. A body that is
-    not a chart answer comes back unchanged (the app must see the simulator's own errors).
-    """
-    try:
-        doc = orjson.loads(body)
-        result = doc["chart"]["result"][0]
-        stamps = result["timestamp"]
-    except (orjson.JSONDecodeError, KeyError, IndexError, TypeError):
-        return body
-    if not isinstance(stamps, list):
-        return body
-    keep = [
-        i
-        for i, t in enumerate(stamps)
-        if isinstance(t, int) and t >= period1 and (period2 is None or t <= period2)
-    ]
-
-    def cut(column: object) -> object:
-        return [column[i] for i in keep if i < len(column)] if isinstance(column, list) else column
-
-    indicators = result.get("indicators")
-    if isinstance(indicators, dict):
-        for group in ("quote", "adjclose"):
-            rows = indicators.get(group)
-            if isinstance(rows, list):
-                indicators[group] = [
-                    {k: cut(v) for k, v in row.items()} if isinstance(row, dict) else row
-                    for row in rows
-                ]
-    if keep:
-        result["timestamp"] = [stamps[i] for i in keep]
-    else:
-        del result["timestamp"]
-    meta = result.get("meta")
-    if isinstance(meta, dict):
-        meta["range"] = ""  # Yahoo leaves it empty for a period1/period2 request
-    return orjson.dumps(doc)
-
-
-def honour_periods(handler: Handler) -> Handler:
-    """Wrap a simulated chart route so ``period1``/``period2`` daily requests get only
-    that span (see the module docstring). Other requests pass through untouched."""
-
-    async def route(req: SimRequest) -> SimResponse:
-        resp = await handler(req)
-        first = req.query.get("period1")
-        if (
-            first is None
-            or "range" in req.query
-            or resp.status != 200
-            or resp.chunks is not None
-            or resp.truncate_to is not None  # a scripted fault: leave it as scripted
-        ):
-            return resp
-        try:
-            lo = int(first)
-            hi = int(req.query["period2"]) if "period2" in req.query else None
-        except ValueError:
-            return resp
-        resp.body = slice_chart(resp.body, lo, hi)
-        return resp
-
-    return route
 
 
 def _toml_value(value: float | int | str) -> str:
@@ -148,22 +64,9 @@ class SimHost:
         # snapshot so every price on screen is a Coinbase sequence price.
         self.market.btc.kraken.set_script(rate=0.0)
         self.endpoints = dict(self.market.endpoints)
-        self._honour_history_periods()
         self.record()
         self.set_rate(self._rate)
         return self
-
-    def _honour_history_periods(self) -> None:
-        """Layer :func:`honour_periods` over the simulated Yahoo's chart route."""
-        assert self.market is not None
-        yahoo = self.market.extras.get("yahoo")
-        server = getattr(yahoo, "server", None)
-        routes = getattr(server, "routes", None)
-        if not isinstance(routes, list):
-            return  # no HTTP sources in this market
-        for i, (pattern, handler) in enumerate(routes):
-            if pattern.fullmatch(CHART_PROBE):
-                routes[i] = (pattern, honour_periods(handler))
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)

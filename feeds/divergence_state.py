@@ -103,6 +103,8 @@ class DivergenceComputed:
 @dataclass(slots=True)
 class _Live:
     price: float | None = None
+    reported: float | None = None
+    """The price the panel was last told about (a repaint follows a visible move)."""
     source: str = ""
     received: float | None = None
     stored_ath: float | None = None
@@ -248,11 +250,16 @@ class DivergenceSlice:
 
     def _price(self, symbol: str, price: float, source: str, received: float) -> bool:
         live = self._live[symbol]
-        old = live.price
         live.price, live.source, live.received = price, source, received
         self._view = None
-        # Repaint only for a visible move (0.01% of price) or the first price.
-        return old is None or abs(price - old) >= old * 1e-4
+        # Repaint only for a visible move (0.01% of price) since the last repaint, or the
+        # first price. Measured from the last reported price, not the previous tick, so a
+        # slow drift of many small ticks still reaches the screen.
+        shown = live.reported
+        if shown is None or abs(price - shown) >= shown * 1e-4:
+            live.reported = price
+            return True
+        return False
 
     def refresh(self, now: float) -> bool:
         """Nothing here depends on time alone (ages are painted by the widget's tick)."""

@@ -185,6 +185,21 @@ def test_tiny_moves_do_not_mark_the_topic_dirty() -> None:
     assert not sl.apply(t2)
 
 
+def test_a_slow_drift_of_tiny_moves_still_reaches_the_panel() -> None:
+    # Each tick moves less than 0.01% but together they do: the panel must repaint once
+    # the price has moved visibly since it was last told, not only on one big tick.
+    sl = sim_slice()
+    price = Decimal("92100")
+    assert sl.apply(Tick("kraken", price, None, None, None, None, None, None, None, None, 1.0))
+    dirty = []
+    for i in range(40):
+        price += Decimal("0.5")  # 0.0005% a tick
+        tick = Tick("kraken", price, None, None, None, None, None, None, None, None, 2.0 + i)
+        dirty.append(sl.apply(tick))
+    assert any(dirty), "20 $ of drift never marked the panel dirty"
+    assert dirty.count(True) <= 3  # and not at every tick
+
+
 async def test_analyser_runs_the_analysis_off_the_loop() -> None:
     sl = sim_slice(background=True)
     assert sl.view().co_highs == () and sl.recomputes == 0
