@@ -51,6 +51,7 @@ class BtcPanel(Vertical):
         self._shown: Decimal | None = None
         self._flash_timer: Timer | None = None
         self._spark_len = -1
+        self._cells: dict[str, Cell] = {}
         self._spark_last = 0.0
 
     def compose(self) -> ComposeResult:
@@ -69,6 +70,13 @@ class BtcPanel(Vertical):
             spark.display = False  # shown once it has a few minutes of data
             yield spark
 
+    def _cell(self, wid: str) -> Cell:
+        """A child cell by id, looked up once (``show`` runs at up to 10 Hz)."""
+        cell = self._cells.get(wid)
+        if cell is None:
+            cell = self._cells[wid] = self.query_one(f"#{wid}", Cell)
+        return cell
+
     def set_low_bandwidth(self, on: bool) -> None:
         """No flashes and no sparkline (fewer bytes over slow links); applies at once."""
         self.flash_enabled = self.sparkline_enabled = not on
@@ -82,7 +90,7 @@ class BtcPanel(Vertical):
 
     def set_ath_distance(self, pct: Decimal | float | None, at_high: bool = False) -> None:
         """The distance below the all-time high, from the ATH panel's data."""
-        cell = self.query_one("#btc-ath", Cell)
+        cell = self._cell("btc-ath")
         if pct is None:
             cell.set("")
         elif at_high:
@@ -94,10 +102,10 @@ class BtcPanel(Vertical):
         """Render a new view (called only when BTC data changed)."""
         self._view = view
         tick = view.tick
-        price_cell = self.query_one("#btc-price", Cell)
+        price_cell = self._cell("btc-price")
         if tick is None:
             price_cell.set("—")
-            self.query_one("#btc-venue", Cell).set("waiting for the first tick…")
+            self._cell("btc-venue").set("waiting for the first tick…")
             return
         price_cell.set("$" + money(tick.price))
         if self._shown is not None and tick.price != self._shown and self.flash_enabled:
@@ -110,22 +118,22 @@ class BtcPanel(Vertical):
             change = Content.assemble(
                 (f"{arrow} {signed(pct, 2, '%')}", "bold"), f"  {signed(diff, 0)} 24h"
             )
-            self.query_one("#btc-change", Cell).set(change)
-            self.query_one("#btc-change").set_class(diff > 0, "-up")
-            self.query_one("#btc-change").set_class(diff < 0, "-downtick")
+            self._cell("btc-change").set(change)
+            self._cell("btc-change").set_class(diff > 0, "-up")
+            self._cell("btc-change").set_class(diff < 0, "-downtick")
         hi, lo = tick.high_24h, tick.low_24h
-        self.query_one("#btc-range", Cell).set(
+        self._cell("btc-range").set(
             f"24h high {money(hi, 0)}  low {money(lo, 0)}"
             + (f"  vol {tick.volume_24h:,.0f} BTC" if tick.volume_24h is not None else "")
         )
-        self.query_one("#btc-book", Cell).set(f"bid {money(tick.bid)}  ask {money(tick.ask)}")
+        self._cell("btc-book").set(f"bid {money(tick.bid)}  ask {money(tick.ask)}")
         venue = VENUE_NAMES.get(view.active or "", view.active or "?")
         label = f"via {venue}"
         if view.failover_reason:
             # The reason fits only on a wide panel; the status bar always carries it.
             wide = self.size.width >= 110
             label += f" (failover: {view.failover_reason})" if wide else " · FAILOVER"
-        self.query_one("#btc-venue", Cell).set(label)
+        self._cell("btc-venue").set(label)
         self.set_class(bool(view.failover_reason), "-failover")
         self._show_spark(view)
 
@@ -165,7 +173,7 @@ class BtcPanel(Vertical):
         if not any(v.state is FeedState.LIVE for v in view.venues.values()):
             state = active.state if active.state is not FeedState.LIVE else FeedState.STALE
         # The age lives in a small cell: a border title change repaints the whole panel.
-        self.query_one("#btc-age", Cell).set(f"· {age(now_mono - tick.received)}")
+        self._cell("btc-age").set(f"· {age(now_mono - tick.received)}")
         subtitle = state.value
         if active.notice:
             subtitle = f"{active.notice.upper()} · " + subtitle
@@ -174,7 +182,7 @@ class BtcPanel(Vertical):
         self.set_class(state in (FeedState.DOWN, FeedState.RECONNECTING), "-down")
 
     def _flash(self, cls: str) -> None:
-        price = self.query_one("#btc-price")
+        price = self._cell("btc-price")
         price.set_class(cls == "-up", "-up")
         price.set_class(cls == "-downtick", "-downtick")
         if self._flash_timer is not None:
@@ -182,6 +190,6 @@ class BtcPanel(Vertical):
         self._flash_timer = self.set_timer(self.FLASH_SECONDS, self._unflash)
 
     def _unflash(self) -> None:
-        price = self.query_one("#btc-price")
+        price = self._cell("btc-price")
         price.remove_class("-up", "-downtick")
         self._flash_timer = None
