@@ -264,6 +264,11 @@ class BtcHistoryFeed(_HistoryFeed):
             if self.failures >= self.fallback_after:
                 return await self._fallback(FetchError(bars.reason, transient=False))
             return [bars]
+        if not bars and cur.first_day is None and end >= today - timedelta(days=7):
+            # The newest page is empty and nothing is stored: Coinbase has candles for
+            # every recent day, so this is the source failing, not the start of the
+            # history (which an empty page further back means). Ask the fallback.
+            return await self._fallback(FetchError("no recent candles", transient=False))
         self.failures = 0
         cur.pages += 1
         events: list[object] = []

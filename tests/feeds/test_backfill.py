@@ -310,3 +310,28 @@ async def test_yahoo_history_range_max_then_incremental(
     # Both answers hold only the newest stored day, unchanged: no write, no repaint.
     assert not [e for e in events if isinstance(e, HistoryBars)]
     assert store.writer().batches == batches
+
+
+async def test_an_empty_newest_page_is_a_source_failure_not_the_start_of_history(
+    tmp_path: Path,
+) -> None:
+    # Coinbase has candles for every recent day: an empty first page (nothing stored yet)
+    # must not mark BTC's history complete with no bars; the Yahoo fallback is asked.
+    candles = await start_sim_candles(
+        lambda product: [b for b in daily_bars(product) if b.day < date(2023, 1, 1)]
+    )
+    yahoo = await start_yahoo()
+    client = httpx.AsyncClient(trust_env=False, timeout=10)
+    store, _ = HistoryStore.open(tmp_path / "history.sqlite3")
+    try:
+        await drive(btc_feed(candles, yahoo, client, store), finished)
+        assert len(candles.server.log) == 1
+        assert len(yahoo.log) == 1 and "range=max" in yahoo.log[0][1]
+        info = store.series("BTC-USD")
+        assert info.source == "yahoo" and info.count == len(daily_bars("BTC-USD"))
+    finally:
+        await store.writer().aclose()
+        store.close()
+        await client.aclose()
+        await candles.stop()
+        await yahoo.stop()
