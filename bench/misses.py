@@ -5,123 +5,89 @@ root causes (``CAUSES``) behind it. RESULTS.md shows a note only while its figur
 misses, and lists each root cause once, so a fixed miss drops out on its own. Update
 the text when a re-run shows a different cause.
 
-Evidence (2-core box, full default dashboard, 1,000 msg/s): cProfile of the headless
-app, pyte row statistics (which rows are re-sent and which really changed, see the
-'hot rows' notes in B5) and RSS by import.
+Evidence (2-core box, full default dashboard, warm data directory): py-spy of the app
+under the pty at 0, 100 and 1,000 msg/s; per-function thread CPU (``time.thread_time``
+around Textual's compositor refresh, the app's paint and tick); pyte row statistics
+(the 'rows re-sent' notes in B5); RSS by import. The first causes found (C1-C7 of the
+2026-11-21 morning run: per-tick ATH work, whole rows re-sent, history parsed on the
+loop, pandas/exchange_calendars in the process, per-message Decimal parsing, no frame
+shedding) are fixed; see the git log.
 """
 
 from __future__ import annotations
 
 CAUSES: dict[str, str] = {
-    "C1": (
-        "**ATH guard and ATH panel run per BTC tick.** Every tick goes through "
-        "AthSlice._live (feeds/ath_state.py) → AthGuard.observe (feeds/ath.py:200-233), which "
-        "rebuilds two lists (ath.py:212) and takes statistics.median over up to 256 Decimals "
-        "(≈ 64 µs per tick in cProfile, the largest per-message cost), and _live returns True "
-        "every time, so the 'ath' topic is dirty at every 10 Hz paint: AthPanel re-renders, its "
-        "full-width BTC row is re-sent 10×/s (pyte: row 22 in 90 % of frames at P2), and "
-        "paint_ath calls QuotesPanel.set_ath(highs) → _paint(full=True) "
-        "(widgets/quotes_panel.py:131-135) every time. *Change:* feed BTC to the guard at most "
-        "once per 250 ms-1 s (latest value wins; keep the median window on those samples); "
-        "return True only when something shown changes (LAST rounded as displayed, FROM ATH, "
-        "verdict, outlier, pending); call set_ath only when the highs dict changed."
+    "D1": (
+        "**A fixed cost per frame.** At 100 msg/s the app paints 10 frames a second and "
+        "spends ≈ 6-7 ms per frame (thread CPU): ≈ 2.1 ms in Textual's compositor refresh "
+        "(the changed cells' widgets re-render their line from the styles cache, the "
+        "containers behind them are skipped), ≈ 1.3 ms in the app's paint (formatting the BTC "
+        "rows, the Cell diffs, the store's refresh of every slice), and the rest in Textual's "
+        "message pump (each `refresh()` posts an update through the screen) and the hand-off "
+        "of each frame to Textual's writer thread. *Plan:* paint the BTC price row from one "
+        "pre-formatted line per frame instead of five cells; refresh only the slices whose "
+        "inputs changed (the store polls all of them every frame); write frames from the "
+        "event loop when the terminal is not blocking (no thread hand-off per frame)."
     ),
-    "C2": (
-        "**Whole rows and panels re-sent for a few changed characters.** The BTC line, the "
-        "bid/ask line and the ATH BTC row are single full-width widgets, so a 2-digit change "
-        "re-sends ~118 cells (B6: ≈ 70-90 B per changed cell at P2 vs ≈ 19 for the floor). "
-        "At idle the ATH panel's border subtitle changes every ~2 s with the backfill progress "
-        "(widgets/border.py set_subtitle from AthPanel._repaint), and a border change "
-        "re-sends the whole 17-row panel (Textual's _BorderTitle.__set__ refreshes the widget, "
-        "textual/widget.py:256-267); the status bar and the Fed-odds rows repaint every second "
-        "for their ages. *Change:* value-sized Cells for the changing numbers (price, change, "
-        "bid, ask, the ATH BTC LAST/FROM cells); keep progress out of border titles (use the "
-        "#ath-progress line); ages in 5 s steps past 10 s already help — apply the same to the "
-        "status bar and Fed rows."
+    "D2": (
+        "**Timers at idle.** With no BTC messages the app still wakes 10 times a second "
+        "(the paint timer drains an empty store), runs every panel's 1 Hz tick (ages, "
+        "countdowns) including panels below the fold, and handles heartbeats and polls. "
+        "*Plan:* arm the paint timer from the store when a topic becomes dirty instead of "
+        "polling; tick only visible panels; stop the ticks of panels whose ages have reached "
+        "minute steps until the next minute."
     ),
-    "C3": (
-        "**History parsed on the event loop.** feeds/quotes/parse.py parse_chart_bars takes "
-        "≈ 190 ms per call (a Decimal per OHLC field over years of daily bars: 470k "
-        "decode.number calls in 12 s), called on the loop from feeds/backfill.py:281 and :379. "
-        "*Change:* `await asyncio.to_thread(parse_chart_bars, …)`, or parse floats and build "
-        "Decimals only for the values kept."
+    "D3": (
+        "**Ages that count.** The BTC price's own age counts by the second (a streamed "
+        "price; by design), and each polled source's age moves every 5 s in the status bar "
+        "and its quote row: at idle that is most of the bytes, ≈ 40-60 B per change (a "
+        "cursor move, the colour, the digits). *Plan:* send the age digits without "
+        "re-sending the colour when it is unchanged (a writer that tracks the terminal's "
+        "current style); show 'LIVE' instead of '<5s' for streamed sources."
     ),
-    "C4": (
-        "**NYSE calendar: time on the loop and memory.** session.py now pre-loads the calendar "
-        "in a thread, but the first store.refresh (on_mount's first _paint → "
-        "QuotesSlice.stale_after → cash_state → nyse_hours → _xnys) still loads it "
-        "synchronously (≈ 0.8 s in cProfile, before the first frame). exchange_calendars + "
-        "pandas + the XNYS calendar cost ≈ 55 MB RSS (`import tui.app` 45 MB → 99 MB). "
-        "*Change:* until the thread has finished, have cash_state answer from Yahoo's "
-        "currentTradingPeriod / 'unknown' instead of loading synchronously; to meet T6, ship a "
-        "small NYSE holiday/half-day table (feeds/data/*.json, generated by a dev script) "
-        "instead of importing exchange_calendars in the TUI."
+    "D4": (
+        "**The interpreter, Textual and the dashboard's widgets.** `import tui.app` alone is "
+        "≈ 45 MB (Python ≈ 8, Textual + Rich ≈ 23, httpx, websockets, sqlite3 ≈ 9); the "
+        "running dashboard (≈ 150 widgets with their style caches), the history kept for the "
+        "divergence and ATH panels (≈ 100k daily bars as Python objects) and SQLite's page "
+        "cache make up the rest. pandas and exchange_calendars (≈ 55 MB) are no longer "
+        "loaded. *Plan:* tracemalloc the warm app and take the top sites; keep the daily "
+        "bars as `array('d')` columns instead of dicts of tuples; cap SQLite's cache; mount "
+        "the panels below the fold only when first scrolled to or zoomed."
     ),
-    "C5": (
-        "**BTC price late or out of view at start.** Earlier trees scrolled the dashboard to "
-        "a focused panel at 120×40; in this tree the price shows, but only after the first "
-        "paint is delayed by C4. *Change:* C4; keep `AUTO_FOCUS` from scrolling the BTC panel "
-        "away."
+    "D5": (
+        "**websockets' receive path.** Of ≈ 28 µs per message at 21k msg/s, ≈ 12-15 µs is "
+        "the websockets library (frame parsing, its message queue, one asyncio wake-up per "
+        "message), ≈ 5 µs decode + parse and ≈ 2 µs the store. *Plan:* drain every message "
+        "already buffered per wake-up (one `recv` loop iteration per batch), and parse only "
+        "the last ticker of a batch fully (the others only for sequence checks)."
     ),
-    "C6": (
-        "**Per-message parse cost.** parse_coinbase builds five Decimals and parses the ISO "
-        "time for every message (≈ 17-20 µs, B1). *Change:* parse price/time eagerly and the "
-        "24 h fields lazily, or keep the latest raw dict and build the full Tick only for the "
-        "message the paint shows."
-    ),
-    "C7": (
-        "**No frame dropping on a slow terminal.** Textual queues frames instead of dropping "
-        "them (performance.md §2.5), so demand above the link turns into seconds of lag. "
-        "*Change:* after C1/C2 bring demand under the link, adapt the paint rate to write "
-        "backpressure (time each frame's write in a driver subclass; drop to 2-4 Hz while "
-        "writes block)."
+    "D6": (
+        "**Short soak.** B7's default is a few minutes: a slope over minutes extrapolates "
+        "start-up noise (the RSS grew < 1 MB over the window; the GC object count includes "
+        "caches still filling). *Plan:* run `--soak-long` (65 min at 2,000 msg/s with "
+        "tracemalloc) and act on its top growth sites."
     ),
 }
 
 NOTES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "B4:": (
-        "Staleness = the 100 ms render period plus late paints: each paint also re-renders "
-        "the ATH and quotes panels, and history parsing stalls the loop (B9).",
-        ("C1", "C3", "C2"),
-    ),
-    "B5:CPU": (
-        "Per-tick work outside the coalescing path (C1, C6) and repaints: at idle the status "
-        "bar, Fed rows and ATH panel repaint every 1-2 s (C2).",
-        ("C1", "C2", "C6"),
-    ),
-    "B5:RSS": ("exchange_calendars/pandas in the TUI process.", ("C4",)),
-    "B6:": ("Whole rows re-sent for a few digits, and the ATH panel at 10 Hz.", ("C2", "C1")),
-    "B2:": (
-        "The loop saturates (≈ 70-80 µs per message all in); websockets stops reading at "
-        "max_queue=16 and TCP backpressure slows the sender to the app's pace.",
-        ("C1", "C6", "C2"),
-    ),
-    "B3:": ("Cannot drain a 20k msg/s burst at ≈ 50-90 µs per message (B2).", ("C1", "C6")),
-    "B7:RSS after": ("exchange_calendars/pandas in the TUI process.", ("C4",)),
-    "B7:RSS slope": (
-        "A slope over minutes extrapolates noise; confirm with `--soak-long` before acting.",
-        (),
-    ),
-    "B7:objects": (
-        "Object count still rising after a 1-minute warm-up; check with `--soak-long` "
-        "(tracemalloc top growth sites) before acting.",
-        (),
-    ),
-    "B7:per-message": ("See B4.", ("C2", "C1")),
-    "B8:first paint": ("The calendar load blocks the first paint, on top of imports.", ("C4",)),
-    "B8:first live price": ("The first paint is late (C4).", ("C4", "C5")),
-    "B8:imports": (
-        "The largest items in `python -X importtime -c 'import tui.cli, tui.app'` were "
-        "tui.config, tui.fed_odds_wiring, httpx (it pulls httpx._main) and "
-        "tui.history_wiring: import panel wiring and httpx inside build_runtime / on first use.",
-        (),
-    ),
-    "B9:": ("History parsing on the loop (≈ 190 ms per call).", ("C3", "C1")),
-    "B10:": (
-        "Demand (≈ 20-25 KB/s at 1,000 msg/s, B6) is above the link and frames queue.",
-        ("C2", "C1", "C7"),
-    ),
-    "B11:CPU": ("Mostly what polled data triggers: history parsing and repaints.", ("C3", "C1")),
-    "B11:loop lag": ("History parsing on the loop.", ("C3",)),
+    "B4:": ("Render period plus the per-frame cost (D1).", ("D1",)),
+    "B5:CPU, P0": ("Wake-ups and ticks with nothing to show (D2).", ("D2",)),
+    "B5:CPU": ("The per-frame cost dominates below ~1,000 msg/s (D1).", ("D1",)),
+    "B5:RSS": ("The interpreter, Textual and the dashboard's own state (D4).", ("D4",)),
+    "B6:bytes/s, P0": ("Counting ages (D3).", ("D3",)),
+    "B6:": ("A cursor move and colour per changed run of cells (D3).", ("D3",)),
+    "B2:app CPU": ("websockets' per-message receive cost (D5).", ("D5",)),
+    "B2:": ("See the CPU per message (D5).", ("D5",)),
+    "B3:": ("See B2 (D5).", ("D5",)),
+    "B7:RSS after": ("See B5 RSS (D4).", ("D4",)),
+    "B7:RSS slope": ("A slope over minutes extrapolates noise (D6).", ("D6",)),
+    "B7:objects": ("Caches still filling after a short warm-up (D6).", ("D6",)),
+    "B7:per-message": ("See B4.", ("D1",)),
+    "B8:": ("Start-up on a loaded box; see the cold-start rows.", ()),
+    "B9:": ("The per-frame cost (D1).", ("D1",)),
+    "B10:": ("Frames at the start of the window; see the drain wait in the notes.", ("D1",)),
+    "B11:CPU": ("What polled data triggers: parsing and the quote rows' repaints.", ("D1",)),
+    "B11:loop lag": ("See B9.", ("D1",)),
     "B12:": ("Not analysed yet.", ()),
 }
