@@ -68,6 +68,16 @@ CAUSES: dict[str, str] = {
         "caches still filling). *Plan:* run `--soak-long` (65 min at 2,000 msg/s with "
         "tracemalloc) and act on its top growth sites."
     ),
+    "D7": (
+        "**Bursts on a very slow link.** The steady demand at 1,000 msg/s (≈ 3 KB/s) is "
+        "under 4 KB/s, but a poll that changes every quote row and the ATH rows at once "
+        "writes several KB in one frame; on a 4 KB/s link that takes seconds to drain, and "
+        "frames shed meanwhile (the run shows p50 80 ms but a tail of seconds; an isolated "
+        "re-run gave p99 0.63 s, so it depends on when the polls land). *Plan:* cap the "
+        "bytes written per frame while Textual's writer queue is backed up and carry the "
+        "rest to the next frames, BTC rows first; time each frame's write to lower the "
+        "paint rate before the pty buffer fills."
+    ),
 }
 
 NOTES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -86,7 +96,7 @@ NOTES: dict[str, tuple[str, tuple[str, ...]]] = {
     "B7:per-message": ("See B4.", ("D1",)),
     "B8:": ("Start-up on a loaded box; see the cold-start rows.", ()),
     "B9:": ("The per-frame cost (D1).", ("D1",)),
-    "B10:": ("Frames at the start of the window; see the drain wait in the notes.", ("D1",)),
+    "B10:": ("Multi-KB bursts when polls land on a 4 KB/s link (D7).", ("D7",)),
     "B11:CPU": ("What polled data triggers: parsing and the quote rows' repaints.", ("D1",)),
     "B11:loop lag": ("See B9.", ("D1",)),
     "B12:": ("Not analysed yet.", ()),
