@@ -343,14 +343,19 @@ def random_pairs() -> list[
 PAIRS = random_pairs()
 
 
+def columns(
+    bars: dict[date, tuple[float, float]],
+) -> tuple[dict[date, float], dict[date, float]]:
+    """The highs and the closes of (high, close) bars, by day."""
+    return {d: v[0] for d, v in bars.items()}, {d: v[1] for d, v in bars.items()}
+
+
 @pytest.mark.parametrize(("name", "a_bars", "b_bars"), PAIRS, ids=[p[0] for p in PAIRS])
 def test_every_function_matches_pandas(
     name: str, a_bars: dict[date, tuple[float, float]], b_bars: dict[date, tuple[float, float]]
 ) -> None:
-    a_hi = {d: v[0] for d, v in a_bars.items()}
-    a_cl = {d: v[1] for d, v in a_bars.items()}
-    b_hi = {d: v[0] for d, v in b_bars.items()}
-    b_cl = {d: v[1] for d, v in b_bars.items()}
+    a_hi, a_cl = columns(a_bars)
+    b_hi, b_cl = columns(b_bars)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         pair = dv.aligned(a_cl, b_cl)
@@ -411,10 +416,8 @@ def test_the_slice_analysis_matches_pandas(
     _, job = sl.analysis_job()
     got = job()
 
-    a_hi = {d: v[0] for d, v in a_bars.items()}
-    a_cl = {d: v[1] for d, v in a_bars.items()}
-    b_hi = {d: v[0] for d, v in b_bars.items()}
-    b_cl = {d: v[1] for d, v in b_bars.items()}
+    a_hi, a_cl = columns(a_bars)
+    b_hi, b_cl = columns(b_bars)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         end = max(max(a_cl), max(b_cl))

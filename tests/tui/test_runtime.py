@@ -91,19 +91,23 @@ async def test_without_a_screen_every_feed_starts_at_once(tmp_path: Path) -> Non
         await task
 
 
-async def test_in_the_app_the_other_feeds_wait_for_the_first_btc_price(tmp_path: Path) -> None:
-    rt = runtime(tmp_path)
-    stream, polled = Stream(delay=0.3), Polled()
-    rt.feeds = [stream, polled]
-    app = LockstepApp(rt, watch_terminal=False)
+async def run_until_polled_starts(app: LockstepApp, polled: Polled) -> None:
+    """Run ``app`` headless until the polled feed has started (at most 5 s), then quit."""
     loop = asyncio.get_running_loop()
     async with app.run_test(size=(120, 40)) as pilot:
         end = loop.time() + 5
         while polled.started_at is None and loop.time() < end:
             await pilot.pause(0.05)
-        assert stream.sent_at is not None and polled.started_at is not None
-        assert polled.started_at >= stream.sent_at
         await app.action_quit()
+
+
+async def test_in_the_app_the_other_feeds_wait_for_the_first_btc_price(tmp_path: Path) -> None:
+    rt = runtime(tmp_path)
+    stream, polled = Stream(delay=0.3), Polled()
+    rt.feeds = [stream, polled]
+    await run_until_polled_starts(LockstepApp(rt, watch_terminal=False), polled)
+    assert stream.sent_at is not None and polled.started_at is not None
+    assert polled.started_at >= stream.sent_at
 
 
 async def test_silent_streams_hold_the_other_feeds_back_for_a_bounded_time(
@@ -113,11 +117,5 @@ async def test_silent_streams_hold_the_other_feeds_back_for_a_bounded_time(
     rt = runtime(tmp_path)
     stream, polled = Stream(delay=30.0), Polled()
     rt.feeds = [stream, polled]
-    app = LockstepApp(rt, watch_terminal=False)
-    loop = asyncio.get_running_loop()
-    async with app.run_test(size=(120, 40)) as pilot:
-        end = loop.time() + 5
-        while polled.started_at is None and loop.time() < end:
-            await pilot.pause(0.05)
-        assert polled.started_at is not None and stream.sent_at is None
-        await app.action_quit()
+    await run_until_polled_starts(LockstepApp(rt, watch_terminal=False), polled)
+    assert polled.started_at is not None and stream.sent_at is None
