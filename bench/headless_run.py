@@ -70,20 +70,29 @@ class Headless:
         self._err_thread = threading.Thread(target=drain, daemon=True)
         self._err_thread.start()
         assert self.proc.stdout is not None
+        doc = self._read_until("ready", timeout)
+        if doc is not None:
+            self.ready = doc
+            return self
+        self.kill()
+        raise RuntimeError(f"headless app did not start: {self.stderr[-2000:]}")
+
+    def _read_until(self, key: str, timeout: float) -> dict[str, Any] | None:
+        """The first JSON line from the child's stdout holding ``key`` (other lines are
+        skipped), or None at end of output or after ``timeout`` seconds."""
+        assert self.proc is not None and self.proc.stdout is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()
             if not line:
-                break
+                return None
             try:
                 doc = json.loads(line)
             except ValueError:
                 continue
-            if "ready" in doc:
-                self.ready = doc
-                return self
-        self.kill()
-        raise RuntimeError(f"headless app did not start: {self.stderr[-2000:]}")
+            if isinstance(doc, dict) and key in doc:
+                return doc
+        return None
 
     def cpu_seconds(self) -> float:
         """User + system CPU so far."""
@@ -113,18 +122,9 @@ class Headless:
             self.proc.stdin.flush()
         except OSError:
             pass
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            try:
-                doc = json.loads(line)
-            except ValueError:
-                continue
-            if "result" in doc:
-                self.result = doc["result"]
-                break
+        doc = self._read_until("result", timeout)
+        if doc is not None:
+            self.result = doc["result"]
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
