@@ -106,7 +106,6 @@ class QuotesPanel(Vertical):
         set_title(self, "Indices & commodities")
         self._ath: dict[str, Decimal] = dict(ath or {})
         self._view: QuotesView | None = None
-        self._texts: dict[str, str] = {}
         self._rows: dict[str, Horizontal] = {}
         self._cells: dict[str, dict[str, Cell]] = {}
         self._now_mono: float | None = None
@@ -166,11 +165,6 @@ class QuotesPanel(Vertical):
         else:
             self.mount(row, before=f"#{before}")
 
-    def _set(self, key: str, widget: Cell, text: str) -> None:
-        if self._texts.get(key) != text:
-            self._texts[key] = text
-            widget.set(text)
-
     def on_mount(self) -> None:
         """A view that arrived before the children existed is painted now."""
         if self._view is not None:
@@ -191,9 +185,7 @@ class QuotesPanel(Vertical):
         fut_title = self.query_one("#q-fut-title", Cell)
         fut_title.display = bool(view.futures)
         if view.futures:
-            self._set(
-                "fut-title",
-                fut_title,
+            fut_title.set(
                 f"INDEX FUTURES (not the cash indices) · NYSE {view.cash_state.value}",
             )
         for symbol, row_widget in self._rows.items():
@@ -203,39 +195,34 @@ class QuotesPanel(Vertical):
         self._render_subtitle(view)
 
     def _render_row(self, row: QuoteRow, full: bool) -> None:
-        rid = _css_id(row.symbol)
         w = self._rows[row.symbol]
         cells = self._cells[row.symbol]
         q = row.quote
         if full:
             compact = self.compact
-            self._set(f"{rid}.sym", cells["sym"], row.symbol)
-            self._set(f"{rid}.name", cells["name"], row.name)
+            cells["sym"].set(row.symbol)
+            cells["name"].set(row.name)
             if q is None:
-                self._set(f"{rid}.last", cells["last"], "NO DATA" if row.reason else "waiting")
+                cells["last"].set("NO DATA" if row.reason else "waiting")
                 for c in ("chg", "pct", "range", "rec", "src"):
-                    self._set(f"{rid}.{c}", cells[c], "")
+                    cells[c].set("")
             else:
-                self._set(f"{rid}.last", cells["last"], money(q.price))
-                self._set(
-                    f"{rid}.chg", cells["chg"], signed(q.change) if q.change is not None else ""
-                )
+                cells["last"].set(money(q.price))
+                cells["chg"].set(signed(q.change) if q.change is not None else "")
                 pct = q.change_pct
-                self._set(
-                    f"{rid}.pct", cells["pct"], signed(pct, 2, "%") if pct is not None else ""
-                )
+                cells["pct"].set(signed(pct, 2, "%") if pct is not None else "")
                 rng = ""
                 if q.day_low is not None and q.day_high is not None:
                     rng = f"{money(q.day_low)}–{money(q.day_high)}"
-                self._set(f"{rid}.range", cells["range"], rng)
+                cells["range"].set(rng)
                 rec = record_badge(row, self._ath)
-                self._set(f"{rid}.rec", cells["rec"], rec)
+                cells["rec"].set(rec)
                 cells["rec"].set_class(rec in ("RECORD", "52W HI"), "-record")
-                self._set(f"{rid}.src", cells["src"], source_text(row))
+                cells["src"].set(source_text(row))
             state = row.state.value
             if compact and row.state is MarketState.HOLIDAY:
                 state = "HOLIDY"
-            self._set(f"{rid}.state", cells["state"], state)
+            cells["state"].set(state)
             change = q.change if q is not None else None
             for c in ("chg", "pct"):
                 cells[c].set_class(change is not None and change > 0, "-up")
@@ -245,7 +232,7 @@ class QuotesPanel(Vertical):
             w.set_class(row.stale, "-stale")
             w.set_class(row.is_future, "-future")
             w.set_class(q is None and bool(row.reason), "-down")
-        self._set(f"{rid}.age", cells["age"], self._age_text(row))
+        cells["age"].set(self._age_text(row))
 
     def _age_text(self, row: QuoteRow) -> str:
         q = row.quote
