@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from bench.common import Section
 from feeds.btc.parse import parse_coinbase, parse_kraken
-from feeds.decode import loads
+from feeds.core.decode import loads
 from feeds.sim.exchanges import CoinbaseSim, KrakenSim, PricePath
 
 

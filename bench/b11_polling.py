@@ -4,7 +4,7 @@ event loop or the BTC stream (headless, 1,000 msg/s).
 When the app polls sources of its own (the full dashboard), the simulated market's
 HTTP servers for them are scripted: answering normally, refused (the polling-cost
 reference), and hanging every request for 10 s (``HttpFault(kind="hang")``). When the
-app has no polled sources, an extra :class:`feeds.poll.PolledFeed` is injected into the
+app has no polled sources, an extra :class:`feeds.core.poll.PolledFeed` is injected into the
 app process instead (``bench.headless_app --poll-url``) against a SimHttpServer of the
 harness, and the same three states are run.
 """

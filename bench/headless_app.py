@@ -14,7 +14,7 @@ Inside the app's event loop it adds:
 * counters for frames (``post_display_hook``), ``BtcPanel.show`` and ``Static.update``
   calls, to prove no widget is called per message.
 
-With ``--poll-url`` an extra polled feed (a :class:`feeds.poll.PolledFeed`) polls that
+With ``--poll-url`` an extra polled feed (a :class:`feeds.core.poll.PolledFeed`) polls that
 URL on the app's loop, for B11 when the app has no polled panels of its own.
 
 Protocol: one JSON line ``{"ready": ...}`` on stdout once mounted; then it runs until
@@ -36,7 +36,7 @@ from bench.simhost import price_to_seq
 
 def polled_urls(feeds: Sequence[object]) -> list[str]:
     """Loopback base URLs held by the runtime's polled feeds (to find the servers)."""
-    from feeds.poll import PolledFeed
+    from feeds.core.poll import PolledFeed
 
     urls: list[str] = []
     for feed in feeds:
@@ -58,9 +58,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     """Run the app until told to stop; return the measurements."""
     import textual.widgets
 
-    from feeds.clock import SystemClock
+    from feeds.core.clock import SystemClock
+    from feeds.core.poll import PolledFeed, PollTiming
     from feeds.model.btc import Tick
-    from feeds.poll import PolledFeed, PollTiming
     from tui.app import LockstepApp
     from tui.config import data_dir, load_settings
     from tui.logs import setup_logging

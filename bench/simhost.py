@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from feeds.clock import SystemClock
+from feeds.core.clock import SystemClock
 from feeds.sim.market import SimMarket, start_market
 
 T = TypeVar("T")

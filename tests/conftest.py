@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from hypothesis import HealthCheck, settings
 
-from feeds.backoff import BackoffPolicy
-from feeds.btc.ws import WsTiming
+from feeds.core.backoff import BackoffPolicy
+from feeds.core.ws import WsTiming
 from feeds.sim.exchanges import SimBtc, start_sim_btc
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")

@@ -38,7 +38,8 @@ def test_feeds_never_import_textual() -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["feeds.model", "feeds.store", "feeds.btc.parse", "feeds.decode", "feeds.text"]
+    "module",
+    ["feeds.model", "feeds.core.store", "feeds.btc.parse", "feeds.core.decode", "feeds.core.text"],
 )
 def test_pure_feed_modules_do_not_even_load_rich(module: str) -> None:
     assert "rich" not in loaded_after_import(module)
@@ -47,7 +48,7 @@ def test_pure_feed_modules_do_not_even_load_rich(module: str) -> None:
 def test_widgets_never_import_transports() -> None:
     loaded = loaded_after_import(*modules("widgets"))
     assert not {"websockets", "httpx", "tui"} & loaded
-    assert not {m for m in loaded if m.startswith("feeds.poll")}
+    assert not {m for m in loaded if m.startswith("feeds.core.poll")}
 
 
 def test_no_tls_verification_switch_anywhere() -> None:

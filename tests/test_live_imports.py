@@ -38,7 +38,7 @@ def import_everything():
 
 
 async def run_demo(runtime, market):
-    from feeds.divergence_state import DivergenceSlice
+    from feeds.history.divergence_state import DivergenceSlice
     from feeds.quotes.state import QuotesSlice
     from tui.app import LockstepApp
 

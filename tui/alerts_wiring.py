@@ -2,7 +2,7 @@
 store, and delivery (bell, in-app notification, command hook, log), shared by the TUI
 and ``lockstep watch``.
 
-The rule grammar and the firing semantics are documented in :mod:`feeds.alerts`.
+The rule grammar and the firing semantics are documented in :mod:`feeds.alerts.engine`.
 """
 
 from __future__ import annotations
@@ -19,18 +19,18 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from feeds.ath_state import AthSlice
 from feeds.btc.state import BtcSlice
-from feeds.divergence_state import DivergenceSlice
-from feeds.fed.odds_state import FedOddsSlice
-from feeds.fed.tbills_state import TbillsSlice
+from feeds.core.store import Store
+from feeds.core.text import clean_text
+from feeds.history.ath_state import AthSlice
+from feeds.history.divergence_state import DivergenceSlice
 from feeds.model.alerts import AlertsView, FiredAlert
 from feeds.quotes.state import QuotesSlice
-from feeds.store import Store
-from feeds.text import clean_text
+from feeds.rates.state import FedOddsSlice
+from feeds.tbills.state import TbillsSlice
 
 if TYPE_CHECKING:
-    from feeds.alerts import AlertEngine, AlertInputs
+    from feeds.alerts.engine import AlertEngine, AlertInputs
 
 log = logging.getLogger("lockstep.alerts")
 
@@ -69,7 +69,7 @@ class AlertsSettings:
     def __post_init__(self) -> None:
         if self.rules:
             # The rule engine loads with the first rule, not with every start (bench B8).
-            from feeds.alerts import parse_rules
+            from feeds.alerts.engine import parse_rules
 
             parse_rules(self.rules)  # ValueError: rules[i] rule "...": the problem
         if not 0 <= self.cooldown_s <= 86_400:
@@ -104,7 +104,7 @@ def _expand(path: str) -> str:
 def unknown_symbols(settings: AlertsSettings, known: Sequence[str]) -> tuple[str, ...]:
     """Symbols named by rules that no panel watches (``known``: watchlist + futures;
     BTC-USD is always known). Such rules never fire; the config check can say so."""
-    from feeds.alerts import parse_rules, rule_symbols
+    from feeds.alerts.engine import parse_rules, rule_symbols
 
     have = {s.upper() for s in known} | {"BTC-USD"}
     return tuple(s for s in rule_symbols(parse_rules(settings.rules)) if s not in have)
@@ -112,7 +112,7 @@ def unknown_symbols(settings: AlertsSettings, known: Sequence[str]) -> tuple[str
 
 def make_engine(settings: AlertsSettings) -> AlertEngine:
     """The engine for the configured rules."""
-    from feeds.alerts import AlertEngine, parse_rules
+    from feeds.alerts.engine import AlertEngine, parse_rules
 
     return AlertEngine(
         parse_rules(settings.rules),
@@ -124,7 +124,7 @@ def make_engine(settings: AlertsSettings) -> AlertEngine:
 
 def alert_inputs(store: Store, now_mono: float) -> AlertInputs:
     """Read the slices' views (cheap: cached until they change) into rule inputs."""
-    from feeds.alerts import AlertInputs
+    from feeds.alerts.engine import AlertInputs
 
     def get(topic: str, kind: type[Any]) -> Any:
         return store.slice(topic, kind).view() if store.has(topic) else None

@@ -25,16 +25,16 @@ from textual.widget import Widget
 from textual.widgets import Footer, Static
 from textual.worker import Worker
 
-from feeds.ath_state import AthSlice
 from feeds.btc.state import BtcSlice
-from feeds.divergence_state import DivergenceSlice, SetChartWindow
-from feeds.fed.odds_state import FedOddsSlice
-from feeds.fed.tbills_state import TbillsSlice
-from feeds.health import HealthSlice
+from feeds.core.health import HealthSlice
+from feeds.history.ath_state import AthSlice
+from feeds.history.divergence_state import DivergenceSlice, SetChartWindow
 from feeds.model.core import FeedState
 from feeds.quotes.cboe import CboeQuotesFeed
 from feeds.quotes.state import QuotesSlice
 from feeds.quotes.yahoo import YahooChartFeed
+from feeds.rates.state import FedOddsSlice
+from feeds.tbills.state import TbillsSlice
 from tui.alerts_wiring import (
     AlertsRunner,
     AlertsSettings,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from feeds.clock import Clock
+    from feeds.core.clock import Clock
     from tui.config import Settings
 
 # httpx imports its optional command-line client whenever click happens to be installed
@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _demo_market(settings: Settings) -> tuple[Settings, Clock, Any]:
-    from feeds.clock import DEMO_START, ShiftedClock
+    from feeds.core.clock import DEMO_START, ShiftedClock
     from feeds.sim.market import MarketThread
     from tui.config import with_endpoints
 
@@ -171,7 +171,7 @@ def run_snapshot(settings: Settings, *, demo: bool, timeout: float) -> int:
     import asyncio
     import json
 
-    from feeds.clock import SystemClock
+    from feeds.core.clock import SystemClock
     from tui.runtime import build_runtime
     from tui.snapshot import take
 
@@ -214,7 +214,7 @@ def run_monitor(
             file=sys.stderr,
         )
         return 2
-    from feeds.clock import SystemClock
+    from feeds.core.clock import SystemClock
     from tui.app import LockstepApp
     from tui.runtime import build_runtime
 

@@ -7,16 +7,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from feeds.clock import Clock
-from feeds.fed.calendar import CalendarError, load_calendar, parse_override, upcoming
-from feeds.fed.odds_checks import MarketChecks
-from feeds.fed.odds_state import ALL_SOURCES, ODDS_SOURCES, FedOddsSlice
+from feeds.core.clock import Clock
 from feeds.model.fed import FomcMeeting
+from feeds.rates.calendar import CalendarError, load_calendar, parse_override, upcoming
+from feeds.rates.odds_checks import MarketChecks
+from feeds.rates.state import ALL_SOURCES, ODDS_SOURCES, FedOddsSlice
 
 if TYPE_CHECKING:
     import httpx
 
-    from feeds.poll import PolledFeed
+    from feeds.core.poll import PolledFeed
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +110,10 @@ def build_fed_odds_feeds(
     """The panel's feeds: Kalshi, Polymarket, the target range and (optionally) the ZQ
     probe. Source names: ``kalshi``, ``polymarket``, ``fed_target``, ``yahoo_zq``."""
     # The feed modules load with the feeds, not with the app (bench B8 imports).
-    from feeds.fed.effr import FedTargetFeed
-    from feeds.fed.kalshi import KalshiFedFeed
-    from feeds.fed.polymarket import PolymarketFedFeed
-    from feeds.fed.zq import YahooZqFeed
+    from feeds.rates.effr import FedTargetFeed
+    from feeds.rates.kalshi import KalshiFedFeed
+    from feeds.rates.polymarket import PolymarketFedFeed
+    from feeds.rates.zq import YahooZqFeed
 
     meetings = settings.meetings()
     checks = settings.checks()

@@ -18,8 +18,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TextIO
 
-from feeds.fed.calendar import MONTH_CODES, CalendarError, load_calendar, month_start
-from feeds.fed.fedwatch import FedWatchResult, fedwatch
+from feeds.rates.calendar import MONTH_CODES, CalendarError, load_calendar, month_start
+from feeds.rates.fedwatch import FedWatchResult, fedwatch
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 _SYMBOL_RE = re.compile(r"^ZQ([FGHJKMNQUVXZ])(\d{2})(?:\.CBT)?$", re.IGNORECASE)

@@ -12,19 +12,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from feeds.ath import AthGuard, parse_bands
-from feeds.ath_state import AthSlice, AthView, HistoryNotice
-from feeds.clock import Clock
-from feeds.divergence import WINDOWS
-from feeds.divergence_state import DivergenceAnalyser, DivergenceSlice, DivergenceView, Side
-from feeds.history import HistoryStore
+from feeds.core.clock import Clock
+from feeds.history.ath import AthGuard, parse_bands
+from feeds.history.ath_state import AthSlice, AthView, HistoryNotice
+from feeds.history.db import HistoryStore
+from feeds.history.divergence import WINDOWS
+from feeds.history.divergence_state import DivergenceAnalyser, DivergenceSlice, DivergenceView, Side
 from feeds.model.history import BackfillProgress, CachedAth, HistoryBars
 
 if TYPE_CHECKING:
     import httpx
 
-    from feeds.backfill import BtcHistoryFeed, YahooHistoryFeed
-    from feeds.poll import PollTiming
+    from feeds.core.poll import PollTiming
+    from feeds.history.backfill import BtcHistoryFeed, YahooHistoryFeed
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +202,7 @@ def build_backfill_feeds(
     """The backfill feeds: bitcoin from Coinbase candles (Yahoo fallback), and every other
     symbol (the pair's index included) from Yahoo. Each has ``events()`` and ``aclose()``.
     With a ``loader``, they wait until it has handed over the cached values."""
-    from feeds.backfill import BtcHistoryFeed, YahooHistoryFeed
+    from feeds.history.backfill import BtcHistoryFeed, YahooHistoryFeed
 
     start_after = loader.loaded if loader is not None else None
     btc = settings.pair[0]

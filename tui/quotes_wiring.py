@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from feeds.clock import Clock
+from feeds.core.clock import Clock
 from feeds.model.quotes import QuoteRow
 from feeds.quotes.cboe import DEFAULT_CBOE_MAP, CboeQuotesFeed
 from feeds.quotes.failover import FailoverGate
@@ -19,7 +19,7 @@ from feeds.quotes.yahoo import YAHOO_COOKIE_URL, YahooChartFeed
 if TYPE_CHECKING:
     import httpx
 
-    from feeds.poll import PolledFeed, PollTiming
+    from feeds.core.poll import PolledFeed, PollTiming
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from feeds.btc.state import BtcSlice
-from feeds.clock import Clock
-from feeds.health import HealthSlice
-from feeds.history import HistoryStore
+from feeds.core.clock import Clock
+from feeds.core.health import HealthSlice
+from feeds.core.store import Store
+from feeds.history.db import HistoryStore
 from feeds.model.btc import Heartbeat
 from feeds.model.core import FeedState, FeedStatus
-from feeds.store import Store
 from tui.config import Settings
 from tui.fed_odds_wiring import (
     build_fed_odds_feeds,
@@ -200,11 +200,11 @@ def build_runtime(
     :class:`~tui.history_wiring.HistoryLoader` feed and the HTTP client's transport on
     its first request, both off the path to the app's first frame."""
     # Imported here: the transports are not needed to import the app (bench B8).
-    from feeds.backoff import BackoffPolicy
     from feeds.btc.coinbase import CoinbaseTickerFeed
     from feeds.btc.kraken import KrakenTickerFeed
-    from feeds.btc.ws import WsTiming
-    from feeds.poll import make_client
+    from feeds.core.backoff import BackoffPolicy
+    from feeds.core.poll import make_client
+    from feeds.core.ws import WsTiming
 
     b = settings.btc
     policy = BackoffPolicy(

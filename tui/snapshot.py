@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from feeds.btc.state import BtcSlice
-from feeds.health import HealthSlice
+from feeds.core.health import HealthSlice
 from tui.runtime import Runtime, supervise
 
 

@@ -7,14 +7,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from feeds.clock import Clock
-from feeds.fed.tbills_state import LIQUIDITY_SERIES, TbillsSlice
+from feeds.core.clock import Clock
 from feeds.model.tbills import ScheduledOperation, TsyOperation
+from feeds.tbills.state import LIQUIDITY_SERIES, TbillsSlice
 
 if TYPE_CHECKING:
     import httpx
 
-    from feeds.poll import PolledFeed
+    from feeds.core.poll import PolledFeed
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +84,9 @@ def build_tbills_feeds(
     if not settings.enabled:
         return []
     # The feed modules load with the feeds, not with the app (bench B8 imports).
-    from feeds.fed.nyfed import NyFedTsyFeed
-    from feeds.fed.schedule import NyFedScheduleFeed
-    from feeds.fred import FredSeriesFeed
+    from feeds.tbills.fred import FredSeriesFeed
+    from feeds.tbills.nyfed import NyFedTsyFeed
+    from feeds.tbills.schedule import NyFedScheduleFeed
 
     feeds: list[PolledFeed] = [
         NyFedTsyFeed(
@@ -145,7 +145,7 @@ def _iso(value: date | datetime | None) -> str | None:
 
 
 def _op(op: TsyOperation) -> dict[str, Any]:
-    from feeds.fed.nyfed import window_text
+    from feeds.tbills.nyfed import window_text
 
     return {
         "operation_id": op.operation_id,

@@ -21,8 +21,8 @@ from typing import Any, TextIO
 
 import orjson
 
-from feeds.clock import DEMO_START, Clock, ShiftedClock, SystemClock
-from feeds.health import HealthSlice
+from feeds.core.clock import DEMO_START, Clock, ShiftedClock, SystemClock
+from feeds.core.health import HealthSlice
 from feeds.model.alerts import FiredAlert
 from feeds.model.core import FeedState
 from tui.alerts_wiring import (

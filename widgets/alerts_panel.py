@@ -10,8 +10,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from feeds.core.text import clean_text
 from feeds.model.alerts import AlertsView, FiredAlert
-from feeds.text import clean_text
 from widgets.border import set_subtitle, set_title
 from widgets.format import ET, age
 

@@ -1,6 +1,6 @@
 """The all-time-high panel: for BTC and every watchlist symbol, the intraday and closing
 highs with their date and the days since, the distance below in percent, a drawdown band,
-NEW ATH, and the backfill's progress. Renders an :class:`~feeds.ath_state.AthView`."""
+NEW ATH, and the backfill's progress. Renders an :class:`~feeds.history.ath_state.AthView`."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.events import Resize
 
-from feeds.ath import days_since
-from feeds.ath_state import AthRow, AthView
+from feeds.history.ath import days_since
+from feeds.history.ath_state import AthRow, AthView
 from feeds.model.history import BackfillProgress
 from widgets.border import set_subtitle, set_title
 from widgets.cells import Cell

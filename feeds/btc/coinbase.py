@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from feeds.btc.parse import Parsed, parse_coinbase
-from feeds.btc.ws import WebSocketFeed
+from feeds.core.ws import WebSocketFeed
 from feeds.model.btc import Tick
 
 COINBASE_WS = "wss://ws-feed.exchange.coinbase.com"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from feeds.btc.parse import Parsed, parse_kraken
-from feeds.btc.ws import WebSocketFeed
+from feeds.core.ws import WebSocketFeed
 
 KRAKEN_WS = "wss://ws.kraken.com/v2"
 

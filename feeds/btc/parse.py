@@ -6,7 +6,7 @@ clients "are expected to ignore messages they do not support").
 
 The ticker parsers run for every message, thousands of times a second at peak, so they
 are written for speed (performance.md B1/B2) without giving up any check: numbers go
-through the strict fast path of :mod:`feeds.decode`, and fields that mostly repeat from
+through the strict fast path of :mod:`feeds.core.decode`, and fields that mostly repeat from
 one message to the next (the 24 h figures, often the price itself) are recognised by
 their text and not parsed again (:class:`_Field`).
 """
@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from feeds.decode import number, price
+from feeds.core.decode import number, price
+from feeds.core.text import clean_text
 from feeds.model.btc import Heartbeat, Tick, VenueNotice
 from feeds.model.core import BadMessage, Ignored
-from feeds.text import clean_text
 
 Parsed = Tick | Heartbeat | VenueNotice | Ignored | BadMessage
 

@@ -119,7 +119,7 @@ class TsyOperations:
 
 @dataclass(frozen=True, slots=True)
 class ScheduledOperation:
-    """One row of the tentative schedule (UNCONFIRMED layout, see feeds/fed/schedule.py).
+    """One row of the tentative schedule (UNCONFIRMED layout, see feeds/tbills/schedule.py).
 
     Attributes:
         operation_date: Date of the operation (New York).

@@ -13,10 +13,10 @@ from urllib.parse import quote as urlquote
 
 import httpx
 
-from feeds.clock import Clock
+from feeds.core.clock import Clock
+from feeds.core.poll import FetchError, PolledFeed, PollTiming, RateLimited
 from feeds.model.core import BadMessage
 from feeds.model.quotes import QuoteMiss
-from feeds.poll import FetchError, PolledFeed, PollTiming, RateLimited
 from feeds.quotes.failover import FailoverGate
 from feeds.quotes.parse import decode_body, parse_cboe_quote
 from feeds.quotes.session import SessionIntervals

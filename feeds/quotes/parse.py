@@ -13,12 +13,12 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from feeds.decode import DecodeError, loads, number, price
+from feeds.core.decode import DecodeError, loads, number, price
+from feeds.core.text import clean_text
 from feeds.model.core import BadMessage
 from feeds.model.history import Bar
 from feeds.model.quotes import Quote, TradingPeriods
 from feeds.quotes.session import NEW_YORK, cash_state, is_future_symbol, market_state
-from feeds.text import clean_text
 
 # Timestamps outside this window are garbage, not history (first US index data ~1885).
 _TS_MIN = -2_800_000_000

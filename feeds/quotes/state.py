@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from feeds.clock import Clock
+from feeds.core.clock import Clock
 from feeds.model.core import FeedState, FeedStatus
 from feeds.model.quotes import MarketState, Quote, QuoteMiss, QuoteRow, QuotesView
 from feeds.quotes.session import (

@@ -14,15 +14,15 @@ from urllib.parse import quote as urlquote
 
 import httpx
 
-from feeds.clock import Clock
-from feeds.decode import DecodeError
+from feeds.core.clock import Clock
+from feeds.core.decode import DecodeError
+from feeds.core.poll import FetchError, PolledFeed, PollTiming, RateLimited, Response
+from feeds.core.text import clean_text
 from feeds.model.core import BadMessage
 from feeds.model.quotes import MarketState, Quote, QuoteMiss
-from feeds.poll import FetchError, PolledFeed, PollTiming, RateLimited, Response
 from feeds.quotes.failover import FailoverGate
 from feeds.quotes.parse import decode_body, parse_chart_quote, yahoo_error
 from feeds.quotes.session import SessionIntervals, cash_state, is_future_symbol
-from feeds.text import clean_text
 
 CHART_PATH = "/v8/finance/chart/"
 CRUMB_PATH = "/v1/test/getcrumb"

@@ -16,7 +16,7 @@ import argparse
 import asyncio
 import sys
 
-from feeds.clock import DEMO_START, Clock, ShiftedClock, SystemClock
+from feeds.core.clock import DEMO_START, Clock, ShiftedClock, SystemClock
 from feeds.sim.market import SimMarket, start_market
 
 

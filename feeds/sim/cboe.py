@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 import orjson
 
-from feeds.clock import Clock
+from feeds.core.clock import Clock
 from feeds.model.quotes import MarketState
 from feeds.quotes.cboe import CBOE_SCALE, DEFAULT_CBOE_MAP
 from feeds.quotes.session import NEW_YORK, cash_state

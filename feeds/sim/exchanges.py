@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.protocol import State
 
-from feeds.clock import Clock, SystemClock
+from feeds.core.clock import Clock, SystemClock
 from feeds.sim.http import LOOPBACK
 from feeds.sim.levels import LEVELS
 

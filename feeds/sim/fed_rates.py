@@ -13,10 +13,10 @@ from datetime import date, timedelta
 
 import orjson
 
-from feeds.businessdays import NEW_YORK, previous_business_day
-from feeds.clock import Clock
-from feeds.fed.calendar import load_calendar, upcoming
+from feeds.core.businessdays import NEW_YORK, previous_business_day
+from feeds.core.clock import Clock
 from feeds.model.fed import FomcMeeting
+from feeds.rates.calendar import load_calendar, upcoming
 from feeds.sim.http import SimHttpServer, SimRequest, SimResponse, json_response
 
 # (effective from, lower, upper, typical EFFR): the 2025 cuts (Sep 17, Oct 29, Dec 10

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 
-from feeds.clock import Clock
+from feeds.core.clock import Clock
 from feeds.sim.http import SimHttpServer, SimRequest, SimResponse
 
 FRED_CSV_PATH = "/graph/fredgraph.csv"

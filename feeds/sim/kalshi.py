@@ -14,9 +14,9 @@ from typing import Any
 
 import orjson
 
-from feeds.clock import Clock
-from feeds.fed.calendar import ET
+from feeds.core.clock import Clock
 from feeds.model.fed import FomcMeeting
+from feeds.rates.calendar import ET
 from feeds.sim.fed_rates import cumulative_upper, range_on, sim_meeting_odds
 from feeds.sim.http import SimHttpServer, SimRequest, SimResponse, json_response
 

@@ -15,7 +15,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from feeds.clock import Clock
+from feeds.core.clock import Clock
 from feeds.sim.exchanges import SimBtc, start_sim_btc
 
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import orjson
 
-from feeds.businessdays import NEW_YORK
-from feeds.clock import Clock
+from feeds.core.businessdays import NEW_YORK
+from feeds.core.clock import Clock
 from feeds.sim.http import SimHttpServer, SimRequest, SimResponse, json_response
 
 BILL = "Outright Bill Purchase"

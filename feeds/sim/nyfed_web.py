@@ -1,6 +1,6 @@
 """Simulated newyorkfed.org "Treasury Securities Operational Details" page.
 
-The real page's schedule format is UNCONFIRMED (see feeds/fed/schedule.py); this serves
+The real page's schedule format is UNCONFIRMED (see feeds/tbills/schedule.py); this serves
 the layout the parser expects, built from the same operations as the simulated API, and
 can switch to a redesigned layout the parser must refuse (``broken``).
 """
@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from feeds.clock import Clock
-from feeds.fed.schedule import PAGE_PATH
+from feeds.core.clock import Clock
 from feeds.sim.http import SimHttpServer, SimRequest, SimResponse
 from feeds.sim.nyfed_tsy import (
     BILL,
@@ -23,6 +22,7 @@ from feeds.sim.nyfed_tsy import (
     SimTsyOp,
     demo_operations,
 )
+from feeds.tbills.schedule import PAGE_PATH
 
 
 def _long(d: date) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from feeds.clock import Clock
+from feeds.core.clock import Clock
 from feeds.model.fed import FomcMeeting
 from feeds.sim.fed_rates import sim_meeting_odds
 from feeds.sim.http import SimHttpServer, SimRequest, SimResponse, json_response

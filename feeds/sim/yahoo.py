@@ -27,7 +27,7 @@ from urllib.parse import unquote
 
 import orjson
 
-from feeds.clock import Clock
+from feeds.core.clock import Clock
 from feeds.model.history import Bar
 from feeds.model.quotes import MarketState
 from feeds.quotes.session import NEW_YORK, futures_state, market_state, nyse_hours

@@ -12,14 +12,14 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from feeds.backfill import parse_candles
 from feeds.btc.parse import parse_coinbase, parse_kraken
 from feeds.btc.state import BtcSlice
-from feeds.fed.nyfed import parse_tsy_payload
+from feeds.core.store import Store
+from feeds.history.backfill import parse_candles
 from feeds.model import BadMessage, FeedState, FeedStatus, Heartbeat, Ignored, Tick, VenueNotice
 from feeds.model.history import Bar
 from feeds.quotes.parse import parse_cboe_quote, parse_chart_bars, parse_chart_quote
-from feeds.store import Store
+from feeds.tbills.nyfed import parse_tsy_payload
 
 KEYS = [
     "type", "product_id", "price", "best_bid", "best_ask", "open_24h", "high_24h", "low_24h",

@@ -17,14 +17,14 @@ import pytest
 
 from feeds.btc.coinbase import CoinbaseTickerFeed
 from feeds.btc.state import BtcSlice
-from feeds.clock import SystemClock
-from feeds.health import HealthSlice
+from feeds.core.clock import SystemClock
+from feeds.core.health import HealthSlice
+from feeds.core.store import Store
 from feeds.model import FeedState, FeedStatus, Heartbeat, Tick
 from feeds.sim.exchanges import SimBtc
 from feeds.sim.http import SimHttpServer, SimRequest, SimResponse, json_response
-from feeds.store import Store
 from tests.conftest import FAST_WS
-from tests.feeds.test_poll import CounterFeed
+from tests.feeds.core.test_poll import CounterFeed
 from tui.logs import RateLimitFilter, setup_logging
 
 pytestmark = pytest.mark.timeout(120)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from feeds.poll import make_client
+from feeds.core.poll import make_client
 
 TESTS = Path(__file__).parents[1]
 
@@ -109,7 +109,7 @@ def test_x9_both_transports_honour_the_proxy_environment() -> None:
         import asyncio
 
         asyncio.run(client.aclose())
-    from feeds.btc import ws
+    from feeds.core import ws
 
     source = Path(ws.__file__).read_text()
     assert "proxy=None" not in source  # websockets' default (proxy from the environment)

@@ -16,7 +16,7 @@ DISK_FULL = textwrap.dedent(
     from datetime import date, timedelta
     from decimal import Decimal
     from pathlib import Path
-    from feeds.history import HistoryStore, PutBars
+    from feeds.history.db import HistoryStore, PutBars
     from feeds.model.history import Bar
 
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
@@ -63,10 +63,10 @@ def test_s2_disk_full_is_reported_and_the_process_keeps_running(tmp_path: Path) 
 
 
 # S3 read-only database: the tests run as root here, and root ignores file modes, so a
-# chmod cannot make the file read-only; tests/feeds/test_history_store.py covers the
+# chmod cannot make the file read-only; tests/feeds/history/test_history_store.py covers the
 # nearest case (an unusable directory at start-up falls back to memory with a warning).
 # S6 WAL growth under a long-lived reader: SQLite's automatic checkpoint runs every 1000
 # pages; the store checkpoints (TRUNCATE) at close. A test needs 1e5 writes against a held
 # reader and is left to the long soak in bench/.
-# S7 network filesystem: detected from /proc/mounts (feeds.history.network_filesystem);
+# S7 network filesystem: detected from /proc/mounts (feeds.history.db.network_filesystem);
 # no NFS mount can be made in this sandbox, so only the detection function is testable.

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from feeds.clock import ManualClock
-from feeds.health import HealthSlice
+from feeds.core.clock import ManualClock
+from feeds.core.health import HealthSlice
 from feeds.model import FeedState, FeedStatus
 from tui.app import LockstepApp
 from tui.config import Settings

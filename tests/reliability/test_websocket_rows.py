@@ -9,11 +9,11 @@ import dataclasses
 from feeds.btc.coinbase import CoinbaseTickerFeed
 from feeds.btc.kraken import KrakenTickerFeed
 from feeds.btc.state import BtcSlice
-from feeds.clock import SystemClock
-from feeds.health import HealthSlice
+from feeds.core.clock import SystemClock
+from feeds.core.health import HealthSlice
+from feeds.core.store import Store
 from feeds.model import FeedState, FeedStatus, Heartbeat, Tick
 from feeds.sim.exchanges import SimBtc
-from feeds.store import Store
 from tests.conftest import FAST_WS, collect
 from tests.faultproxy import FaultProxy
 

@@ -13,10 +13,10 @@ import orjson
 import pytest
 
 from feeds.btc.state import BtcSlice
+from feeds.core.store import Store
 from feeds.model.alerts import AlertKind, FiredAlert
 from feeds.model.btc import Tick
 from feeds.model.core import FeedState, FeedStatus
-from feeds.store import Store
 from tui.alerts_wiring import (
     AlertsRunner,
     AlertsSettings,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from feeds.clock import DEMO_START, ManualClock, ShiftedClock
+from feeds.core.clock import DEMO_START, ManualClock, ShiftedClock
 from feeds.model import FeedState, FeedStatus, Heartbeat, Tick
 from feeds.sim.market import SimMarket, start_market
 from tui.app import LockstepApp

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from feeds.core.store import Store
 from feeds.quotes.yahoo import YahooChartFeed
-from feeds.store import Store
 from tests.tui.test_layout import full_app, settle
 from tui.app import LockstepApp
 from tui.config import ConfigError, Settings, load_settings

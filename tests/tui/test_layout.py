@@ -14,21 +14,21 @@ from typing import Any
 
 import pytest
 
-from feeds.clock import DEMO_START, ManualClock
-from feeds.fed.calendar import load_calendar
-from feeds.fed.kalshi import parse_decision_event, parse_ladder_event
-from feeds.fed.odds_checks import MarketChecks
-from feeds.fed.polymarket import parse_events
-from feeds.fed.schedule import parse_schedule_page
+from feeds.core.clock import DEMO_START, ManualClock
 from feeds.model.core import FeedState, FeedStatus
 from feeds.model.fed import TargetRange
 from feeds.model.history import HistoryBars
 from feeds.model.tbills import FredSeries
+from feeds.rates.calendar import load_calendar
+from feeds.rates.kalshi import parse_decision_event, parse_ladder_event
+from feeds.rates.odds_checks import MarketChecks
+from feeds.rates.polymarket import parse_events
 from feeds.sim.history_data import daily_bars
 from feeds.sim.http import SimHttpServer
 from feeds.sim.kalshi import SimKalshi
 from feeds.sim.levels import LEVELS
 from feeds.sim.polymarket import SimPolymarket
+from feeds.tbills.schedule import parse_schedule_page
 from tests.feeds.quotes.helpers import quote
 from tests.tui.test_app import seed
 from tests.widgets.test_tbills_panel import DATA, batch

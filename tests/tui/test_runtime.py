@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 import tui.runtime as runtime_module
-from feeds.clock import SystemClock
+from feeds.core.clock import SystemClock
+from feeds.core.poll import LazyTransport
+from feeds.core.store import Store
 from feeds.model.btc import Tick
-from feeds.poll import LazyTransport
-from feeds.store import Store
 from tui.app import LockstepApp
 from tui.config import Settings
 from tui.history_wiring import HistoryLoader

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from feeds.clock import DEMO_START, ShiftedClock
+from feeds.core.clock import DEMO_START, ShiftedClock
 from feeds.sim.market import MarketThread
 from tests.ptyharness import ROOT, PtyApp
 

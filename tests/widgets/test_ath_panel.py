@@ -9,9 +9,9 @@ from typing import Any
 
 from textual.app import App, ComposeResult
 
-from feeds.ath import AthGuard
-from feeds.ath_state import AthSlice, AthView, HistoryNotice
-from feeds.clock import ManualClock
+from feeds.core.clock import ManualClock
+from feeds.history.ath import AthGuard
+from feeds.history.ath_state import AthSlice, AthView, HistoryNotice
 from feeds.model.btc import Tick
 from feeds.model.history import BackfillProgress, HistoryBars
 from feeds.model.quotes import MarketState, Quote

@@ -10,8 +10,8 @@ from typing import Any
 
 from textual.app import App, ComposeResult
 
-from feeds.clock import ManualClock
-from feeds.divergence_state import DivergenceSlice, DivergenceView, SetChartWindow
+from feeds.core.clock import ManualClock
+from feeds.history.divergence_state import DivergenceSlice, DivergenceView, SetChartWindow
 from feeds.model.btc import Tick
 from feeds.model.history import HistoryBars
 from feeds.model.quotes import MarketState, Quote

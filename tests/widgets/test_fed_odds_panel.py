@@ -10,14 +10,14 @@ from typing import Any
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
-from feeds.clock import DEMO_START, ManualClock
-from feeds.fed.calendar import load_calendar
-from feeds.fed.kalshi import parse_decision_event, parse_ladder_event
-from feeds.fed.odds_checks import MarketChecks
-from feeds.fed.odds_state import FedOddsSlice
-from feeds.fed.polymarket import parse_events
+from feeds.core.clock import DEMO_START, ManualClock
 from feeds.model.core import FeedState, FeedStatus
 from feeds.model.fed import FedOddsView, TargetRange
+from feeds.rates.calendar import load_calendar
+from feeds.rates.kalshi import parse_decision_event, parse_ladder_event
+from feeds.rates.odds_checks import MarketChecks
+from feeds.rates.polymarket import parse_events
+from feeds.rates.state import FedOddsSlice
 from feeds.sim.http import SimHttpServer
 from feeds.sim.kalshi import SimKalshi
 from feeds.sim.polymarket import SimPolymarket

@@ -12,7 +12,7 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
-from feeds.clock import ManualClock
+from feeds.core.clock import ManualClock
 from feeds.model.core import FeedState, FeedStatus
 from feeds.model.quotes import QuoteMiss, QuotesView
 from feeds.quotes.session import SessionIntervals

@@ -11,10 +11,7 @@ import orjson
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
-from feeds.clock import ManualClock
-from feeds.fed.nyfed import parse_tsy_payload
-from feeds.fed.schedule import parse_schedule_page
-from feeds.fed.tbills_state import TbillsSlice
+from feeds.core.clock import ManualClock
 from feeds.model.tbills import (
     FredSeries,
     ScheduleUnavailable,
@@ -22,6 +19,9 @@ from feeds.model.tbills import (
     TsyOperation,
     TsyOperations,
 )
+from feeds.tbills.nyfed import parse_tsy_payload
+from feeds.tbills.schedule import parse_schedule_page
+from feeds.tbills.state import TbillsSlice
 from widgets.tbills_panel import TbillsPanel, daily_chart, fmt_span, fmt_usd
 
 DATA = Path(__file__).parent.parent / "data" / "tbills"

@@ -8,11 +8,11 @@ import dataclasses
 from datetime import datetime, timedelta
 
 from feeds.btc.coinbase import CoinbaseTickerFeed
-from feeds.clock import SystemClock
-from feeds.health import HealthSlice
+from feeds.core.clock import SystemClock
+from feeds.core.health import HealthSlice
+from feeds.core.store import Store
 from feeds.model import FeedState, FeedStatus, Heartbeat
 from feeds.sim.exchanges import SimBtc
-from feeds.store import Store
 from tests.conftest import FAST_WS
 
 

@@ -11,16 +11,16 @@ from typing import Any
 
 import pytest
 
-from feeds.backoff import BackoffPolicy
 from feeds.btc.coinbase import CoinbaseTickerFeed
 from feeds.btc.kraken import KrakenTickerFeed
 from feeds.btc.state import BtcSlice
-from feeds.btc.ws import WebSocketFeed
-from feeds.clock import SystemClock
-from feeds.health import HealthSlice
+from feeds.core.backoff import BackoffPolicy
+from feeds.core.clock import SystemClock
+from feeds.core.health import HealthSlice
+from feeds.core.store import Store
+from feeds.core.ws import WebSocketFeed
 from feeds.model import BadMessage, FeedState, FeedStatus, Heartbeat, Tick, VenueNotice
 from feeds.sim.exchanges import SimBtc
-from feeds.store import Store
 from tests.conftest import FAST_WS, collect
 from tests.faultproxy import FaultProxy
 

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from feeds.btc.parse import parse_coinbase, parse_iso_time, parse_kraken
-from feeds.decode import DecodeError, loads
+from feeds.core.decode import DecodeError, loads
 from feeds.model import BadMessage, Heartbeat, Ignored, Tick, VenueNotice
 
 DATA = Path(__file__).parents[2] / "data" / "btc"

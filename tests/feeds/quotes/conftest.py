@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator, Callable, Sequence
 import httpx
 import pytest
 
-from feeds.clock import ManualClock
-from feeds.poll import PolledFeed, PollTiming, make_client
+from feeds.core.clock import ManualClock
+from feeds.core.poll import PolledFeed, PollTiming, make_client
+from feeds.core.store import Store
 from feeds.quotes.session import SessionIntervals
 from feeds.sim.cboe import SimCboe, start_sim_cboe
 from feeds.sim.yahoo import SimYahoo, start_sim_yahoo
-from feeds.store import Store
 from tests.feeds.quotes.helpers import FRIDAY_1030
 
 FAST = PollTiming(

@@ -8,11 +8,11 @@ from collections.abc import Callable
 
 import httpx
 
-from feeds.clock import ManualClock
+from feeds.core.clock import ManualClock
+from feeds.core.store import Store
 from feeds.model.quotes import QuoteRow
 from feeds.sim.cboe import SimCboe
 from feeds.sim.yahoo import SimYahoo
-from feeds.store import Store
 from tests.feeds.quotes.conftest import FAST, FAST_IV, Runner
 from tui.quotes_wiring import (
     QuotesSettings,

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from feeds.clock import ManualClock
+from feeds.core.clock import ManualClock
+from feeds.core.store import Store
 from feeds.model.core import FeedState, FeedStatus
 from feeds.model.quotes import MarketState, QuoteMiss
 from feeds.quotes.session import SessionIntervals
 from feeds.quotes.state import QuotesSlice
-from feeds.store import Store
 from tests.feeds.quotes.helpers import FRIDAY_1030, quote
 
 IV = SessionIntervals(regular=10, extended=60, futures=60, closed=300)

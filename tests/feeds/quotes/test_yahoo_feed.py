@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import orjson
 
-from feeds.clock import ManualClock
+from feeds.core.clock import ManualClock
 from feeds.model.core import FeedState, FeedStatus
 from feeds.model.quotes import Quote, QuoteMiss
 from feeds.quotes.failover import FailoverGate

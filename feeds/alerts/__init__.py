@@ -1,0 +1,1 @@
+"""Alert rules: the grammar, the engine and their delivery."""

@@ -1,1 +1,0 @@
-"""Fed sources: FOMC calendar, FedWatch math, Kalshi, Polymarket, NY Fed, FRED."""

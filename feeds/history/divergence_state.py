@@ -1,0 +1,414 @@
+"""The divergence slice (topic ``"divergence"``): BTC against an index (default ^RUT).
+
+The heavy part (rebasing, rolling correlations, co-highs) is recomputed only when the
+daily history or the chart window changes; a live price only moves the drawdowns, the
+flag and the chart's last point, which is cheap arithmetic.
+
+In the app the heavy part runs off the event loop: :class:`DivergenceAnalyser` is a feed
+that notices a stale analysis, computes it in a worker thread on copied inputs, and yields
+a :class:`DivergenceComputed` event that the slice installs if nothing changed meanwhile.
+Tests (``background=False``) compute synchronously inside :meth:`DivergenceSlice.view`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import date
+
+from feeds.core.clock import Clock
+from feeds.history import divergence as dv
+from feeds.model.btc import Tick
+from feeds.model.history import CachedAth, HistoryBars
+from feeds.model.quotes import Quote
+
+
+@dataclass(frozen=True, slots=True)
+class SetChartWindow:
+    """User intent: show the chart over ``window`` (``"3m"``, ``"1y"`` or ``"5y"``)."""
+
+    window: str
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """One side of the comparison.
+
+    Attributes:
+        symbol: Yahoo-style symbol.
+        price: Latest price (live, else the last daily close), if any.
+        source: Where ``price`` came from.
+        received: Monotonic receipt time of a live price.
+        as_of: Day of the last daily close when ``price`` is not live.
+        ath: All-time intraday high (stored, or a higher live price), if any.
+        ath_day: Date of ``ath`` (today when the live price is above the stored high).
+        drawdown_pct: Distance below ``ath``, percent (0 at a high), if known.
+    """
+
+    symbol: str
+    price: float | None
+    source: str
+    received: float | None
+    as_of: date | None
+    ath: float | None
+    ath_day: date | None
+    drawdown_pct: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class DivergenceView:
+    """Everything the divergence panel shows.
+
+    Attributes:
+        a: The first side (BTC).
+        b: The second side (the index).
+        window: The chart window (``"3m"``, ``"1y"``, ``"5y"``).
+        days: Chart x values (days both traded, downsampled; today last when live).
+        a_line: ``a`` rebased to 100 at the window's first day.
+        b_line: ``b`` rebased likewise.
+        corr30: Latest 30-day correlation of daily returns, if enough history.
+        corr90: Latest 90-day correlation, if enough history.
+        gap_pp: ``a.drawdown_pct - b.drawdown_pct``, in percentage points.
+        flag: The divergence flag (with its thresholds), when both drawdowns are known.
+        co_highs: Co-high episodes, newest first.
+        within_days: N, the co-high window.
+        history_days: Common daily closes available (0 until history arrives).
+    """
+
+    a: Side
+    b: Side
+    window: str
+    days: tuple[date, ...]
+    a_line: tuple[float, ...]
+    b_line: tuple[float, ...]
+    corr30: float | None
+    corr90: float | None
+    gap_pp: float | None
+    flag: dv.Divergence | None
+    co_highs: tuple[dv.CoHigh, ...]
+    within_days: int
+    history_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class DivergenceComputed:
+    """A finished analysis for history ``version`` (not a data event: no source)."""
+
+    version: int
+    heavy: _Heavy
+
+
+@dataclass(slots=True)
+class _Live:
+    price: float | None = None
+    reported: float | None = None
+    """The price the panel was last told about (a repaint follows a visible move)."""
+    source: str = ""
+    received: float | None = None
+    stored_ath: float | None = None
+    stored_ath_day: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Heavy:
+    days: tuple[date, ...]
+    a_line: tuple[float, ...]
+    b_line: tuple[float, ...]
+    a_base: float | None
+    b_base: float | None
+    corr30: float | None
+    corr90: float | None
+    co_highs: tuple[dv.CoHigh, ...]
+    a_ath: tuple[float, date] | None
+    b_ath: tuple[float, date] | None
+    a_last: tuple[float, date] | None
+    b_last: tuple[float, date] | None
+    common: int
+
+
+_EMPTY = _Heavy((), (), (), None, None, None, None, (), None, None, None, None, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    a_bars: dict[date, tuple[float, float]]
+    b_bars: dict[date, tuple[float, float]]
+    window: str
+    within_days: int
+    warmup_days: int
+    max_points: int
+
+
+class DivergenceSlice:
+    """State for the divergence panel."""
+
+    topic = "divergence"
+    accepts: tuple[type, ...] = (
+        Tick,
+        Quote,
+        HistoryBars,
+        CachedAth,
+        SetChartWindow,
+        DivergenceComputed,
+    )
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        a_symbol: str = "BTC-USD",
+        b_symbol: str = "^RUT",
+        within_days: int = 10,
+        threshold_pct: float = 20.0,
+        near_pct: float = 2.0,
+        window: str = "1y",
+        warmup_days: int = 365,
+        max_points: int = 400,
+        background: bool = False,
+    ) -> None:
+        if window not in dv.WINDOWS:
+            raise ValueError(f"chart window must be one of {', '.join(dv.WINDOWS)}")
+        self.clock = clock
+        self.a_symbol, self.b_symbol = a_symbol, b_symbol
+        self.within_days = within_days
+        self.threshold_pct = threshold_pct
+        self.near_pct = near_pct
+        self.window = window
+        self.warmup_days = warmup_days
+        self.max_points = max_points
+        self._bars: dict[str, dict[date, tuple[float, float]]] = {a_symbol: {}, b_symbol: {}}
+        self._live: dict[str, _Live] = {a_symbol: _Live(), b_symbol: _Live()}
+        self.background = background
+        self._version = 0
+        self._heavy: _Heavy | None = None
+        self._heavy_version = -1
+        self._view: DivergenceView | None = None
+        self.recomputes = 0
+        """How many times the heavy part ran (for tests and benchmarks)."""
+
+    def apply(self, event: object) -> bool:
+        """Take one event; True if the panel changes."""
+        if isinstance(event, Tick):
+            return self._price(self.a_symbol, float(event.price), event.source, event.received)
+        if isinstance(event, Quote):
+            if event.symbol not in self._live:
+                return False
+            return self._price(event.symbol, float(event.price), event.source, event.received)
+        if isinstance(event, HistoryBars):
+            store = self._bars.get(event.symbol)
+            if store is None or not event.bars:
+                return False
+            for b in event.bars:
+                store[b.day] = (float(b.high), float(b.close))
+            self._stale()
+            return True
+        if isinstance(event, CachedAth):
+            live = self._live.get(event.symbol)
+            if live is None or event.record is None:
+                return False
+            hi = float(event.record.high)
+            if live.stored_ath is None or hi > live.stored_ath:
+                live.stored_ath, live.stored_ath_day = hi, event.record.high_day
+                self._view = None
+                return True
+            return False
+        if isinstance(event, SetChartWindow):
+            if event.window not in dv.WINDOWS or event.window == self.window:
+                return False
+            self.window = event.window
+            self._stale()
+            return True
+        if isinstance(event, DivergenceComputed):
+            if event.version != self._version:
+                return False  # the history moved on; a newer analysis is coming
+            self._heavy, self._heavy_version, self._view = event.heavy, event.version, None
+            return True
+        return False
+
+    def _stale(self) -> None:
+        self._version += 1
+        self._view = None
+
+    def needs_analysis(self) -> bool:
+        """True when the history or the window changed since the last analysis."""
+        return self._heavy_version != self._version
+
+    def analysis_job(self) -> tuple[int, Callable[[], _Heavy]]:
+        """The current version and a function computing its analysis from copied inputs
+        (safe to run in a worker thread while events keep arriving)."""
+        inputs = _Inputs(
+            dict(self._bars[self.a_symbol]),
+            dict(self._bars[self.b_symbol]),
+            self.window,
+            self.within_days,
+            self.warmup_days,
+            self.max_points,
+        )
+        return self._version, lambda: _analyse(inputs)
+
+    def _price(self, symbol: str, price: float, source: str, received: float) -> bool:
+        live = self._live[symbol]
+        live.price, live.source, live.received = price, source, received
+        self._view = None
+        # Repaint only for a visible move (0.01% of price) since the last repaint, or the
+        # first price. Measured from the last reported price, not the previous tick, so a
+        # slow drift of many small ticks still reaches the screen.
+        shown = live.reported
+        if shown is None or abs(price - shown) >= shown * 1e-4:
+            live.reported = price
+            return True
+        return False
+
+    def refresh(self, now: float) -> bool:
+        """Nothing here depends on time alone (ages are painted by the widget's tick)."""
+        return False
+
+    def _side(
+        self, symbol: str, ath: tuple[float, date] | None, last: tuple[float, date] | None
+    ) -> Side:
+        live = self._live[symbol]
+        hi, hi_day = ath if ath else (None, None)
+        if live.stored_ath is not None and (hi is None or live.stored_ath > hi):
+            hi, hi_day = live.stored_ath, live.stored_ath_day
+        price: float | None
+        if live.price is not None:
+            price, source, received, as_of = live.price, live.source, live.received, None
+        elif last is not None:
+            price, source, received, as_of = last[0], "close", None, last[1]
+        else:
+            price, source, received, as_of = None, "", None, None
+        if price is not None and hi is not None and price > hi:
+            hi, hi_day = price, self.clock.now().date()
+        dd = None
+        if price is not None and hi is not None:
+            dd = min(0.0, dv.drawdown_pct(price, hi))
+        return Side(symbol, price, source, received, as_of, hi, hi_day, dd)
+
+    def view(self) -> DivergenceView:
+        """An immutable view (the heavy part is reused until the history changes)."""
+        if self._view is not None:
+            return self._view
+        if self.needs_analysis() and not self.background:
+            _, job = self.analysis_job()
+            self._heavy, self._heavy_version = job(), self._version
+            self.recomputes += 1
+        h = self._heavy or _EMPTY
+        a = self._side(self.a_symbol, h.a_ath, h.a_last)
+        b = self._side(self.b_symbol, h.b_ath, h.b_last)
+        days, a_line, b_line = h.days, h.a_line, h.b_line
+        today = self.clock.now().date()
+        la, lb = self._live[self.a_symbol].price, self._live[self.b_symbol].price
+        if days and h.a_base and h.b_base and (la is not None or lb is not None):
+            pa = la if la is not None else (h.a_last[0] if h.a_last else math.nan)
+            pb = lb if lb is not None else (h.b_last[0] if h.b_last else math.nan)
+            point = (pa / h.a_base * 100.0, pb / h.b_base * 100.0)
+            if days[-1] >= today:
+                days, a_line, b_line = days[:-1], a_line[:-1], b_line[:-1]
+            days, a_line, b_line = days + (today,), a_line + (point[0],), b_line + (point[1],)
+        gap = flag = None
+        if a.drawdown_pct is not None and b.drawdown_pct is not None:
+            flag = dv.divergence(
+                a.symbol,
+                a.drawdown_pct,
+                b.symbol,
+                b.drawdown_pct,
+                threshold_pct=self.threshold_pct,
+                near_pct=self.near_pct,
+            )
+            gap = flag.gap_pp
+        self._view = DivergenceView(
+            a=a,
+            b=b,
+            window=self.window,
+            days=days,
+            a_line=a_line,
+            b_line=b_line,
+            corr30=h.corr30,
+            corr90=h.corr90,
+            gap_pp=gap,
+            flag=flag,
+            co_highs=h.co_highs,
+            within_days=self.within_days,
+            history_days=h.common,
+        )
+        return self._view
+
+
+def _analyse(inp: _Inputs) -> _Heavy:
+    """The heavy part, from copied inputs (runs in a worker thread in the app)."""
+    a_hi = {d: v[0] for d, v in inp.a_bars.items()}
+    a_cl = {d: v[1] for d, v in inp.a_bars.items()}
+    b_hi = {d: v[0] for d, v in inp.b_bars.items()}
+    b_cl = {d: v[1] for d, v in inp.b_bars.items()}
+    reb = dv.Paired()
+    a_base: float | None = None
+    b_base: float | None = None
+    if a_cl and b_cl:
+        end = max(max(a_cl), max(b_cl))
+        reb = dv.downsample(dv.rebased(a_cl, b_cl, dv.WINDOWS[inp.window], end), inp.max_points)
+    if reb:
+        # The chart's live point is rebased on the same closes as the lines.
+        a_base, b_base = a_cl[reb.days[0]], b_cl[reb.days[0]]
+    co: tuple[dv.CoHigh, ...] = ()
+    c30: float | None = None
+    c90: float | None = None
+    common = len(dv.aligned(a_cl, b_cl))
+    if common:
+        c30 = dv.latest_correlation(a_cl, b_cl, 30)
+        c90 = dv.latest_correlation(a_cl, b_cl, 90)
+        co = tuple(
+            dv.co_highs(
+                dv.new_high_days(a_hi, inp.warmup_days),
+                dv.new_high_days(b_hi, inp.warmup_days),
+                inp.within_days,
+                a_hi,
+                b_hi,
+            )
+        )
+    return _Heavy(
+        days=reb.days,
+        a_line=reb.a,
+        b_line=reb.b,
+        a_base=a_base,
+        b_base=b_base,
+        corr30=c30,
+        corr90=c90,
+        co_highs=co,
+        a_ath=dv.top(a_hi),
+        b_ath=dv.top(b_hi),
+        a_last=dv.last(a_cl),
+        b_last=dv.last(b_cl),
+        common=common,
+    )
+
+
+class DivergenceAnalyser:
+    """A feed that keeps the slice's heavy analysis fresh, off the event loop.
+
+    Every ``debounce`` seconds it checks whether the slice's history changed; if so it
+    computes the analysis in a worker thread and yields :class:`DivergenceComputed`.
+    During a backfill this coalesces many pages into one analysis.
+    """
+
+    source = "divergence"
+
+    def __init__(self, slice_: DivergenceSlice, *, debounce: float = 1.0) -> None:
+        self.slice = slice_
+        self.debounce = debounce
+        self._closed = False
+
+    async def events(self) -> AsyncIterator[object]:
+        """Yield one :class:`DivergenceComputed` per change of the slice's history."""
+        while not self._closed:
+            if self.slice.needs_analysis():
+                version, job = self.slice.analysis_job()
+                heavy = await asyncio.to_thread(job)
+                self.slice.recomputes += 1
+                yield DivergenceComputed(version, heavy)
+            await asyncio.sleep(self.debounce)
+
+    async def aclose(self) -> None:
+        """Stop after the current analysis."""
+        self._closed = True

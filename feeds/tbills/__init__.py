@@ -1,0 +1,4 @@
+"""Fed Treasury-bill purchases.
+
+NY Fed operations, the schedule, the program tally and FRED liquidity.
+"""
