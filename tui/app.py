@@ -25,29 +25,26 @@ from textual.widget import Widget
 from textual.widgets import Footer, Static
 from textual.worker import Worker
 
+from feeds.alerts.delivery import Delivery
+from feeds.alerts.factory import make_engine
+from feeds.alerts.format import alert_line, alert_title
+from feeds.alerts.runner import AlertsRunner
+from feeds.alerts.settings import AlertsSettings
 from feeds.btc.state import BtcSlice
 from feeds.core.health import HealthSlice
 from feeds.history.ath_state import AthSlice
 from feeds.history.divergence_state import DivergenceSlice, SetChartWindow
 from feeds.model.core import FeedState
 from feeds.quotes.cboe import CboeQuotesFeed
+from feeds.quotes.factory import build_quote_feeds, make_quotes_slice
 from feeds.quotes.state import QuotesSlice
 from feeds.quotes.yahoo import YahooChartFeed
 from feeds.rates.state import FedOddsSlice
 from feeds.tbills.state import TbillsSlice
-from tui.alerts_wiring import (
-    AlertsRunner,
-    AlertsSettings,
-    Delivery,
-    alert_line,
-    alert_title,
-    make_engine,
-)
 from tui.config import ConfigError, Settings, UiSettings
 from tui.help import HelpScreen
 from tui.palette import WatchlistCommands
 from tui.partial_render import DashboardScreen
-from tui.quotes_wiring import build_quote_feeds, make_quotes_slice
 from tui.reload import MAX_WATCHLIST, ConfigWatcher, classify, save_watchlist
 from tui.runtime import Feed, Runtime, supervise
 from tui.terminal import arm_hard_exit, install_signal_handlers, terminal_gone

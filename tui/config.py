@@ -21,11 +21,11 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
-from tui.alerts_wiring import AlertsSettings
-from tui.fed_odds_wiring import FedOddsSettings
-from tui.history_wiring import HistorySettings
-from tui.quotes_wiring import QuotesSettings
-from tui.tbills_wiring import TbillsSettings
+from feeds.alerts.settings import AlertsSettings
+from feeds.history.settings import HistorySettings
+from feeds.quotes.settings import QuotesSettings
+from feeds.rates.settings import FedOddsSettings
+from feeds.tbills.settings import TbillsSettings
 
 APP_NAME = "lockstep"
 

@@ -18,26 +18,27 @@ from feeds.core.clock import Clock
 from feeds.core.health import HealthSlice
 from feeds.core.store import Store
 from feeds.history.db import HistoryStore
-from feeds.model.btc import Heartbeat
-from feeds.model.core import FeedState, FeedStatus
-from tui.config import Settings
-from tui.fed_odds_wiring import (
-    build_fed_odds_feeds,
-    fed_odds_snapshot_json,
-    make_fed_odds_slice,
-)
-from tui.history_wiring import (
-    HistoryLoader,
+from feeds.history.factory import (
     build_backfill_feeds,
     close_history,
-    history_snapshot_json,
     history_store,
     make_ath_slice,
     make_divergence_analyser,
     make_divergence_slice,
 )
-from tui.quotes_wiring import build_quote_feeds, make_quotes_slice, quotes_snapshot_json
-from tui.tbills_wiring import build_tbills_feeds, make_tbills_slice, tbills_snapshot_json
+from feeds.history.loader import HistoryLoader
+from feeds.model.btc import Heartbeat
+from feeds.model.core import FeedState, FeedStatus
+from feeds.quotes.factory import build_quote_feeds, make_quotes_slice
+from feeds.rates.factory import build_fed_odds_feeds, make_fed_odds_slice
+from feeds.tbills.factory import build_tbills_feeds, make_tbills_slice
+from tui.config import Settings
+from tui.snapshot_json import (
+    fed_odds_snapshot_json,
+    history_snapshot_json,
+    quotes_snapshot_json,
+    tbills_snapshot_json,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -197,7 +198,7 @@ def build_runtime(
     history database lives there); None keeps history in memory only.
 
     Nothing here opens a file or a connection: the history is opened by the
-    :class:`~tui.history_wiring.HistoryLoader` feed and the HTTP client's transport on
+    :class:`~feeds.history.loader.HistoryLoader` feed and the HTTP client's transport on
     its first request, both off the path to the app's first frame."""
     # Imported here: the transports are not needed to import the app (bench B8).
     from feeds.btc.coinbase import CoinbaseTickerFeed

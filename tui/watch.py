@@ -21,19 +21,15 @@ from typing import Any, TextIO
 
 import orjson
 
+from feeds.alerts.delivery import Delivery
+from feeds.alerts.factory import make_engine, unknown_symbols
+from feeds.alerts.format import alert_json, alert_line
+from feeds.alerts.runner import AlertsRunner
+from feeds.alerts.settings import AlertsSettings
 from feeds.core.clock import DEMO_START, Clock, ShiftedClock, SystemClock
 from feeds.core.health import HealthSlice
 from feeds.model.alerts import FiredAlert
 from feeds.model.core import FeedState
-from tui.alerts_wiring import (
-    AlertsRunner,
-    AlertsSettings,
-    Delivery,
-    alert_json,
-    alert_line,
-    make_engine,
-    unknown_symbols,
-)
 from tui.config import (
     ConfigError,
     Settings,

@@ -12,20 +12,16 @@ from pathlib import Path
 import orjson
 import pytest
 
+from feeds.alerts.delivery import Delivery
+from feeds.alerts.factory import make_engine, unknown_symbols
+from feeds.alerts.format import alert_json, alert_line
+from feeds.alerts.runner import AlertsRunner
+from feeds.alerts.settings import AlertsSettings
 from feeds.btc.state import BtcSlice
 from feeds.core.store import Store
 from feeds.model.alerts import AlertKind, FiredAlert
 from feeds.model.btc import Tick
 from feeds.model.core import FeedState, FeedStatus
-from tui.alerts_wiring import (
-    AlertsRunner,
-    AlertsSettings,
-    Delivery,
-    alert_json,
-    alert_line,
-    make_engine,
-    unknown_symbols,
-)
 from tui.config import ConfigError, build
 
 WALL = datetime(2025, 12, 12, 15, 25, 3, tzinfo=UTC)

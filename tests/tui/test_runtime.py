@@ -17,10 +17,10 @@ import tui.runtime as runtime_module
 from feeds.core.clock import SystemClock
 from feeds.core.poll import LazyTransport
 from feeds.core.store import Store
+from feeds.history.loader import HistoryLoader
 from feeds.model.btc import Tick
 from tui.app import LockstepApp
 from tui.config import Settings
-from tui.history_wiring import HistoryLoader
 from tui.runtime import Runtime, build_runtime, supervise
 
 

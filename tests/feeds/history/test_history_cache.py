@@ -14,18 +14,12 @@ import pytest
 from feeds.core.clock import ManualClock
 from feeds.core.store import Store
 from feeds.history.db import HistoryStore, PutLast
+from feeds.history.factory import close_history, make_ath_slice, make_divergence_slice, open_history
+from feeds.history.loader import HistoryLoader, seed_from_cache
+from feeds.history.settings import HistorySettings
 from feeds.model.history import BackfillProgress, CachedAth, HistoryBars
 from feeds.sim.history_data import daily_bars
-from tui.history_wiring import (
-    HistoryLoader,
-    HistorySettings,
-    close_history,
-    history_snapshot_json,
-    make_ath_slice,
-    make_divergence_slice,
-    open_history,
-    seed_from_cache,
-)
+from tui.snapshot_json import history_snapshot_json
 
 WALL = datetime(2025, 12, 12, 15, 25, tzinfo=UTC)
 SYMBOLS = ["^RUT", "^DJI"]

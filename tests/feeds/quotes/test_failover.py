@@ -11,15 +11,12 @@ import httpx
 from feeds.core.clock import ManualClock
 from feeds.core.store import Store
 from feeds.model.quotes import QuoteRow
+from feeds.quotes.factory import build_quote_feeds, make_quotes_slice
+from feeds.quotes.settings import QuotesSettings
 from feeds.sim.cboe import SimCboe
 from feeds.sim.yahoo import SimYahoo
 from tests.feeds.quotes.conftest import FAST, FAST_IV, Runner
-from tui.quotes_wiring import (
-    QuotesSettings,
-    build_quote_feeds,
-    make_quotes_slice,
-    quotes_snapshot_json,
-)
+from tui.snapshot_json import quotes_snapshot_json
 
 SETTINGS = QuotesSettings(
     watchlist=("^GSPC", "^DJI", "SI=F"),

@@ -14,14 +14,16 @@ from feeds.core.store import Store
 from feeds.model.core import BadMessage, FeedState, FeedStatus
 from feeds.model.fed import MeetingOdds, RateLadder, TargetRange, ZqProbe, ZqQuote
 from feeds.rates.calendar import load_calendar
+from feeds.rates.factory import make_fed_odds_slice
 from feeds.rates.kalshi import parse_decision_event, parse_ladder_event
 from feeds.rates.odds_checks import MarketChecks
 from feeds.rates.polymarket import parse_events
+from feeds.rates.settings import FedOddsSettings
 from feeds.rates.state import HISTORY_LEN, MAX_KEYS, FedOddsSlice
 from feeds.sim.http import SimHttpServer
 from feeds.sim.kalshi import SimKalshi
 from feeds.sim.polymarket import SimPolymarket
-from tui.fed_odds_wiring import FedOddsSettings, fed_odds_snapshot_json, make_fed_odds_slice
+from tui.snapshot_json import fed_odds_snapshot_json
 
 CAL = load_calendar()
 CHECKS = MarketChecks()

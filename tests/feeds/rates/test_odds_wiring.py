@@ -12,20 +12,17 @@ from feeds.core.poll import PolledFeed, make_client
 from feeds.core.store import Store
 from feeds.model.fed import FomcMeeting
 from feeds.rates.effr import FedTargetFeed
+from feeds.rates.factory import build_fed_odds_feeds, make_fed_odds_slice
 from feeds.rates.kalshi import KalshiFedFeed
 from feeds.rates.polymarket import PolymarketFedFeed
+from feeds.rates.settings import FedOddsSettings
 from feeds.rates.zq import YahooZqFeed
 from feeds.sim.fed_rates import fed_rates_fred_series, register_effr_routes
 from feeds.sim.fred import register_fred_routes
 from feeds.sim.http import SimHttpServer
 from feeds.sim.kalshi import start_sim_kalshi
 from feeds.sim.polymarket import start_sim_polymarket
-from tui.fed_odds_wiring import (
-    FedOddsSettings,
-    build_fed_odds_feeds,
-    fed_odds_snapshot_json,
-    make_fed_odds_slice,
-)
+from tui.snapshot_json import fed_odds_snapshot_json
 
 
 @pytest.mark.parametrize(

@@ -15,15 +15,12 @@ from feeds.sim.fred import fred_liquidity_series, register_fred_routes
 from feeds.sim.http import SimHttpServer
 from feeds.sim.nyfed_tsy import register_tsy_routes
 from feeds.sim.nyfed_web import register_schedule_routes
+from feeds.tbills.factory import build_tbills_feeds, make_tbills_slice
 from feeds.tbills.fred import FredSeriesFeed
 from feeds.tbills.nyfed import NyFedTsyFeed
 from feeds.tbills.schedule import NyFedScheduleFeed
-from tui.tbills_wiring import (
-    TbillsSettings,
-    build_tbills_feeds,
-    make_tbills_slice,
-    tbills_snapshot_json,
-)
+from feeds.tbills.settings import TbillsSettings
+from tui.snapshot_json import tbills_snapshot_json
 
 
 def test_settings_validation() -> None:

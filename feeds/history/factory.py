@@ -1,0 +1,139 @@
+"""The history store, backfill feeds and the all-time-high and divergence slices, built
+from the ``[history]`` settings."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from feeds.core.clock import Clock
+from feeds.history.ath_state import AthSlice
+from feeds.history.db import HistoryStore
+from feeds.history.divergence_state import DivergenceAnalyser, DivergenceSlice
+from feeds.history.loader import HistoryLoader
+from feeds.history.settings import HistorySettings
+
+if TYPE_CHECKING:
+    import httpx
+
+    from feeds.core.poll import PollTiming
+    from feeds.history.backfill import BtcHistoryFeed, YahooHistoryFeed
+
+
+def history_store(data_dir: Path, settings: HistorySettings) -> HistoryStore:
+    """The history in ``data_dir``, not opened yet: :class:`HistoryLoader` opens it off
+    the event loop (or the first read or write does, in its worker thread)."""
+    return HistoryStore(Path(data_dir) / settings.file_name)
+
+
+def open_history(data_dir: Path, settings: HistorySettings) -> tuple[HistoryStore, str | None]:
+    """Open (creating) the history in ``data_dir`` now; never raises for a bad file.
+
+    Returns the store and a warning to show (corrupt file moved aside, in-memory only ...)
+    or None. Runs ``PRAGMA quick_check`` (tens of milliseconds): the app uses
+    :func:`history_store` and :class:`HistoryLoader` instead, off the path to its first
+    frame.
+    """
+    return HistoryStore.open(Path(data_dir) / settings.file_name)
+
+
+def build_backfill_feeds(
+    settings: HistorySettings,
+    store: HistoryStore,
+    coinbase_rest_url: str,
+    yahoo_url: str,
+    symbols: tuple[str, ...] | list[str],
+    client: httpx.AsyncClient,
+    clock: Clock,
+    *,
+    timing: PollTiming | None = None,
+    loader: HistoryLoader | None = None,
+) -> list[BtcHistoryFeed | YahooHistoryFeed]:
+    """The backfill feeds: bitcoin from Coinbase candles (Yahoo fallback), and every other
+    symbol (the pair's index included) from Yahoo. Each has ``events()`` and ``aclose()``.
+    With a ``loader``, they wait until it has handed over the cached values."""
+    from feeds.history.backfill import BtcHistoryFeed, YahooHistoryFeed
+
+    start_after = loader.loaded if loader is not None else None
+    btc = settings.pair[0]
+    others = [s for s in dict.fromkeys([*symbols, settings.pair[1]]) if s != btc]
+    refresh = settings.refresh_hours * 3600.0
+    return [
+        BtcHistoryFeed(
+            coinbase_rest_url,
+            yahoo_url,
+            store=store,
+            client=client,
+            clock=clock,
+            symbol=btc,
+            start=date.fromisoformat(settings.btc_start),
+            page_delay=settings.page_delay_s,
+            refresh=refresh,
+            fallback_after=settings.coinbase_fallback_after,
+            timing=timing,
+            start_after=start_after,
+        ),
+        YahooHistoryFeed(
+            yahoo_url,
+            others,
+            store=store,
+            client=client,
+            clock=clock,
+            page_delay=max(settings.page_delay_s, 0.5) if settings.page_delay_s else 0.0,
+            refresh=refresh,
+            timing=timing,
+            start_after=start_after,
+        ),
+    ]
+
+
+def make_ath_slice(
+    settings: HistorySettings,
+    store: HistoryStore,
+    symbols: tuple[str, ...] | list[str],
+    clock: Clock,
+) -> AthSlice:
+    """The ``"ath"`` slice for BTC and ``symbols``; new highs and last prices are handed
+    to the store's writer. Apply it only on the event loop (the writer needs one)."""
+    writer = store.writer()
+    return AthSlice(
+        list(symbols),
+        clock=clock,
+        guard=settings.guard(),
+        edges=settings.bands(),
+        near_pct=settings.near_ath_pct,
+        btc_symbol=settings.pair[0],
+        persist=writer.submit,
+        last_every=settings.last_price_every_s,
+        writer_error=lambda: writer.last_error,
+    )
+
+
+def make_divergence_slice(
+    settings: HistorySettings, clock: Clock, *, background: bool = True
+) -> DivergenceSlice:
+    """The ``"divergence"`` slice. With ``background`` (the app), run the feed from
+    :func:`make_divergence_analyser` so pandas never runs on the event loop."""
+    return DivergenceSlice(
+        clock=clock,
+        a_symbol=settings.pair[0],
+        b_symbol=settings.pair[1],
+        within_days=settings.co_high_days,
+        threshold_pct=settings.divergence_pct,
+        near_pct=settings.near_ath_pct,
+        window=settings.chart_window,
+        warmup_days=settings.warmup_days,
+        background=background,
+    )
+
+
+def make_divergence_analyser(slice_: DivergenceSlice) -> DivergenceAnalyser:
+    """The feed that computes the divergence analysis in a worker thread."""
+    return DivergenceAnalyser(slice_)
+
+
+async def close_history(store: HistoryStore) -> None:
+    """Shutdown step: flush the writer's queue in one transaction, checkpoint, close."""
+    await store.writer().aclose()
+    store.close()
