@@ -156,7 +156,12 @@ def test_missing_meeting_and_bad_shapes() -> None:
     got = parse_decision_event(ev, CAL, CHECKS, 1.0)
     assert isinstance(got, BadMessage) and "no FOMC meeting in Aug 2026" in got.reason
     junk: object
-    for junk in (None, [], {"event_ticker": 5}, {"event_ticker": "KXFEDDECISION-26JAN"}):
+    for junk in (
+        None,
+        [],
+        {"event_ticker": 5},
+        {"event_ticker": "KXFEDDECISION-26JAN", "markets": "none"},
+    ):
         assert isinstance(parse_decision_event(junk, CAL, CHECKS, 1.0), BadMessage)
     ev = _jan()
     ev["markets"] = [m for m in ev["markets"] if m["ticker"].endswith("H0")]
