@@ -282,7 +282,7 @@ def shape_ladder(
     """
     head, counts = _why(quotes)
     flags = tuple(
-        clean_text(f"T{q.strike} {' '.join(q.problems)}", 80) for q in quotes if q.problems
+        clean_text(f"T{q.strike:.2f} {' '.join(q.problems)}", 80) for q in quotes if q.problems
     )
 
     def refuse(consequence: str) -> RateLadder:
@@ -301,17 +301,19 @@ def shape_ladder(
         assert p is not None
         if p > running + 0.05:
             head = head or "NOT MONOTONE"
-            return refuse(f"P(above) rises from {_pct(running)} to {_pct(p)} at T{k}")
+            return refuse(f"P(above) rises from {_pct(running)} to {_pct(p)} at T{k:.2f}")
         running = min(running, p)
         flat[k] = running
     low, high = clean[0][0], clean[-1][0]
     below = [q for q in quotes if q.strike < low]
     above = [q for q in quotes if q.strike > high]
     if below and flat[low] < 1 - checks.matters:
-        return refuse(f"strikes below T{low} left out while P(above T{low}) is {_pct(flat[low])}")
+        return refuse(
+            f"strikes below T{low:.2f} left out while P(above T{low:.2f}) is {_pct(flat[low])}"
+        )
     if above and flat[high] > checks.matters:
         return refuse(
-            f"strikes above T{high} left out while P(above T{high}) is {_pct(flat[high])}"
+            f"strikes above T{high:.2f} left out while P(above T{high:.2f}) is {_pct(flat[high])}"
         )
     out: list[LadderStrike] = []
     keys = sorted(flat)

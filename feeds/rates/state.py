@@ -488,7 +488,7 @@ def _interpolated_note(ladder: RateLadder) -> str:
     filled = [q for q in ladder.quotes if q.interpolated]
     if not filled:
         return ""
-    names = ", ".join(f"T{q.strike} {' '.join(q.problems)}" for q in filled[:3])
+    names = ", ".join(f"T{q.strike:.2f} {' '.join(q.problems)}" for q in filled[:3])
     more = f" and {len(filled) - 3} more" if len(filled) > 3 else ""
     return f"ladder: {names}{more} interpolated from neighbours"
 

@@ -221,7 +221,9 @@ async def test_feed_polls_series_filtered_pages_on_loopback() -> None:
     assert not odds[date(2026, 3, 18)].usable
     assert odds[date(2026, 1, 28)].usable
     ladders = [e for e in produced if isinstance(e, RateLadder)]
-    assert len(ladders) == 8  # the ladder for April is still listed
+    assert len(ladders) == 9  # the ladder for April is still listed; one far placeholder one
+    assert [lad.usable for lad in ladders] == [True] * 8 + [False]
+    assert "4 of 5 strikes are placeholders" in ladders[-1].reason
     targets = [t for _, t in sim.server.log]
     assert all(t.startswith("/trade-api/v2/events?") for t in targets)
     assert all("series_ticker=KX" in t and "with_nested_markets=true" in t for t in targets)
