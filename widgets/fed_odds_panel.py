@@ -179,6 +179,8 @@ def summary_line(view: FedOddsView, wide: bool = True) -> str:
     parts = [priced]
     if wide and view.ladder_cum_bp is not None and "ladder" not in view.cum_method:
         parts.append(f"ladder {bp_text(view.ladder_cum_bp).replace('bp', ' bp')}")
+    elif wide and view.ladder_cum_note:
+        parts.append(view.ladder_cum_note)
     if view.delta_cum_bp is None:
         parts.append("vs yday: n/a")
     else:
@@ -201,12 +203,14 @@ def sources_line(view: FedOddsView, now_mono: float | None) -> str:
 
 
 def notes_line(view: FedOddsView) -> str:
-    """Exclusion reasons and degraded inputs."""
+    """Exclusion reasons, ladders not used (and why), and degraded inputs."""
     notes: list[str] = []
     for row in view.rows:
         for f in row.flags:
             if "EXCLUDED" in f:
                 notes.append(f"{row.meeting.decision:%b %d}: {f}")
+        if row.ladder_note:
+            notes.append(f"{row.meeting.decision:%b %d}: {row.ladder_note}")
     notes.extend(view.notes)
     return " | ".join(dict.fromkeys(notes))
 

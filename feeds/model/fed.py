@@ -154,6 +154,33 @@ class MeetingOdds:
 
 
 @dataclass(frozen=True, slots=True)
+class LadderStrike:
+    """One KXFED strike market as quoted, with the checks' verdict.
+
+    Attributes:
+        strike: The strike, percent (the market pays if the upper bound ends above it).
+        bid: Best yes bid in dollars, if any.
+        ask: Best yes ask in dollars, if any.
+        last: Last trade price in dollars, if any.
+        volume: Traded contracts, if known.
+        p_above: The P(upper bound > strike) used: the quote's mid for a clean strike,
+            the interpolated value for a flagged one between clean neighbours, else None.
+        problems: Why the strike was left out (``PLACEHOLDER``, ``WIDE``, ``THIN``,
+            ``ONE-SIDED``, ``EXCLUDED: ...``); empty when clean.
+        interpolated: True when ``p_above`` was interpolated from the neighbours.
+    """
+
+    strike: Decimal
+    bid: Decimal | None
+    ask: Decimal | None
+    last: Decimal | None
+    volume: Decimal | None
+    p_above: float | None
+    problems: tuple[str, ...]
+    interpolated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class RateLadder:
     """Kalshi's KXFED ladder for one meeting: P(upper bound above each strike).
 
@@ -161,10 +188,15 @@ class RateLadder:
         source: ``"kalshi"``.
         meeting: The meeting's decision date.
         event: The event ticker, sanitised.
-        strikes: ``(strike, P(upper bound > strike))`` ascending, made non-increasing.
-        usable: False when the ladder was junk.
-        flags: Words for the screen.
+        strikes: ``(strike, P(upper bound > strike))`` ascending, made non-increasing:
+            the clean strikes and the interpolated ones, never a flagged quote.
+        usable: False when the ladder was junk or its remaining strikes cannot give a
+            monotone, bounded distribution; it then prices nothing.
+        flags: Words for the screen, one per strike left out (``T5.25 PLACEHOLDER``).
         received: Monotonic receipt time.
+        quotes: Every open strike as quoted, ascending, with its verdict.
+        reason: Why the ladder is not usable, in words (``THIN: 4 of 5 strikes are
+            placeholders ...``); empty when usable.
     """
 
     source: str
@@ -174,6 +206,8 @@ class RateLadder:
     usable: bool
     flags: tuple[str, ...]
     received: float
+    quotes: tuple[LadderStrike, ...] = ()
+    reason: str = ""
 
     def distribution(self) -> tuple[tuple[Decimal, float], ...]:
         """``(upper bound, probability)`` pairs implied by the ladder, ascending.
@@ -260,6 +294,29 @@ class SourceLine:
 
 
 @dataclass(frozen=True, slots=True)
+class CrossCheck:
+    """The cross-check market's odds for one meeting (the source that is not headline).
+
+    Attributes:
+        source: ``"polymarket"`` (or ``"kalshi"`` when Polymarket is primary).
+        event: The market's own event id, sanitised.
+        p_cut: P(any cut).
+        p_hold: P(no change).
+        p_hike: P(any hike).
+        received: Monotonic receipt time (the age is ``now - received``).
+        stale: True when older than the source's staleness threshold.
+    """
+
+    source: str
+    event: str
+    p_cut: float
+    p_hold: float
+    p_hike: float
+    received: float
+    stale: bool
+
+
+@dataclass(frozen=True, slots=True)
 class MeetingRow:
     """One meeting's line in the odds panel.
 
@@ -280,6 +337,9 @@ class MeetingRow:
         cross_p_cut: P(cut) from the cross-check market (Polymarket), if any.
         fedwatch_p_cut: P(cut) from the FedWatch method on ZQ futures, if available.
         delta_p_cut: Change in P(cut) against yesterday's baseline, if known.
+        cross: The cross-check market's odds in full (source, P(cut), P(hold), age).
+        ladder_note: Why the KXFED ladder was not used for this meeting (and what was
+            used instead), or which strikes were interpolated; empty otherwise.
     """
 
     meeting: FomcMeeting
@@ -298,6 +358,8 @@ class MeetingRow:
     cross_p_cut: float | None
     fedwatch_p_cut: float | None
     delta_p_cut: float | None
+    cross: CrossCheck | None = None
+    ladder_note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +376,8 @@ class FedOddsView:
         cum_method: How ``cum_bp`` was worked out, in words.
         cum_partial: True when some meetings in the horizon had no usable odds.
         ladder_cum_bp: The same horizon read off the KXFED ladder, as a cross-check.
+        ladder_cum_note: Why the horizon's ladder gives no figure, in words; empty when
+            it does or when there is no ladder.
         delta_cum_bp: Change of ``cum_bp`` against yesterday, when a baseline is known.
         sources: Each odds source's state.
         notes: Short explanations (degraded FedWatch inputs, excluded markets ...).
@@ -333,3 +397,4 @@ class FedOddsView:
     sources: tuple[SourceLine, ...]
     notes: tuple[str, ...]
     primary: str
+    ladder_cum_note: str = ""

@@ -1,5 +1,6 @@
-"""Shared checks for prediction-market odds: price ranges, bid/ask mids, normalisation,
-and the THIN / WIDE / EXCLUDED flags (reliability.md D11).
+"""Shared checks for prediction-market odds: price ranges, bid/ask mids, placeholder
+quotes, normalisation, and the THIN / WIDE / EXCLUDED flags (reliability.md D11). Both
+the decision markets and the KXFED ladder strikes are judged here, by one set of rules.
 
 A market with junk (a price outside [0, 1], unreadable or conflicting units) is
 flagged and its meeting marked unusable, so it never reaches the headline. Outcome
@@ -38,6 +39,65 @@ class MarketChecks:
     wide_spread: float = 0.06
     thin_volume: float = 500.0
     matters: float = 0.05
+
+    def wide(self, spread: Decimal | None) -> bool:
+        """True when a bid/ask spread is too wide to read a price from."""
+        return spread is not None and float(spread) > self.wide_spread
+
+    def thin(self, volume: Decimal | None) -> bool:
+        """True when a traded volume is too small to trust (unknown volume is not)."""
+        return volume is not None and float(volume) < self.thin_volume
+
+
+PLACEHOLDER_BID = Decimal("0.01")
+PLACEHOLDER_ASK = Decimal("0.99")
+"""A yes bid at or below 1 cent with a yes ask at or above 99 cents is a resting
+placeholder, not a price: its midpoint (about 50%) says nothing (issue 19)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """What a bid and an ask say, judged once for every market type.
+
+    Attributes:
+        mid: The midpoint when the quote is two-sided, else None.
+        spread: ``ask - bid`` when two-sided, else None.
+        placeholder: True for a 1-cent / 99-cent (or 0 / 1) quote.
+    """
+
+    mid: Decimal | None
+    spread: Decimal | None
+    placeholder: bool
+
+    @property
+    def two_sided(self) -> bool:
+        """True when the quote gives a price."""
+        return self.mid is not None
+
+
+def read_quote(bid: Decimal | None, ask: Decimal | None) -> Quote:
+    """Judge one bid/ask pair: a placeholder or a crossed or one-sided quote has no mid."""
+    if bid is None or ask is None or bid > ask:
+        return Quote(None, None, False)
+    if bid <= PLACEHOLDER_BID and ask >= PLACEHOLDER_ASK:
+        return Quote(None, None, True)
+    return Quote((bid + ask) / 2, ask - bid, False)
+
+
+def quote_problems(quote: Quote, volume: Decimal | None, checks: MarketChecks) -> tuple[str, ...]:
+    """Why one market's quote cannot stand alone as a price: ``PLACEHOLDER``,
+    ``ONE-SIDED``, ``WIDE`` (spread above ``wide_spread``), ``THIN`` (volume under
+    ``thin_volume``); empty when it can. The same thresholds flag decision markets."""
+    words: list[str] = []
+    if quote.placeholder:
+        words.append("PLACEHOLDER")
+    elif not quote.two_sided:
+        words.append("ONE-SIDED")
+    elif checks.wide(quote.spread):
+        words.append("WIDE")
+    if checks.thin(volume):
+        words.append("THIN")
+    return tuple(words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,15 +151,9 @@ def assemble(
         if r.flag:
             usable = False
             flags.append(f"EXCLUDED: {r.move.value} {r.flag}")
-        two_sided = (
-            r.bid is not None
-            and r.ask is not None
-            and r.bid <= r.ask
-            and not (r.bid == ZERO and r.ask == ONE)
-        )
-        if two_sided:
-            assert r.bid is not None and r.ask is not None
-            mids.append((r, (r.bid + r.ask) / 2, r.ask - r.bid, True))
+        q = read_quote(r.bid, r.ask)
+        if q.two_sided:
+            mids.append((r, q.mid, q.spread, True))
         else:
             mids.append((r, r.last, None, False))
     priced = [(r, mid, spread, two) for r, mid, spread, two in mids if mid is not None]
@@ -123,11 +177,11 @@ def assemble(
         outcomes.append(OutcomePrice(r.move, r.bid, r.ask, r.last, mid, spread, prob, r.flag))
     volumes = [r.volume for r in raw if r.volume is not None]
     volume = sum(volumes, ZERO) if volumes else None
-    if volume is not None and float(volume) < checks.thin_volume:
+    if checks.thin(volume):
         thin = True
     if thin:
         flags.insert(0, "THIN")
-    if max_spread is not None and float(max_spread) > checks.wide_spread:
+    if checks.wide(max_spread):
         flags.insert(0, "WIDE")
     if not usable:
         outcomes = [

@@ -22,6 +22,7 @@ from feeds.core.clock import Clock
 from feeds.core.text import clean_text
 from feeds.model.core import BadMessage, FeedState, FeedStatus
 from feeds.model.fed import (
+    CrossCheck,
     FedOddsView,
     FomcMeeting,
     MeetingOdds,
@@ -42,6 +43,25 @@ MAX_KEYS = 64
 """Bound on remembered (source, meeting) odds; past meetings are pruned first."""
 HISTORY_LEN = 200
 """In-memory headline samples: one per ``sample_every`` (10 min) covers 33 hours."""
+STALE_POLLS = 3
+"""A polled source is STALE after this many poll intervals without a word: one missed
+poll is a hiccup, three are an outage."""
+TARGET_STALE_FLOOR = 3600.0
+"""The target range is polled slowly and changes only at decisions: never STALE sooner."""
+
+
+def stale_threshold(source: str, interval: float) -> float | None:
+    """The one staleness threshold for a Fed odds source polled every ``interval``
+    seconds: the health slice (status bar, ``HealthSlice.set_threshold``) and the Fed
+    odds slice (``FedOddsSlice(thresholds=...)``) must both take it from here, so the
+    status bar and the panel turn STALE at the same moment. None means never STALE by
+    time (the ZQ probe: a month without a contract is not an outage)."""
+    if source == "yahoo_zq":
+        return None
+    limit = STALE_POLLS * interval
+    if source == "fed_target":
+        return max(limit, TARGET_STALE_FLOOR)
+    return limit
 
 
 class FedOddsSlice:
@@ -72,13 +92,17 @@ class FedOddsSlice:
         sources: Sequence[str] = ALL_SOURCES,
         baseline: Mapping[str, float] | None = None,
         sample_every: float = 600.0,
+        thresholds: Mapping[str, float | None] | None = None,
     ) -> None:
         """``shown`` meetings appear as rows (4-8); ``primary`` is the headline source;
-        odds older than ``stale_after`` seconds are marked STALE and lose to fresh ones;
         the cumulative figure covers meetings within ``horizon_days``; ``sources`` are
-        the configured feeds (others are reported as off). The target range changes
-        only at decisions and is polled slowly, so it turns STALE only after
-        ``target_stale_after``; the ZQ probe never turns STALE by time."""
+        the configured feeds (others are reported as off).
+
+        ``thresholds`` maps a source to its staleness threshold in seconds (None: never
+        STALE by time), from :func:`stale_threshold`, the numbers the health slice is
+        given too. A source silent past it is STALE, and its odds lose to fresh ones.
+        Sources not in the mapping fall back to ``stale_after`` (the target range to
+        ``target_stale_after``; the ZQ probe never turns STALE by time)."""
         if primary not in ODDS_SOURCES:
             raise ValueError(f"primary must be one of {ODDS_SOURCES}, not {primary!r}")
         self.calendar = tuple(sorted(calendar, key=lambda m: m.decision))
@@ -92,6 +116,15 @@ class FedOddsSlice:
         self.late_days = late_days
         self.sources = tuple(sources)
         self.sample_every = sample_every
+        self._limits: dict[str, float | None] = {
+            "kalshi": stale_after,
+            "polymarket": stale_after,
+            "fed_target": target_stale_after,
+            "yahoo_zq": None,
+        }
+        self._limits.update(thresholds or {})
+        self._heard: dict[str, float] = {}
+        self._due = float("inf")
         self._baseline: dict[str, float] | None = dict(baseline) if baseline else None
         self._target: TargetRange | None = None
         self._odds: dict[tuple[str, date], MeetingOdds] = {}
@@ -114,6 +147,9 @@ class FedOddsSlice:
             if event.source not in ALL_SOURCES:
                 return False
             self._status[event.source] = event
+            if event.state is FeedState.LIVE:
+                # As the health slice counts: a LIVE report is a word from the source.
+                self._heard[event.source] = event.since
         elif isinstance(event, BadMessage):
             if event.source not in ALL_SOURCES:
                 return False
@@ -144,10 +180,16 @@ class FedOddsSlice:
         self._view = None
         return True
 
+    def limit(self, source: str) -> float | None:
+        """The staleness threshold in force for one source (None: never by time)."""
+        return self._limits.get(source, self.stale_after)
+
     def refresh(self, now: float) -> bool:
         """Re-derive time-driven state (staleness, meeting roll-over, baseline) at most
-        once a second; True if the view changed."""
-        if now - self._last_refresh < 1.0:
+        once a second, and at once when a source's staleness threshold has just passed
+        (so the panel flips in the same paint as the status bar); True if the view
+        changed."""
+        if now - self._last_refresh < 1.0 and now <= self._due:
             return False
         self._last_refresh = now
         self._now = now
@@ -186,6 +228,7 @@ class FedOddsSlice:
 
     def _seen(self, source: str, received: float) -> None:
         self._last_data[source] = max(received, self._last_data.get(source, received))
+        self._heard[source] = received
 
     def _prune(self) -> None:
         today = self.clock.now().date() - timedelta(days=2)
@@ -199,8 +242,9 @@ class FedOddsSlice:
         while len(self._ladders) > MAX_KEYS // 2:
             del self._ladders[min(self._ladders)]
 
-    def _fresh(self, received: float) -> bool:
-        return self._now - received <= self.stale_after
+    def _fresh(self, source: str, received: float) -> bool:
+        limit = self.limit(source)
+        return limit is None or self._now - received <= limit
 
     def _pick(self, day: date) -> tuple[MeetingOdds | None, MeetingOdds | None, list[str]]:
         """(headline odds, cross-check odds, extra flags) for one meeting."""
@@ -208,12 +252,12 @@ class FedOddsSlice:
         second = self._odds.get((self.secondary, day))
         flags: list[str] = []
         candidates = [o for o in (first, second) if o is not None and o.usable]
-        fresh = [o for o in candidates if self._fresh(o.received)]
+        fresh = [o for o in candidates if self._fresh(o.source, o.received)]
         chosen = fresh[0] if fresh else (candidates[0] if candidates else None)
         for o in (first, second):
             if o is not None and not o.usable:
                 flags.extend(f"{o.source} {f}" for f in o.flags if f.startswith("EXCLUDED"))
-        if chosen is not None and not self._fresh(chosen.received):
+        if chosen is not None and not self._fresh(chosen.source, chosen.received):
             flags.insert(0, "STALE")
         cross = None
         for o in (first, second):
@@ -256,6 +300,11 @@ class FedOddsSlice:
             self._history.append((now, sample))
 
     def _build(self) -> FedOddsView:
+        self._due = float("inf")
+        for (source, _), odds in self._odds.items():
+            limit = self.limit(source)
+            if limit is not None and odds.received + limit >= self._now:
+                self._due = min(self._due, odds.received + limit)
         now = self.clock.now()
         ahead = upcoming(self.calendar, now)
         horizon = now + timedelta(days=self.horizon_days)
@@ -279,6 +328,7 @@ class FedOddsSlice:
                 else:
                     move = {o.move.bp: o.prob for o in chosen.outcomes if o.prob > 0}
                     cum = _convolve(cum, move)
+            ladder_note = ""
             if ladder is not None and ladder.usable and ladder.strikes:
                 upper, p = max(ladder.distribution(), key=lambda kv: kv[1])
                 likely_lower, likely_upper, likely_p, method = (
@@ -287,10 +337,16 @@ class FedOddsSlice:
                     p,
                     "ladder",
                 )
+                ladder_note = _interpolated_note(ladder)
             elif cum is not None and target is not None:
                 bp, p = max(cum.items(), key=lambda kv: (kv[1], -abs(kv[0])))
                 likely_lower = target.lower + Decimal(bp) / 100
                 likely_upper, likely_p, method = likely_lower + Decimal("0.25"), p, "tree"
+            if ladder is not None and not (ladder.usable and ladder.strikes):
+                instead = (
+                    "likely range from decision markets" if method == "tree" else "no likely range"
+                )
+                ladder_note = f"ladder not used ({_ladder_reason(ladder)}); {instead}"
             if chosen is None and not flags:
                 flags.append("NO MARKET")
             elif chosen is not None:
@@ -318,6 +374,18 @@ class FedOddsSlice:
                     cross_p_cut=cross.p_cut if cross else None,
                     fedwatch_p_cut=step.p_cut if step else None,
                     delta_p_cut=delta,
+                    cross=None
+                    if cross is None
+                    else CrossCheck(
+                        source=cross.source,
+                        event=cross.event,
+                        p_cut=cross.p_cut,
+                        p_hold=cross.p_hold,
+                        p_hike=cross.p_hike,
+                        received=cross.received,
+                        stale=not self._fresh(cross.source, cross.received),
+                    ),
+                    ladder_note=ladder_note,
                 )
             )
         # The cumulative figure: the sum of each meeting's expected change (linearity of
@@ -326,9 +394,13 @@ class FedOddsSlice:
         horizon_rows = [by_day[m.decision] for m in in_horizon]
         cum_by = in_horizon[-1].decision if in_horizon else None
         ladder_cum: float | None = None
+        ladder_cum_note = ""
         last_ladder = self._ladders.get(cum_by) if cum_by else None
-        if last_ladder is not None and last_ladder.usable and target is not None:
-            ladder_cum = (last_ladder.expected_upper() - float(target.upper)) * 100
+        if last_ladder is not None and last_ladder.usable and last_ladder.strikes:
+            if target is not None:
+                ladder_cum = (last_ladder.expected_upper() - float(target.upper)) * 100
+        elif last_ladder is not None:
+            ladder_cum_note = f"ladder not used ({_ladder_reason(last_ladder)})"
         priced = [r for r in horizon_rows if r.expected_bp is not None]
         cum_bp: float | None = None
         partial = False
@@ -361,6 +433,7 @@ class FedOddsSlice:
             sources=self._source_lines(),
             notes=self._notes(fw_notes),
             primary=self.primary,
+            ladder_cum_note=ladder_cum_note,
         )
 
     def _source_lines(self) -> tuple[SourceLine, ...]:
@@ -374,11 +447,15 @@ class FedOddsSlice:
             state = st.state.value if st else FeedState.CONNECTING.value
             reason = st.reason if st else ""
             live = st is not None and st.state is FeedState.LIVE
-            limit = {"fed_target": self.target_stale_after, "yahoo_zq": float("inf")}.get(
-                name, self.stale_after
-            )
-            if live and last is not None and self._now - last > limit:
-                state, reason = FeedState.STALE.value, "no fresh data"
+            limit = self.limit(name)
+            # The health slice's rule, to the second: silent since the last word (data,
+            # or a LIVE report) for more than the threshold.
+            heard = self._heard.get(name, st.since if st is not None else None)
+            if live and limit is not None and heard is not None:
+                if self._now - heard > limit:
+                    state, reason = FeedState.STALE.value, f"no message for over {limit:g} s"
+                else:
+                    self._due = min(self._due, heard + limit)
             out.append(SourceLine(name, state, clean_text(reason, 100), last))
         return tuple(out)
 
@@ -401,6 +478,19 @@ class FedOddsSlice:
         for reason in list(dict.fromkeys(reversed(recent)))[:2]:
             notes.append(clean_text(reason, 100))
         return tuple(notes)
+
+
+def _ladder_reason(ladder: RateLadder) -> str:
+    return ladder.reason or ("no strikes" if not ladder.strikes else "not usable")
+
+
+def _interpolated_note(ladder: RateLadder) -> str:
+    filled = [q for q in ladder.quotes if q.interpolated]
+    if not filled:
+        return ""
+    names = ", ".join(f"T{q.strike:.2f} {' '.join(q.problems)}" for q in filled[:3])
+    more = f" and {len(filled) - 3} more" if len(filled) > 3 else ""
+    return f"ladder: {names}{more} interpolated from neighbours"
 
 
 def _convolve(prior: dict[int, float], move: Mapping[int, float]) -> dict[int, float]:

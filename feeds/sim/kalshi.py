@@ -4,6 +4,11 @@ upper-bound ladder (``-T3.75`` ...). Prices are ``*_dollars`` strings with a sma
 overround and realistic spreads, quoted around :mod:`feeds.sim.fed_rates`' reference
 odds. Tests script junk through :attr:`SimKalshi.overrides` and
 :attr:`SimKalshi.dropped`.
+
+Like the real venue, every ladder also lists far strikes nobody trades: resting 1-cent
+bids and 99-cent asks, 100 contracts a side, no volume (placeholders, issue 19). One
+meeting past the listed eight has a ladder made of little else, and
+:attr:`SimKalshi.placeholder_ladders` gives any meeting that shape.
 """
 
 from __future__ import annotations
@@ -17,13 +22,31 @@ import orjson
 from feeds.core.clock import Clock
 from feeds.model.fed import FomcMeeting
 from feeds.rates.calendar import ET
-from feeds.sim.fed_rates import cumulative_upper, range_on, sim_meeting_odds
+from feeds.sim.fed_rates import REFERENCE_ODDS, cumulative_upper, range_on, sim_meeting_odds
 from feeds.sim.http import SimHttpServer, SimRequest, SimResponse, json_response
 
 API_PREFIX = "/trade-api/v2"
 SUFFIXES = ("C26", "C25", "H0", "H25", "H26")
 TITLES = ("Cut >25bps", "Cut 25bps", "Hold", "Hike 25bps", "Hike >25bps")
 OVERROUND = 1.02
+FAR_STRIKES = 2
+"""Placeholder strikes listed above each ladder's top traded strike."""
+PLACEHOLDER = {
+    "yes_bid_dollars": "0.0100",
+    "yes_ask_dollars": "0.9900",
+    "no_bid_dollars": "0.0100",
+    "no_ask_dollars": "0.9900",
+    "last_price_dollars": "0.0000",
+    "previous_price_dollars": "0.0000",
+    "yes_bid_size_fp": "100.00",
+    "yes_ask_size_fp": "100.00",
+    "volume_fp": "0.00",
+    "volume_24h_fp": "0.00",
+    "open_interest_fp": "0.00",
+    "liquidity_dollars": "0.0000",
+}
+"""A resting 1-cent / 99-cent quote with nothing traded: the fields a placeholder
+strike carries (issue 19's description; no recording of one exists in tests/data/real)."""
 
 
 def event_code(meeting: FomcMeeting) -> str:
@@ -85,6 +108,11 @@ class SimKalshi:
         dropped: Event tickers left out (a missing meeting).
         extra_events: Raw events appended to the KXFEDDECISION listing.
         page_size: Largest page served; smaller values exercise cursor pagination.
+        placeholder_ladders: KXFED event tickers served in issue 19's shape: five strikes
+            from 1.25 points above the current upper bound, four of them placeholders
+            and the lowest quoted 0.41 / 0.99 with 61 contracts traded.
+        unnested: Event tickers listed without their ``markets`` (issue 18); their
+            markets are served by ``/markets?event_ticker=...``.
     """
 
     server: SimHttpServer
@@ -93,6 +121,8 @@ class SimKalshi:
     dropped: set[str] = field(default_factory=set)
     extra_events: list[dict[str, Any]] = field(default_factory=list)
     page_size: int = 100
+    placeholder_ladders: set[str] = field(default_factory=set)
+    unnested: set[str] = field(default_factory=set)
 
     @property
     def url(self) -> str:
@@ -133,9 +163,45 @@ class SimKalshi:
         out.extend(self.extra_events)
         return out
 
+    def _strike(
+        self, event: str, strike: float, above: float, spread: float, meeting: FomcMeeting
+    ) -> dict[str, Any]:
+        ticker = f"{event}-T{strike:.2f}"
+        m = _market(ticker, event, f"Above {strike:.2f}%", above, spread, meeting)
+        m["floor_strike"] = strike
+        m["strike_type"] = "greater"
+        return m
+
+    def _placeholder(self, event: str, strike: float, meeting: FomcMeeting) -> dict[str, Any]:
+        m = self._strike(event, strike, 0.5, 0.02, meeting)
+        m.update(PLACEHOLDER)
+        return m
+
+    def _issue19_ladder(self, event: str, upper: float, meeting: FomcMeeting) -> list[Any]:
+        """Five strikes nobody prices: the lowest 0.41 / 0.99 after 61 contracts, the
+        rest placeholders (the page issue 19 describes)."""
+        first = self._strike(event, upper + 1.25, 0.7, 0.02, meeting)
+        first.update(
+            {
+                "yes_bid_dollars": "0.4100",
+                "yes_ask_dollars": "0.9900",
+                "no_bid_dollars": "0.0100",
+                "no_ask_dollars": "0.5900",
+                "last_price_dollars": "0.4100",
+                "previous_price_dollars": "0.4100",
+                "volume_fp": "61.00",
+                "volume_24h_fp": "0.00",
+                "open_interest_fp": "61.00",
+            }
+        )
+        rest = [self._placeholder(event, upper + 1.25 + 0.25 * k, meeting) for k in range(1, 5)]
+        return [first, *rest]
+
     def ladder_events(self) -> list[dict[str, Any]]:
-        """KXFED upper-bound ladder events for the upcoming meetings."""
-        odds = sim_meeting_odds(self.clock)
+        """KXFED upper-bound ladder events for the upcoming meetings, then one for the
+        meeting after them in issue 19's placeholder shape."""
+        odds = sim_meeting_odds(self.clock, count=len(REFERENCE_ODDS) + 1)
+        far_meeting = odds.pop()[0] if len(odds) > len(REFERENCE_ODDS) else None
         upper = range_on(self.clock.now().date())[1]
         out: list[dict[str, Any]] = []
         for i, ((meeting, _), dist) in enumerate(
@@ -144,26 +210,70 @@ class SimKalshi:
             event = f"KXFED-{event_code(meeting)}"
             if event in self.dropped:
                 continue
-            markets = []
-            for k in range(-8, 4):
-                strike = round(upper + 0.25 * k, 2)
-                above = sum(p for level, p in dist.items() if level > strike + 1e-9)
-                if above < 0.005 and k > 0:
-                    continue
-                ticker = f"{event}-T{strike:.2f}"
-                m = _market(ticker, event, f"Above {strike:.2f}%", above, 0.02 + 0.005 * i, meeting)
-                m["floor_strike"] = strike
-                m["strike_type"] = "greater"
-                markets.append(self._apply(m))
-            out.append(
-                {
-                    "event_ticker": event,
-                    "series_ticker": "KXFED",
-                    "title": f"Fed rate after the {meeting.decision:%b %Y} meeting",
-                    "markets": markets,
-                }
-            )
+            if event in self.placeholder_ladders:
+                markets = self._issue19_ladder(event, upper, meeting)
+            else:
+                markets = []
+                top = upper
+                for k in range(-8, 4):
+                    strike = round(upper + 0.25 * k, 2)
+                    above = sum(p for level, p in dist.items() if level > strike + 1e-9)
+                    if above < 0.005 and k > 0:
+                        continue
+                    top = strike
+                    markets.append(self._strike(event, strike, above, 0.02 + 0.005 * i, meeting))
+                markets += [
+                    self._placeholder(event, round(top + 0.25 * k, 2), meeting)
+                    for k in range(1, FAR_STRIKES + 1)
+                ]
+            out.append(self._ladder_event(event, meeting, markets))
+        if far_meeting is not None:
+            event = f"KXFED-{event_code(far_meeting)}"
+            if event not in self.dropped:
+                markets = self._issue19_ladder(event, upper, far_meeting)
+                out.append(self._ladder_event(event, far_meeting, markets))
         return out
+
+    def _ladder_event(
+        self, event: str, meeting: FomcMeeting, markets: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        return {
+            "event_ticker": event,
+            "series_ticker": "KXFED",
+            "title": f"Fed rate after the {meeting.decision:%b %Y} meeting",
+            "markets": [self._apply(m) for m in markets],
+        }
+
+    def _listed(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The events as ``/events`` lists them: without ``markets`` where scripted."""
+        return [
+            {k: v for k, v in ev.items() if k != "markets"}
+            if ev["event_ticker"] in self.unnested
+            else ev
+            for ev in events
+        ]
+
+    async def _markets(self, req: SimRequest) -> SimResponse:
+        """``/markets?event_ticker=...``: one event's markets, cursor-paged."""
+        wanted = req.query.get("event_ticker", "")
+        if not wanted:
+            # The bare listing is flooded with parlays on the real venue; never serve it.
+            return json_response(b'{"error":{"code":"bad_request"}}', 400)
+        markets: list[dict[str, Any]] = []
+        for ev in [*self.decision_events(), *self.ladder_events()]:
+            if ev["event_ticker"] == wanted:
+                markets = list(ev.get("markets", []))
+        return self._page(req, markets, "markets")
+
+    def _page(self, req: SimRequest, items: list[dict[str, Any]], key: str) -> SimResponse:
+        try:
+            limit = max(1, min(int(req.query.get("limit", "100")), 200, self.page_size))
+            start = int(req.query.get("cursor") or 0)
+        except ValueError:
+            return json_response(b'{"error":{"code":"bad_request"}}', 400)
+        page = items[start : start + limit]
+        cursor = str(start + limit) if start + limit < len(items) else ""
+        return json_response(orjson.dumps({key: page, "cursor": cursor}))
 
     async def _events(self, req: SimRequest) -> SimResponse:
         series = req.query.get("series_ticker", "")
@@ -173,14 +283,7 @@ class SimKalshi:
             events = self.ladder_events()
         else:
             events = []
-        try:
-            limit = max(1, min(int(req.query.get("limit", "100")), 200, self.page_size))
-            start = int(req.query.get("cursor") or 0)
-        except ValueError:
-            return json_response(b'{"error":{"code":"bad_request"}}', 400)
-        page = events[start : start + limit]
-        cursor = str(start + limit) if start + limit < len(events) else ""
-        return json_response(orjson.dumps({"events": page, "cursor": cursor}))
+        return self._page(req, self._listed(events), "events")
 
 
 async def start_sim_kalshi(clock: Clock, port: int = 0) -> SimKalshi:
@@ -188,5 +291,6 @@ async def start_sim_kalshi(clock: Clock, port: int = 0) -> SimKalshi:
     server = SimHttpServer("kalshi")
     sim = SimKalshi(server, clock)
     server.route(rf"(?:{API_PREFIX})?/events", sim._events)
+    server.route(rf"(?:{API_PREFIX})?/markets", sim._markets)
     await server.start(port)
     return sim

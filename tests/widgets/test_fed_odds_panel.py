@@ -37,10 +37,16 @@ CAL = load_calendar()
 
 
 def make_view(
-    *, shown: int = 6, junk: bool = False, missing: bool = False, baseline: bool = False
+    *,
+    shown: int = 6,
+    junk: bool = False,
+    missing: bool = False,
+    baseline: bool = False,
+    placeholders: frozenset[str] = frozenset(),
 ) -> FedOddsView:
     clock = ManualClock(DEMO_START, mono=MONO)
     kalshi = SimKalshi(SimHttpServer("k"), clock)
+    kalshi.placeholder_ladders |= placeholders
     if junk:
         kalshi.overrides["KXFEDDECISION-26MAR-H0"] = {"yes_bid_dollars": "1.7000"}
     if missing:
@@ -188,6 +194,29 @@ async def test_no_data_and_stale_states_are_words() -> None:
         assert "Kalshi DOWN" in text(app, "sources")
         assert panel.border_subtitle == "Kalshi DOWN · NO ODDS"
         assert panel.has_class("-down")
+
+
+async def test_placeholder_ladder_is_not_used_and_the_panel_says_why() -> None:
+    app = Host()
+    view = make_view(shown=8, placeholders=frozenset({"KXFED-26MAR", "KXFED-26DEC"}))
+    async with app.run_test(size=(130, 24)) as pilot:
+        panel = app.query_one(FedOddsPanel)
+        panel.show(view)
+        panel.tick(MONO, DEMO_START)
+        await pilot.pause()
+        row = text(app, "row-1")
+        assert row.startswith("Mar 18*") and "3.50\u20133.75" in row  # not 5.00-6.25
+        assert "6.25" not in row  # the placeholders' argmax was 6.00-6.25 at 50%
+        notes = text(app, "notes")
+        assert (
+            "Mar 18: ladder not used (THIN: 4 of 5 strikes are placeholders, 1 WIDE and THIN;"
+            " none left to price); likely range from decision markets"
+        ) in notes
+        assert text(app, "sum") == (
+            "Priced: \u221250 bp by Dec 2026 (kalshi decision markets) \u00b7 ladder not used"
+            " (THIN: 4 of 5 strikes are placeholders, 1 WIDE and THIN; none left to price)"
+            " \u00b7 vs yday: n/a"
+        )
 
 
 def test_formatters() -> None:

@@ -156,7 +156,12 @@ def test_missing_meeting_and_bad_shapes() -> None:
     got = parse_decision_event(ev, CAL, CHECKS, 1.0)
     assert isinstance(got, BadMessage) and "no FOMC meeting in Aug 2026" in got.reason
     junk: object
-    for junk in (None, [], {"event_ticker": 5}, {"event_ticker": "KXFEDDECISION-26JAN"}):
+    for junk in (
+        None,
+        [],
+        {"event_ticker": 5},
+        {"event_ticker": "KXFEDDECISION-26JAN", "markets": "none"},
+    ):
         assert isinstance(parse_decision_event(junk, CAL, CHECKS, 1.0), BadMessage)
     ev = _jan()
     ev["markets"] = [m for m in ev["markets"] if m["ticker"].endswith("H0")]
@@ -216,7 +221,9 @@ async def test_feed_polls_series_filtered_pages_on_loopback() -> None:
     assert not odds[date(2026, 3, 18)].usable
     assert odds[date(2026, 1, 28)].usable
     ladders = [e for e in produced if isinstance(e, RateLadder)]
-    assert len(ladders) == 8  # the ladder for April is still listed
+    assert len(ladders) == 9  # the ladder for April is still listed; one far placeholder one
+    assert [lad.usable for lad in ladders] == [True] * 8 + [False]
+    assert "4 of 5 strikes are placeholders" in ladders[-1].reason
     targets = [t for _, t in sim.server.log]
     assert all(t.startswith("/trade-api/v2/events?") for t in targets)
     assert all("series_ticker=KX" in t and "with_nested_markets=true" in t for t in targets)
