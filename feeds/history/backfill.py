@@ -38,7 +38,11 @@ COINBASE_UA = "lockstep-monitor/0.1 (terminal market monitor; daily candles, pol
 
 def parse_candles(payload: object, symbol: str, source: str = "coinbase") -> list[Bar] | BadMessage:
     """Coinbase Exchange candles ``[[time, low, high, open, close, volume], ...]`` as daily
-    bars, oldest first. Rows with a bad time or price, or high below low, are skipped."""
+    bars, oldest first. Rows with a bad time or price, or high below low, are skipped; a
+    row that does not start at 00:00 UTC refuses the whole answer (wrong granularity).
+
+    The column order is settled by a real answer (tests/data/real/coinbase/
+    rest_candles_1h_BTC-USDT_ccxt-static_2024-03-13.json, numbers, time in seconds)."""
     if not isinstance(payload, list):
         if isinstance(payload, dict) and "message" in payload:
             return BadMessage(source, "candles error: " + str(payload.get("message"))[:80])
@@ -50,6 +54,13 @@ def parse_candles(payload: object, symbol: str, source: str = "coinbase") -> lis
         t = row[0]
         if isinstance(t, bool) or not isinstance(t, int) or not 1_230_940_800 <= t <= 4_102_444_800:
             continue  # before the first block or after 2100: not a candle
+        if t % 86_400:
+            # A candle starts on a multiple of its granularity (the real hourly sample,
+            # tests/data/real/coinbase/rest_candles_1h_*, starts on the hour): one that
+            # does not start at 00:00 UTC is not a daily candle, and an hourly answer
+            # read as days would store intraday highs as daily ones.
+            when = datetime.fromtimestamp(t, UTC).strftime("%H:%M")
+            return BadMessage(source, f"not daily candles (one starts at {when} UTC)")
         lo, hi, op, cl = price(row[1]), price(row[2]), price(row[3]), price(row[4])
         if lo is None or hi is None or op is None or cl is None or hi < lo:
             continue

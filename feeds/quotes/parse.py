@@ -242,8 +242,11 @@ def parse_chart_quote(
     """The latest quote from a Yahoo v8 chart payload (``range=1d`` intraday).
 
     The price is ``meta.regularMarketPrice``, else the last non-null close. The previous
-    close is ``meta.previousClose``, else ``meta.chartPreviousClose`` (the previous session
-    only for ``range=1d``; UNCONFIRMED for other ranges). Sub-unit currencies (``GBp``)
+    close is ``meta.previousClose``, else ``meta.chartPreviousClose``. The latter is the
+    close before the chart's first bar: the previous session for the ``range=1d`` this
+    feed asks for, but not for a longer window, as the real OCDO.L, GC=F and WSU.DE
+    answers show (tests/data/real/yahoo/, ``period1``/``period2`` windows in 2020 and
+    2023 beside a 2025 ``regularMarketPrice``). Sub-unit currencies (``GBp``)
     are converted to the main unit by :func:`chart_unit`, as bars are. The market state
     is derived from ``currentTradingPeriod`` and the NYSE calendar at ``now``.
     """
@@ -288,7 +291,9 @@ def parse_chart_quote(
     is_future = itype == "FUTURE" or is_future_symbol(symbol)
     periods = parse_trading_periods(meta)
     delay_s = 0
-    delayed_by = meta.get("exchangeDataDelayedBy")  # minutes in v7 quote; UNCONFIRMED in chart
+    # Minutes in the v7 quote answer. None of the four real chart metas in
+    # tests/data/real/yahoo/ carries it (CMX gold included), so the table is what applies.
+    delayed_by = meta.get("exchangeDataDelayedBy")
     if isinstance(delayed_by, int) and not isinstance(delayed_by, bool) and 0 < delayed_by < 1440:
         delay_s = delayed_by * 60
     elif isinstance(meta.get("exchangeName"), str):
