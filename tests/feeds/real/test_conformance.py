@@ -77,7 +77,9 @@ def check_coinbase_candles_refused(rel: str) -> None:
     # Re-based to midnight, the very same row is read with the documented column order
     # [time, low, high, open, close, volume] (ccxt's parsed form agrees).
     t, low, high, open_, close, _ = raw[0]
-    (bar,) = parse_candles([[t - t % 86_400, low, high, open_, close, 1]], "BTC-USD")
+    rebased = parse_candles([[t - t % 86_400, low, high, open_, close, 1]], "BTC-USD")
+    assert isinstance(rebased, list)
+    (bar,) = rebased
     assert (bar.low, bar.high, bar.open, bar.close) == (_d(low), _d(high), _d(open_), _d(close))
 
 
