@@ -38,7 +38,11 @@ COINBASE_UA = "lockstep-monitor/0.1 (terminal market monitor; daily candles, pol
 
 def parse_candles(payload: object, symbol: str, source: str = "coinbase") -> list[Bar] | BadMessage:
     """Coinbase Exchange candles ``[[time, low, high, open, close, volume], ...]`` as daily
-    bars, oldest first. Rows with a bad time or price, or high below low, are skipped."""
+    bars, oldest first. Rows with a bad time or price, or high below low, are skipped; a
+    row that does not start at 00:00 UTC refuses the whole answer (wrong granularity).
+
+    The column order is settled by a real answer (tests/data/real/coinbase/
+    rest_candles_1h_BTC-USDT_ccxt-static_2024-03-13.json, numbers, time in seconds)."""
     if not isinstance(payload, list):
         if isinstance(payload, dict) and "message" in payload:
             return BadMessage(source, "candles error: " + str(payload.get("message"))[:80])
@@ -50,6 +54,13 @@ def parse_candles(payload: object, symbol: str, source: str = "coinbase") -> lis
         t = row[0]
         if isinstance(t, bool) or not isinstance(t, int) or not 1_230_940_800 <= t <= 4_102_444_800:
             continue  # before the first block or after 2100: not a candle
+        if t % 86_400:
+            # A candle starts on a multiple of its granularity (the real hourly sample,
+            # tests/data/real/coinbase/rest_candles_1h_*, starts on the hour): one that
+            # does not start at 00:00 UTC is not a daily candle, and an hourly answer
+            # read as days would store intraday highs as daily ones.
+            when = datetime.fromtimestamp(t, UTC).strftime("%H:%M")
+            return BadMessage(source, f"not daily candles (one starts at {when} UTC)")
         lo, hi, op, cl = price(row[1]), price(row[2]), price(row[3]), price(row[4])
         if lo is None or hi is None or op is None or cl is None or hi < lo:
             continue
@@ -420,7 +431,11 @@ class YahooHistoryFeed(_HistoryFeed):
         self.symbols = tuple(symbols)
         self._index = 0
         self._next_run = 0.0
+        self._round_ok = 0
+        """Symbols whose history arrived this round (the progress counts these)."""
         self._round_failed = 0
+        """Symbols that got no answer this round (the round is retried soon, not after
+        the refresh period)."""
 
     def _symbols(self) -> Sequence[str]:
         return self.symbols
@@ -448,14 +463,19 @@ class YahooHistoryFeed(_HistoryFeed):
             params["range"] = "max"
         events: list[object] = []
         now = self.clock.monotonic()
+        no_answer: str | None = None
         try:
             resp = await self.get(f"{self.yahoo_url}/v8/finance/chart/{symbol}", params=params)
             payload = resp.json()
         except RateLimited:
             raise
         except (FetchError, ValueError) as exc:
-            # One symbol's trouble must not stall the others; it is retried next round.
+            # One symbol's trouble must not stall the others; it is retried after the
+            # round. A transport failure (no status) is the network, not the symbol.
             reason = exc.reason if isinstance(exc, FetchError) else "unreadable answer"
+            if isinstance(exc, FetchError) and exc.status is None:
+                no_answer = reason
+                self._round_failed += 1
             events.append(BadMessage(self.source, f"{symbol}: {reason}"))
             bars: list[Bar] = []
             first_trade = None
@@ -466,6 +486,7 @@ class YahooHistoryFeed(_HistoryFeed):
                 events.append(BadMessage(self.source, f"{symbol}: {parsed.reason}"))
                 bars = []
             else:
+                self._round_ok += 1
                 bars = parsed
                 fresh = await self._fresh(symbol, bars)
                 meta = SetSeries(symbol, first_trade=first_trade, complete=True, source="yahoo")
@@ -476,18 +497,43 @@ class YahooHistoryFeed(_HistoryFeed):
                 if fresh or new_start:
                     events.append(HistoryBars(self.source, symbol, tuple(fresh), first_trade, now))
         self._index += 1
-        finished = self._index >= len(self.symbols)
-        if finished:
+        done = self._round_ok
+        round_over = self._index >= len(self.symbols)
+        # Not finished while the network gave no answer for some symbol: that round is
+        # retried after a backoff, not after the refresh period (hours). A symbol the
+        # source answered for but refused (404, bad payload) waits for the next round.
+        finished = round_over and not self._round_failed
+        if round_over:
             self._index = 0
-            self._next_run = now + self.refresh
-        note = "complete" if finished else ("range=max" if "range" in params else "catching up")
+            if self._round_failed:
+                self.failures += 1
+                self._next_run = now + self._backoff()
+            else:
+                self.failures = 0
+                self._next_run = now + self.refresh
+            self._round_ok = self._round_failed = 0
+        if no_answer is not None:
+            note = f"waiting for the network ({no_answer})"
+        elif finished:
+            note = "complete"
+        elif round_over:
+            note = "no answer for some symbols; retrying"
+        else:
+            note = "range=max" if "range" in params else "catching up"
         if self.write_error:
             note = self.write_error
         reached = bars[-1].day if bars else info.last_day
-        done = len(self.symbols) if finished else self._index
         events.append(
             BackfillProgress(
-                self.source, symbol, done, len(self.symbols), reached, finished, note, now
+                self.source,
+                symbol,
+                done,
+                len(self.symbols),
+                reached,
+                finished,
+                note,
+                now,
+                waiting=no_answer is not None,
             )
         )
         return events

@@ -105,12 +105,16 @@ class BackfillProgress:
     Attributes:
         source: The backfill feed's source name (``"coinbase"``, ``"yahoo"``).
         symbol: The symbol being filled.
-        done: Units finished (pages for paged sources, symbols for per-symbol ones).
+        done: Units whose data was received (pages for paged sources, symbols for
+            per-symbol ones); a failed request counts nothing.
         total: Estimated units in all (0 when unknown).
         reached: The oldest (or newest, when catching up) day stored so far.
         finished: True once the backfill is complete for now.
-        note: A short plain-words status (``"paging back"``, ``"fallback: yahoo"``).
+        note: A short plain-words status (``"paging back"``, ``"fallback: yahoo"``,
+            ``"waiting for the network (connection refused)"``).
         received: Monotonic time of the event.
+        waiting: True while the source gives no answer: nothing is being received, and
+            the backfill retries when the network is back.
     """
 
     source: str
@@ -121,3 +125,4 @@ class BackfillProgress:
     finished: bool
     note: str
     received: float
+    waiting: bool = False

@@ -1,13 +1,17 @@
 """Cboe delayed quotes: the fallback source (sources.md §C5), about 15 minutes late.
 
-It asks only for the symbols the :class:`FailoverGate` says Yahoo failed on, so it sends
-nothing while Yahoo is healthy and hands back as soon as Yahoo delivers again.
+It asks only for the symbols the quotes slice says Yahoo is not delivering
+(:meth:`~feeds.quotes.state.QuotesSlice.fallback_symbols`, handed in as a read-only
+callable), so it sends nothing while Yahoo is healthy and hands back as soon as Yahoo
+delivers again. The decision is the slice's; this feed only reads it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from decimal import Decimal
 from urllib.parse import quote as urlquote
 
@@ -47,8 +51,13 @@ DEFAULT_NAMES: dict[str, str] = {
 class CboeQuotesFeed(PolledFeed):
     """Polls ``/api/global/delayed_quotes/quotes/{SYM}.json`` for the symbols that need it.
 
-    With ``gate=None`` every mapped symbol is polled (a standalone source). With a gate,
-    a cycle with nothing to ask sends no request and the feed sleeps until woken.
+    ``wanted`` is a read-only view of the symbols that need the fallback now (the quotes
+    slice's ``fallback_symbols``). A cycle with nothing wanted sends no request; while
+    the feed waits, it looks at ``wanted`` every ``watch_every`` seconds (a read of
+    in-memory state, no I/O) and polls at once when a symbol is newly wanted. With
+    neither ``wanted`` nor ``gate`` every mapped symbol is polled (a standalone source).
+    ``gate`` is the older shared :class:`FailoverGate`, kept only until the wiring hands
+    in ``wanted``.
     """
 
     source = "cboe"
@@ -62,6 +71,8 @@ class CboeQuotesFeed(PolledFeed):
         symbols: Mapping[str, str] | None = None,
         names: Mapping[str, str] | None = None,
         gate: FailoverGate | None = None,
+        wanted: Callable[[], Collection[str]] | None = None,
+        watch_every: float = 0.5,
         intervals: SessionIntervals | None = None,
         min_interval: float = 30.0,
         delay_s: int = 900,
@@ -76,15 +87,45 @@ class CboeQuotesFeed(PolledFeed):
         self.intervals = intervals or SessionIntervals()
         self.min_interval = min_interval
         self.delay_s = delay_s
-        if gate is not None:
+        self.wanted = wanted
+        self.watch_every = watch_every
+        self._served: frozenset[str] = frozenset()
+        if gate is not None and wanted is None:
             gate.subscribe(self.refresh_now)
 
     def targets(self) -> list[str]:
         """Watchlist symbols to ask Cboe for now."""
-        if self.gate is None:
+        if self.wanted is not None:
+            want = self.wanted()
+        elif self.gate is not None:
+            want = self.gate.failing()
+        else:
             return list(self.mapping)
-        failing = self.gate.failing()
-        return [s for s in self.mapping if s in failing]
+        return [s for s in self.mapping if s in want]
+
+    async def events(self) -> AsyncIterator[object]:
+        """As the base class, plus a watcher that cuts the wait short when ``wanted``
+        gains a symbol this feed is not serving yet (the failover takes one watch step,
+        not one poll interval)."""
+        watcher = (
+            asyncio.create_task(self._watch(), name="cboe-wanted-watch")
+            if self.wanted is not None
+            else None
+        )
+        try:
+            async for event in super().events():
+                yield event
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.watch_every)
+            if not set(self.targets()) <= self._served:
+                self.refresh_now()
 
     def interval(self) -> float:
         """The session interval, but not below ``min_interval``: the data is 15 min late."""
@@ -95,6 +136,7 @@ class CboeQuotesFeed(PolledFeed):
         out: list[object] = []
         delivered = 0
         targets = self.targets()
+        self._served = frozenset(targets)
         for sym in targets:
             cboe = self.mapping[sym]
             url = self.base_url + QUOTE_PATH + urlquote(cboe, safe="") + ".json"

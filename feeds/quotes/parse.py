@@ -84,11 +84,35 @@ def _column(quote: Mapping[str, Any], key: str) -> Sequence[object] | None:
     return col if isinstance(col, list) else None
 
 
+# Sub-unit currencies: Yahoo quotes London in pence ("GBp"), Johannesburg in cents ("ZAc")
+# and Tel Aviv in agorot ("ILA"); a pound price read as pence is 100x wrong (reliability.md
+# §2.2). The real OCDO.L chart (tests/data/real/yahoo/chart_OCDO.L_GBp_1d_*.json) carries
+# "GBp" with both meta prices and bars in pence.
+_SUBUNIT = {
+    "GBp": ("GBP", Decimal(100)),
+    "ZAc": ("ZAR", Decimal(100)),
+    "ILA": ("ILS", Decimal(100)),
+}
+
+
+def chart_unit(meta: Mapping[str, Any]) -> tuple[str, Decimal]:
+    """The currency of a chart's prices in its main unit, and what to divide them by.
+
+    The one place sub-unit currencies are normalised: quotes and daily bars both go
+    through it, so an all-time high from bars and a live quote are on one scale.
+    """
+    raw = meta.get("currency")
+    currency = clean_text(raw, 8) if isinstance(raw, str) else ""
+    return _SUBUNIT.get(currency, (currency, Decimal(1)))
+
+
 def parse_chart_bars(payload: object, symbol: str, source: str = "yahoo") -> list[Bar] | BadMessage:
     """Daily OHLC bars from a Yahoo v8 chart payload (``interval=1d``), oldest first.
 
     A day whose timestamp, open, high, low or close is null or invalid is skipped, as is a
-    day whose high is below its low. Dates are session dates in the exchange timezone
+    day whose high is below its low. Prices are in the main currency unit
+    (:func:`chart_unit`), as :func:`parse_chart_quote` gives them, so a London bar and a
+    London quote compare. Dates are session dates in the exchange timezone
     (``meta.exchangeTimezoneName``, else ``meta.gmtoffset``). If two rows fall on the same
     date (Yahoo sometimes appends a live row for today) the later one wins.
     """
@@ -107,6 +131,7 @@ def parse_chart_bars(payload: object, symbol: str, source: str = "yahoo") -> lis
     if not isinstance(quotes, list) or not quotes or not isinstance(quotes[0], Mapping):
         return BadMessage(source, "no indicators.quote")
     q = quotes[0]
+    _, div = chart_unit(meta) if isinstance(meta, Mapping) else ("", Decimal(1))
     cols = [_column(q, k) for k in ("open", "high", "low", "close")]
     if any(c is None for c in cols):
         return BadMessage(source, "indicators.quote lacks open/high/low/close")
@@ -119,6 +144,7 @@ def parse_chart_bars(payload: object, symbol: str, source: str = "yahoo") -> lis
         if ts is None or o is None or h is None or lo is None or c is None or h < lo:
             continue
         day = ts.astimezone(tz).date()
+        o, h, lo, c = o / div, h / div, lo / div, c / div
         by_day[day] = Bar(symbol=symbol, day=day, open=o, high=h, low=lo, close=c, source=source)
     return [by_day[d] for d in sorted(by_day)]
 
@@ -138,13 +164,6 @@ def parse_chart_meta_first_trade(payload: object) -> date | None:
 # -- quotes -----------------------------------------------------------------------------
 
 _PAGE_MARKERS = (b"<!doctype", b"<html", b"<?xml")
-# Sub-unit currencies: Yahoo quotes London in pence ("GBp") and Johannesburg in cents
-# ("ZAc"); a pound price read as pence is 100x wrong (reliability.md §2.2).
-_SUBUNIT = {
-    "GBp": ("GBP", Decimal(100)),
-    "ZAc": ("ZAR", Decimal(100)),
-    "ILA": ("ILS", Decimal(100)),
-}
 # Yahoo's help pages list CME, COMEX, NYMEX and CBOT data as delayed 10 minutes; the chart
 # meta does not say so itself (UNCONFIRMED), so this table is the fallback.
 _EXCHANGE_DELAY_S = {"CME": 600, "CMX": 600, "NYM": 600, "CBT": 600}
@@ -223,10 +242,13 @@ def parse_chart_quote(
     """The latest quote from a Yahoo v8 chart payload (``range=1d`` intraday).
 
     The price is ``meta.regularMarketPrice``, else the last non-null close. The previous
-    close is ``meta.previousClose``, else ``meta.chartPreviousClose`` (the previous session
-    only for ``range=1d``; UNCONFIRMED for other ranges). Sub-unit currencies (``GBp``)
-    are converted to the main unit. The market state is derived from
-    ``currentTradingPeriod`` and the NYSE calendar at ``now``.
+    close is ``meta.previousClose``, else ``meta.chartPreviousClose``. The latter is the
+    close before the chart's first bar: the previous session for the ``range=1d`` this
+    feed asks for, but not for a longer window, as the real OCDO.L, GC=F and WSU.DE
+    answers show (tests/data/real/yahoo/, ``period1``/``period2`` windows in 2020 and
+    2023 beside a 2025 ``regularMarketPrice``). Sub-unit currencies (``GBp``)
+    are converted to the main unit by :func:`chart_unit`, as bars are. The market state
+    is derived from ``currentTradingPeriod`` and the NYSE calendar at ``now``.
     """
     res = chart_result(payload, source)
     if isinstance(res, BadMessage):
@@ -256,10 +278,8 @@ def parse_chart_quote(
         day_high = day_low = None
     year_high = price(meta.get("fiftyTwoWeekHigh"))
 
-    raw_ccy = meta.get("currency")
-    currency = clean_text(raw_ccy, 8) if isinstance(raw_ccy, str) else ""
-    if currency in _SUBUNIT:
-        currency, div = _SUBUNIT[currency]
+    currency, div = chart_unit(meta)
+    if div != 1:
         last, prev, day_high, day_low, year_high = (
             None if p is None else p / div for p in (last, prev, day_high, day_low, year_high)
         )
@@ -271,7 +291,9 @@ def parse_chart_quote(
     is_future = itype == "FUTURE" or is_future_symbol(symbol)
     periods = parse_trading_periods(meta)
     delay_s = 0
-    delayed_by = meta.get("exchangeDataDelayedBy")  # minutes in v7 quote; UNCONFIRMED in chart
+    # Minutes in the v7 quote answer. None of the four real chart metas in
+    # tests/data/real/yahoo/ carries it (CMX gold included), so the table is what applies.
+    delayed_by = meta.get("exchangeDataDelayedBy")
     if isinstance(delayed_by, int) and not isinstance(delayed_by, bool) and 0 < delayed_by < 1440:
         delay_s = delayed_by * 60
     elif isinstance(meta.get("exchangeName"), str):
@@ -324,9 +346,13 @@ def parse_cboe_quote(
 ) -> Quote | BadMessage:
     """A quote from a Cboe delayed-quotes payload (sources.md §C5) for watchlist ``symbol``.
 
-    ``scale`` multiplies every price (``_DJX`` is the Dow divided by 100). The previous
-    close is ``current_price - price_change``: after the close ``prev_day_close`` already
-    equals today's close. The state follows the NYSE calendar.
+    ``scale`` multiplies every price (``_DJX`` is the Dow divided by 100). During the
+    session the price is ``current_price`` and the previous close ``current_price -
+    price_change``. After the close ``prev_day_close`` already equals today's ``close``
+    and ``current_price`` may have moved on (an after-hours print), while
+    ``price_change`` is still today's close against yesterday's: the price is then
+    ``close`` and the previous close ``close - price_change``. The state follows the NYSE
+    calendar.
     """
     if not isinstance(payload, Mapping):
         return BadMessage(source, "payload is not an object")
@@ -336,12 +362,22 @@ def parse_cboe_quote(
     last = price(data.get("current_price"))
     if last is None:
         return BadMessage(source, f"{symbol}: no valid current_price")
+    close = price(data.get("close"))
+    prev_day_close = price(data.get("prev_day_close"))
+    if close is not None and close == prev_day_close:
+        # The session is over: the payload's own sign of it (sources.md §C5). Read from a
+        # real after-close AAPL answer (close 213.25, current_price 212.8, price_change
+        # 4.18, prev_day_close 213.25): its change is measured from 209.07, which is
+        # close - price_change, not current_price - price_change. What ``close``
+        # holds during the session is UNCONFIRMED; this branch only needs it to differ
+        # from ``prev_day_close`` then, which is the case in every response seen.
+        last = close
     change = number(data.get("price_change"))
     prev: Decimal | None = None
     if change is not None and last - change > 0:
         prev = last - change
-    else:
-        prev = price(data.get("prev_day_close"))
+    elif prev_day_close is not None and prev_day_close != close:
+        prev = prev_day_close
     high, low = price(data.get("high")), price(data.get("low"))
     if high is not None and low is not None and high < low:
         high = low = None

@@ -1,6 +1,10 @@
 """The quotes slice of the store (topic ``"quotes"``): one row per symbol, merged from the
 primary source (Yahoo) and the fallback (Cboe).
 
+Which symbols the fallback must fetch is decided here too
+(:meth:`QuotesSlice.fallback_symbols`), from the primary's own quotes, misses and
+status: one owner for the failover, as the BTC slice owns the venue choice.
+
 Per symbol, the primary's quote is shown while it is fresh and its last attempt
 succeeded; otherwise a fresh fallback quote; otherwise the newest good value of either,
 marked stale since the moment it arrived. A price is never replaced by nothing.
@@ -89,6 +93,22 @@ class QuotesSlice:
     def refresh(self, now: float) -> bool:
         """Re-derive staleness, failover and market states for ``now`` (monotonic)."""
         return self._rebuild(now)
+
+    def fallback_symbols(self) -> frozenset[str]:
+        """The symbols the fallback source must serve now: those the primary did not
+        deliver on its last attempt, or all of them while the primary as a whole is
+        failing (down, degraded, rate-limited, not answering).
+
+        This is the one place the failover is decided. It reads only state the events
+        brought, so the fallback feed can ask it as often as it likes; a symbol leaves
+        the set the moment the primary delivers it again (the handback).
+        """
+        st = self._status.get(self.primary)
+        if st is not None and st.state in _FAILING:
+            return self._known
+        return frozenset(
+            sym for (src, sym), ok in self._ok.items() if src == self.primary and not ok
+        )
 
     def view(self) -> QuotesView:
         """The current snapshot."""

@@ -335,3 +335,60 @@ async def test_an_empty_newest_page_is_a_source_failure_not_the_start_of_history
         await client.aclose()
         await candles.stop()
         await yahoo.stop()
+
+
+async def test_offline_progress_counts_data_not_attempts(tmp_path: Path) -> None:
+    # Nothing listens on the port: every request fails. The progress must not climb
+    # (it counted attempts and read "18% · 2/11" offline); it says it is waiting.
+    dead = SimHttpServer("dead")
+    await dead.start(0)
+    url = dead.url
+    await dead.stop()
+    client = httpx.AsyncClient(trust_env=False, timeout=10)
+    store, _ = HistoryStore.open(tmp_path / "history.sqlite3")
+    symbols = ["^RUT", "^DJI", "IWM"]
+    feed = YahooHistoryFeed(
+        url, symbols, store=store, client=client,
+        clock=ManualClock(), page_delay=0.0, refresh=3600.0, timing=FAST,
+    )  # fmt: skip
+    seen: list[BackfillProgress] = []
+
+    def two_rounds(ev: object) -> bool:
+        if isinstance(ev, BackfillProgress):
+            seen.append(ev)
+        return len(seen) >= 2 * len(symbols)
+
+    try:
+        await drive(feed, two_rounds)
+    finally:
+        await store.writer().aclose()
+        store.close()
+        await client.aclose()
+    assert [p.done for p in seen] == [0] * len(seen)
+    assert all(p.waiting and not p.finished for p in seen)
+    assert all(p.note.startswith("waiting for the network (") for p in seen)
+    assert "refused" in seen[0].note
+    # The round is tried again soon (here at once), not after the 1 h refresh period.
+    assert [p.symbol for p in seen] == symbols * 2
+
+
+async def test_progress_counts_symbols_received(
+    env: tuple[SimCandles, SimHttpServer, httpx.AsyncClient, HistoryStore],
+) -> None:
+    _, yahoo, client, store = env
+    yahoo.set_fault(HttpFault("status", status=503, count=3))  # one symbol, 3 attempts
+    feed = YahooHistoryFeed(
+        yahoo.url, ["^RUT", "^DJI", "IWM"], store=store, client=client,
+        clock=ManualClock(), page_delay=0.0, refresh=3600.0,
+        timing=PollTiming(connect=2, read=5, deadline=10, attempts=3, retry_base=0.01),
+    )  # fmt: skip
+    events = await drive(feed, finished)
+    progress = [e for e in events if isinstance(e, BackfillProgress)]
+    # ^RUT got a 503 (an answer, not the network): it counts nothing and is not "waiting".
+    assert [(p.symbol, p.done, p.waiting) for p in progress] == [
+        ("^RUT", 0, False),
+        ("^DJI", 1, False),
+        ("IWM", 2, False),
+    ]
+    # The round is over (^RUT is asked again next round); 2 of 3 arrived.
+    assert progress[-1].finished and progress[-1].total == 3

@@ -191,6 +191,62 @@ def test_cboe_quote_and_previous_close_pitfall() -> None:
     assert q2.price == Decimal("48710.0") and q2.prev_close == Decimal("48704.00")
 
 
+@pytest.mark.parametrize(
+    ("name", "symbol", "scale", "price", "prev", "change"),
+    [
+        # In session: current_price - price_change (6890.12 - 3.44).
+        ("cboe_spx.json", "^GSPC", Decimal(1), "6890.12", "6886.68", "3.44"),
+        # After the close, RECONSTRUCTED from the numbers of a real after-close AAPL answer
+        # quoted in issue 18 (close 213.25, current_price 212.8, price_change 4.18,
+        # prev_day_close 213.25; the other fields are filled in). The change is today's
+        # close against yesterday's: 213.25 - 4.18 = 209.07, not 212.8 - 4.18 = 208.62.
+        (
+            "cboe_aapl_after_close_reconstructed.json",
+            "AAPL",
+            Decimal(1),
+            "213.25",
+            "209.07",
+            "4.18",
+        ),
+        # After the close with current_price == close: both readings agree (x100 for DJX).
+        ("cboe_djx_after_close.json", "^DJI", Decimal(100), "48710.0", "48704.00", "6.00"),
+    ],
+)
+def test_cboe_quote_table(
+    name: str, symbol: str, scale: Decimal, price: str, prev: str, change: str
+) -> None:
+    payload = decode_body((DATA / name).read_bytes(), "application/json", "cboe")
+    q = parse_cboe_quote(payload, symbol, name=symbol, received=2.0, now=NOW, scale=scale)
+    assert isinstance(q, Quote), q
+    assert q.price == Decimal(price) and q.prev_close == Decimal(prev)
+    assert q.change == Decimal(change)
+    # The percentage the payload states agrees with the row's (to its 4 decimals).
+    assert isinstance(payload, dict)
+    stated = Decimal(str(payload["data"]["price_change_percent"]))
+    if name != "cboe_spx.json":  # the SPX sample's stated percent is a rounded 0.0499
+        assert q.change_pct is not None and abs(q.change_pct - stated) < Decimal("0.01")
+
+
+def test_cboe_after_close_without_change_has_no_previous_close() -> None:
+    # prev_day_close == close after the close: it is today's close, never "previous".
+    data = {"current_price": 212.8, "close": 213.25, "prev_day_close": 213.25}
+    q = parse_cboe_quote({"data": data}, "AAPL", name="AAPL", received=1.0, now=NOW)
+    assert isinstance(q, Quote) and q.price == Decimal("213.25") and q.prev_close is None
+
+
+def test_d5_bars_and_quote_share_the_main_unit() -> None:
+    payload = _load("chart_hsba_gbp.json")
+    quote = parse_chart_quote(payload, "HSBA.L", received=1.0, now=NOW)
+    bars = parse_chart_bars(payload, "HSBA.L")
+    assert isinstance(quote, Quote) and isinstance(bars, list) and bars
+    assert isinstance(payload, dict)
+    raw = payload["chart"]["result"][0]["indicators"]["quote"][0]
+    assert bars[-1].close == Decimal(str(raw["close"][-1])) / 100
+    assert bars[-1].high == Decimal(str(raw["high"][-1])) / 100
+    # One scale: the live price and the day's bar are within a few percent, not 100x.
+    assert abs(quote.price / bars[-1].close - 1) < Decimal("0.05")
+
+
 @given(
     st.recursive(
         st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=8),

@@ -1,0 +1,1 @@
+"""Conformance of the parsers against real recorded responses (tests/data/real)."""
