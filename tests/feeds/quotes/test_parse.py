@@ -234,7 +234,7 @@ def test_cboe_after_close_without_change_has_no_previous_close() -> None:
     assert isinstance(q, Quote) and q.price == Decimal("213.25") and q.prev_close is None
 
 
-def test_d5_bars_and_quote_share_the_main_unit() -> None:
+def test_bars_and_quote_share_the_main_unit() -> None:
     payload = _load("chart_hsba_gbp.json")
     quote = parse_chart_quote(payload, "HSBA.L", received=1.0, now=NOW)
     bars = parse_chart_bars(payload, "HSBA.L")
