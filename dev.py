@@ -26,9 +26,14 @@ PY = BIN / "python"
 STAMP = VENV / ".lockstep-stamp"
 
 
+LOCK = ROOT / "requirements.lock"
+
+
 def _want_stamp(extras: str) -> str:
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    return f"{digest}:{extras}"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes())
+    if LOCK.exists():
+        digest.update(LOCK.read_bytes())
+    return f"{digest.hexdigest()}:{extras}"
 
 
 def ensure_venv(extras: str = "dev") -> None:
@@ -51,9 +56,17 @@ def ensure_venv(extras: str = "dev") -> None:
     subprocess.run(
         [str(PY), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=False, cwd=ROOT
     )
-    subprocess.run(
-        [str(PY), "-m", "pip", "install", "--quiet", "-e", f".[{extras}]"], check=True, cwd=ROOT
-    )
+    pip = [str(PY), "-m", "pip", "install", "--quiet"]
+    if LOCK.exists():
+        # The monitor's runtime dependencies come only from the hash-locked list
+        # (reliability.md X10); the project itself is then installed without resolving
+        # anything, and the dev/bench extras (tools, not the monitor) on top, unlocked.
+        subprocess.run([*pip, "--require-hashes", "-r", str(LOCK)], check=True, cwd=ROOT)
+        subprocess.run([*pip, "--no-deps", "-e", "."], check=True, cwd=ROOT)
+        if extras:
+            subprocess.run([*pip, "-e", f".[{extras}]"], check=True, cwd=ROOT)
+    else:
+        subprocess.run([*pip, "-e", f".[{extras}]"], check=True, cwd=ROOT)
     STAMP.write_text(want)
 
 

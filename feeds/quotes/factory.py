@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from feeds.core.clock import Clock
 from feeds.quotes.cboe import CboeQuotesFeed
-from feeds.quotes.failover import FailoverGate
 from feeds.quotes.settings import QuotesSettings
 from feeds.quotes.state import QuotesSlice
 from feeds.quotes.yahoo import YAHOO_COOKIE_URL, YahooChartFeed
@@ -33,9 +33,11 @@ def build_quote_feeds(
     client: httpx.AsyncClient,
     clock: Clock,
     timing: PollTiming | None = None,
+    *,
+    wanted: Callable[[], Collection[str]] | None = None,
 ) -> list[PolledFeed]:
-    """The Yahoo chart feed and, when ``fallback`` is on, the gated Cboe feed."""
-    gate = FailoverGate() if settings.fallback else None
+    """The Yahoo chart feed and, when ``fallback`` is on, the Cboe feed, which asks
+    ``wanted`` (the quotes slice's ``fallback_symbols``) which symbols to poll."""
     yahoo = YahooChartFeed(
         yahoo_url,
         client=client,
@@ -46,11 +48,10 @@ def build_quote_feeds(
         intervals=settings.intervals(),
         backoff_cap=settings.backoff_cap,
         cookie_url=_cookie_url(yahoo_url) if settings.yahoo_crumb else None,
-        gate=gate,
         timing=timing,
     )
     feeds: list[PolledFeed] = [yahoo]
-    if gate is not None:
+    if settings.fallback and wanted is not None:
         mapping = {k: v for k, v in settings.cboe_map().items() if k in settings.watchlist}
         feeds.append(
             CboeQuotesFeed(
@@ -58,7 +59,7 @@ def build_quote_feeds(
                 client=client,
                 clock=clock,
                 symbols=mapping,
-                gate=gate,
+                wanted=wanted,
                 intervals=settings.intervals(),
                 min_interval=settings.cboe_min_interval,
                 timing=timing,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from feeds.core.clock import Clock
 from feeds.rates.calendar import upcoming
 from feeds.rates.settings import FedOddsSettings
-from feeds.rates.state import ALL_SOURCES, FedOddsSlice
+from feeds.rates.state import ALL_SOURCES, FedOddsSlice, stale_threshold
 
 if TYPE_CHECKING:
     import httpx
@@ -81,8 +81,18 @@ def make_fed_odds_slice(settings: FedOddsSettings, clock: Clock) -> FedOddsSlice
     sources = (
         ALL_SOURCES if settings.zq_enabled else tuple(s for s in ALL_SOURCES if s != "yahoo_zq")
     )
+    intervals = (
+        ("kalshi", settings.kalshi_interval),
+        ("polymarket", settings.polymarket_interval),
+        ("fed_target", settings.target_interval),
+        ("yahoo_zq", settings.zq_interval),
+    )
+    # The same thresholds the health slice is given (tui.runtime), from the one function:
+    # the status bar and the Fed panel turn STALE at the same moment.
+    thresholds = {name: stale_threshold(name, every) for name, every in intervals}
     return FedOddsSlice(
         calendar=settings.meetings(),
+        thresholds=thresholds,
         clock=clock,
         shown=settings.meetings_shown,
         primary=settings.primary,

@@ -49,8 +49,16 @@ async def test_fallback_to_cboe_and_back(
     clock: ManualClock,
     runner_factory: Callable[..., Runner],
 ) -> None:
-    feeds = build_quote_feeds(SETTINGS, sim_yahoo.url, sim_cboe.url, client, clock, timing=FAST)
     slice_ = make_quotes_slice(SETTINGS, clock)
+    feeds = build_quote_feeds(
+        SETTINGS,
+        sim_yahoo.url,
+        sim_cboe.url,
+        client,
+        clock,
+        timing=FAST,
+        wanted=slice_.fallback_symbols,
+    )
     store = Store([slice_])
 
     def refresh() -> None:
