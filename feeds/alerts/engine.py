@@ -516,7 +516,8 @@ class AlertInputs:
         if divergence is not None:
             sa, sb = divergence.a, divergence.b
             if (
-                sa.drawdown_pct is not None
+                divergence.gap_pp is not None
+                and sa.drawdown_pct is not None
                 and sb.drawdown_pct is not None
                 and sa.received is not None
                 and sb.received is not None
@@ -528,7 +529,8 @@ class AlertInputs:
                     sb.symbol,
                     sa.drawdown_pct,
                     sb.drawdown_pct,
-                    abs(sa.drawdown_pct - sb.drawdown_pct),
+                    # The divergence view's gap (its one owner), as a size.
+                    abs(divergence.gap_pp),
                 )
         cut: list[CutInput] = []
         meetings: tuple[date, ...] = ()
