@@ -63,7 +63,9 @@ def test_apply_does_no_io_and_queues_intents() -> None:
     store.apply(rut_history())
     store.apply(quote("2558", 1000.0, "yahoo"))
     store.apply(quote("2557", 1001.0, "cboe"))  # confirms a new high
-    store.apply(Tick("coinbase", D("92100"), *([None] * 8), 1002.0))
+    store.apply(
+        Tick("coinbase", D("92100"), None, None, None, None, None, None, None, None, 1002.0)
+    )
     assert s.view().row("^RUT").new_ath  # type: ignore[union-attr]
     kinds = [type(op) for op in list(s.outbox._items)]
     assert kinds == [PutLast, PutAth, PutLast]
