@@ -8,7 +8,6 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -173,7 +172,6 @@ class LockstepApp(App[None]):
         self._skip = 0
         self._skip_left = 0
         self.shed_frames = 0
-        self._ath_highs: dict[str, Decimal] = {}
         """Paint ticks skipped because the terminal could not keep up (slow links)."""
         self._feed_workers: dict[int, Worker[None]] = {}
         self._paint_timer: Timer | None = None
@@ -275,11 +273,9 @@ class LockstepApp(App[None]):
                 if note not in self._toasted:
                     self._toasted.add(note)
                     self.notify(note, severity="warning", timeout=15, markup=False)
-            # The quotes panel's RECORD badge uses the stored all-time highs.
-            highs = {r.symbol: r.record.high for r in view.rows if r.record is not None}
-            if highs != self._ath_highs:  # set_ath repaints the whole quotes panel
-                self._ath_highs = highs
-                quotes_panel.set_ath(highs)
+            # The quotes panel shows the ATH view's distances and RECORD flags (it
+            # repaints only when one of its own symbols' marks changed).
+            quotes_panel.set_ath(view.marks)
             # BTC's distance from its high shows on the BTC line (a short terminal hides
             # the ATH panel).
             for r in view.rows:

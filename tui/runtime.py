@@ -25,6 +25,7 @@ from feeds.history.factory import (
     make_ath_slice,
     make_divergence_analyser,
     make_divergence_slice,
+    make_history_persister,
 )
 from feeds.history.loader import HistoryLoader
 from feeds.model.btc import Heartbeat
@@ -225,6 +226,7 @@ def build_runtime(
         {"coinbase": b.stale_after, "kraken": b.stale_after}, heartbeat_kinds=(Heartbeat,)
     )
     btc = BtcSlice(venues, stale_after=b.stale_after, failback_after=b.failback_after)
+    health.delegate_staleness(venues, btc.venue_stale)  # one staleness rule for BTC
     client = make_client(ca_file=settings.network.ca_file or None)
     q, f, t, h = settings.quotes, settings.fed, settings.tbills, settings.history
     quotes = make_quotes_slice(q, clock)
@@ -232,8 +234,8 @@ def build_runtime(
     tbills = make_tbills_slice(t, clock)
     history = history_store(data if data is not None else _NO_DIR, h)
     symbols = list(dict.fromkeys([*q.watchlist, *q.futures]))
-    ath = make_ath_slice(h, history, symbols, clock)
-    divergence = make_divergence_slice(h, clock)
+    ath = make_ath_slice(h, history, symbols, clock, btc_shown=btc.shown_tick)
+    divergence = make_divergence_slice(h, clock, btc_shown=btc.shown_tick, ath_view=ath.view)
     for name, every in (("kalshi", f.kalshi_interval), ("polymarket", f.polymarket_interval)):
         health.set_threshold(name, 3 * every)
     store = Store([health, btc, quotes, fed, tbills, ath, divergence])
@@ -249,6 +251,7 @@ def build_runtime(
         h, history, ep.coinbase_rest, ep.yahoo, symbols, client, clock, loader=loader
     )
     feeds.append(make_divergence_analyser(divergence))
+    feeds.append(make_history_persister(ath, history))  # the ATH slice's writes
     runtime = Runtime(
         settings,
         clock,

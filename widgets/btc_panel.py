@@ -160,18 +160,13 @@ class BtcPanel(Vertical):
             return
         active = view.venues.get(view.active or "")
         tick = view.tick
+        # The state word is the BTC view's (one staleness rule, in the BTC slice, which
+        # the status bar and the alert rules read too): only the age counts here.
+        state = view.state
         if active is None or tick is None:
-            states = {v.state for v in view.venues.values()}
-            word = FeedState.DOWN if states == {FeedState.DOWN} else FeedState.CONNECTING
-            set_subtitle(self, word.value)
-            self.set_class(word is FeedState.DOWN, "-down")
+            set_subtitle(self, state.value)
+            self.set_class(state is FeedState.DOWN, "-down")
             return
-        seen = active.last_seen if active.last_seen is not None else tick.received
-        state = active.state
-        if state is FeedState.LIVE and now_mono - seen > view.stale_after:
-            state = FeedState.STALE
-        if not any(v.state is FeedState.LIVE for v in view.venues.values()):
-            state = active.state if active.state is not FeedState.LIVE else FeedState.STALE
         # The age lives in a small cell: a border title change repaints the whole panel.
         self._cell("btc-age").set(f"· {age(now_mono - tick.received)}")
         subtitle = state.value

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -18,6 +17,7 @@ from textual.events import Resize
 from textual.widgets import Static
 
 from feeds.model.core import FeedState, FeedStatus
+from feeds.model.history import AthMark
 from feeds.model.quotes import MarketState, QuoteRow, QuotesView
 from widgets.border import set_subtitle, set_title
 from widgets.cells import Cell
@@ -37,18 +37,19 @@ def _css_id(symbol: str) -> str:
     return "q-" + (out or "sym")
 
 
-def record_badge(row: QuoteRow, ath: Mapping[str, Decimal]) -> str:
-    """``RECORD`` at or above the all-time high when one is known for the symbol, else
-    the distance below it (``ATH−2.3%``); without one, ``52W HI`` at or above the
-    52-week high (the stand-in until ATHs are supplied)."""
+def record_badge(row: QuoteRow, marks: Mapping[str, AthMark]) -> str:
+    """``RECORD`` when the ATH view flags the symbol at its all-time high, else the ATH
+    view's distance below it (``ATH−2.3%``); without a mark, ``52W HI`` at or above the
+    52-week high (the stand-in until the history is loaded). The flag and the distance
+    are the ATH slice's (guarded): a print it has not confirmed is not a RECORD here."""
     q = row.quote
     if q is None:
         return ""
-    high = ath.get(row.symbol)
-    if high is not None:
-        if q.price >= high:
+    mark = marks.get(row.symbol)
+    if mark is not None and mark.distance_pct is not None:
+        if mark.at_high:
             return "RECORD"
-        pct = (q.price / high - 1) * 100
+        pct = mark.distance_pct
         # The distance from the record, in the same column: "ATH−2.3%", "ATH−27%".
         return "ATH" + signed(pct, 1 if pct > -10 else 0, "%")
     if q.year_high is not None and q.price >= q.year_high:
@@ -69,7 +70,8 @@ class QuotesPanel(Vertical):
     """Renders a :class:`~feeds.model.quotes.QuotesView`.
 
     ``show(view)`` on change, ``tick(now_mono, now_wall)`` at 1 Hz for ages. ``ath`` maps
-    a symbol to its all-time high; symbols without one fall back to the 52-week high.
+    a symbol to the ATH view's mark (distance, RECORD flag); symbols without one fall
+    back to the 52-week high.
     """
 
     DEFAULT_CSS = """
@@ -98,13 +100,13 @@ class QuotesPanel(Vertical):
     def __init__(
         self,
         *,
-        ath: Mapping[str, Decimal] | None = None,
+        ath: Mapping[str, AthMark] | None = None,
         id: str | None = "quotes-panel",
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
         set_title(self, "Indices & commodities")
-        self._ath: dict[str, Decimal] = dict(ath or {})
+        self._ath: dict[str, AthMark] = dict(ath or {})
         self._view: QuotesView | None = None
         self._rows: dict[str, Horizontal] = {}
         self._cells: dict[str, dict[str, Cell]] = {}
@@ -128,10 +130,17 @@ class QuotesPanel(Vertical):
         if self._view is not None:
             self._paint(full=False)
 
-    def set_ath(self, ath: Mapping[str, Decimal]) -> None:
-        """Supply all-time highs (symbol -> ATH); the record badge then uses them."""
+    def set_ath(self, ath: Mapping[str, AthMark]) -> None:
+        """Take the ATH view's marks (symbol -> distance and flags) for the record badge;
+        repaints only when a mark of a symbol on this panel changed."""
+        view = self._view
+        if view is not None:
+            mine = [r.symbol for r in view.rows + view.futures]
+            if all(ath.get(s) == self._ath.get(s) for s in mine):
+                self._ath = dict(ath)
+                return
         self._ath = dict(ath)
-        if self._view is not None:
+        if view is not None:
             self._paint(full=True)
 
     def on_resize(self, event: Resize) -> None:

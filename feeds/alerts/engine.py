@@ -60,7 +60,6 @@ from feeds.btc.state import BtcView
 from feeds.history.ath_state import AthView
 from feeds.history.divergence_state import DivergenceView
 from feeds.model.alerts import AlertKind, AlertsView, FiredAlert
-from feeds.model.core import FeedState
 from feeds.model.fed import FedOddsView
 from feeds.model.quotes import QuotesView
 from feeds.model.tbills import OperationStatus, TbillsView
@@ -517,7 +516,8 @@ class AlertInputs:
         if divergence is not None:
             sa, sb = divergence.a, divergence.b
             if (
-                sa.drawdown_pct is not None
+                divergence.gap_pp is not None
+                and sa.drawdown_pct is not None
                 and sb.drawdown_pct is not None
                 and sa.received is not None
                 and sb.received is not None
@@ -529,7 +529,8 @@ class AlertInputs:
                     sb.symbol,
                     sa.drawdown_pct,
                     sb.drawdown_pct,
-                    abs(sa.drawdown_pct - sb.drawdown_pct),
+                    # The divergence view's gap (its one owner), as a size.
+                    abs(divergence.gap_pp),
                 )
         cut: list[CutInput] = []
         meetings: tuple[date, ...] = ()
@@ -560,14 +561,10 @@ class AlertInputs:
 
 
 def _btc_price(view: BtcView, now_mono: float) -> PriceInput | None:
-    tick, active = view.tick, view.active
-    if tick is None or active is None:
-        return None
-    venue = view.venues.get(active)
-    if venue is None or venue.state is not FeedState.LIVE or venue.notice:
-        return None
-    seen = venue.last_seen
-    if seen is None or now_mono - seen > view.stale_after:
+    # The BTC view owns both the shown price and its freshness (one staleness rule):
+    # read them, never re-derive them from ages here.
+    tick = view.tick
+    if tick is None or not view.fresh:
         return None
     return PriceInput(BTC, tick.price, tick.source)
 

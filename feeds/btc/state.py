@@ -48,6 +48,11 @@ class BtcView:
         spark_end: Wall time of the last sparkline bucket, if any.
         ticks: Ticks applied so far (all venues).
         stale_after: Silence after which a venue counts as stale, seconds.
+        state: The shown venue's effective state (LIVE turns STALE when silent; STALE
+            also when no venue is LIVE), as of the last refresh: the one staleness the
+            panel, the alert rules and the status bar read.
+        fresh: True when ``tick`` is a price the alert rules may use: the shown venue is
+            LIVE, heard from within ``stale_after`` and not announcing maintenance.
     """
 
     active: str | None
@@ -58,6 +63,8 @@ class BtcView:
     spark_end: datetime | None
     ticks: int
     stale_after: float
+    state: FeedState = FeedState.CONNECTING
+    fresh: bool = False
 
 
 class BtcSlice:
@@ -84,6 +91,9 @@ class BtcSlice:
         self._notice: dict[str, str] = {}
         self._healthy_since: dict[str, float | None] = dict.fromkeys(venues)
         self.active: str | None = None
+        self._shown: Tick | None = None
+        """The shown venue's latest tick: the one BTC price every panel shows."""
+        self._stale: dict[str, bool] = {}
         self._primary_was_live = False
         self._reason = ""
         self._spark: deque[tuple[int, float]] = deque(maxlen=spark_minutes)
@@ -113,6 +123,7 @@ class BtcSlice:
             if self.active is None:
                 self._choose(event.received)
             if venue == self.active:
+                self._shown = event
                 when = event.exchange_time
                 if when is not None:
                     if self._bucket_lo <= when < self._bucket_hi:
@@ -139,10 +150,33 @@ class BtcSlice:
         return False
 
     def refresh(self, now: float) -> bool:
-        """Re-check venue health against the clock; True if the shown venue changed."""
+        """Re-check venue health against the clock; True if the shown venue changed or a
+        venue turned stale (or fresh again)."""
         before = self.active
         self._choose(now)
-        return self.active != before
+        flipped = False
+        for v in self.venues:
+            stale = self.venue_stale(v, now)
+            if stale != self._stale.get(v, False):
+                self._stale[v] = stale
+                flipped = True
+        return self.active != before or flipped
+
+    def shown_tick(self) -> Tick | None:
+        """The shown venue's latest tick (the view's ``tick``), without building a view.
+
+        The ATH and divergence slices read BTC's price through this, so every panel
+        shows the one price and venue the BTC panel shows. O(1), no allocation: it is
+        called for every tick."""
+        return self._shown
+
+    def venue_stale(self, source: str, now: float) -> bool:
+        """The one staleness rule for a BTC venue: LIVE, yet nothing (data or heartbeat)
+        heard for more than ``stale_after`` seconds. The health slice asks this too."""
+        st = self._status.get(source)
+        if st is None or st.state is not FeedState.LIVE:
+            return False
+        return now - self._seen.get(source, st.since) > self.stale_after
 
     # -- selection ------------------------------------------------------------------
 
@@ -153,7 +187,7 @@ class BtcSlice:
             return False
         if self._notice.get(source):
             return False
-        return now - self._seen.get(source, st.since) <= self.stale_after
+        return not self.venue_stale(source, now)
 
     def _choose(self, now: float) -> None:
         self._now = now
@@ -205,6 +239,7 @@ class BtcSlice:
             # show it as soon as it is healthy rather than after the failback hold-down.
             self._primary_was_live = True
         self.active = venue
+        self._shown = self._last.get(venue) if venue is not None else None
         self._reason = reason if venue != self.venues[0] else ""
 
     # -- sparkline ------------------------------------------------------------------
@@ -266,16 +301,14 @@ class BtcSlice:
 
     def view(self) -> BtcView:
         """An immutable picture of the BTC state."""
-        tick = self._last.get(self.active) if self.active else None
+        tick = self._shown
         venues = {}
         for v in self.venues:
             st = self._status.get(v)
             state = st.state if st else FeedState.CONNECTING
             reason = st.reason if st else ""
-            if state is FeedState.LIVE and not self.healthy(v, self._now) and v in self._last:
-                seen = self._seen.get(v)
-                if seen is not None and self._now - seen > self.stale_after:
-                    state = FeedState.STALE
+            if self.venue_stale(v, self._now):
+                state = FeedState.STALE
             venues[v] = VenueView(
                 v, state, reason, self._last.get(v), self._seen.get(v), self._notice.get(v, "")
             )
@@ -285,6 +318,18 @@ class BtcSlice:
         if self.active not in (None, primary) and since is not None:
             left = max(0.0, self.failback_after - (self._now - since))
             reason = f"{primary} live again, back to it in {left:.0f}s"
+        shown = venues.get(self.active) if self.active is not None else None
+        if shown is None or tick is None:
+            states = {v.state for v in venues.values()}
+            state = FeedState.DOWN if states == {FeedState.DOWN} else FeedState.CONNECTING
+        else:
+            state = shown.state
+        fresh = (
+            tick is not None
+            and shown is not None
+            and shown.state is FeedState.LIVE
+            and not shown.notice
+        )
         return BtcView(
             active=self.active,
             tick=tick,
@@ -294,4 +339,6 @@ class BtcSlice:
             spark_end=self._spark_end,
             ticks=self.ticks,
             stale_after=self.stale_after,
+            state=state,
+            fresh=fresh,
         )

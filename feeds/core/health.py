@@ -6,6 +6,7 @@ come: if a source goes silent, its age keeps counting and its state turns STALE.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -70,7 +71,18 @@ class HealthSlice:
         self._bad: dict[str, int] = {}
         self._stale: dict[str, bool] = {}
         self._roles: dict[type, int] = {}
+        self._rules: dict[str, Callable[[str, float], bool]] = {}
         self._now = 0.0
+
+    def delegate_staleness(
+        self, sources: Iterable[str], rule: Callable[[str, float], bool]
+    ) -> None:
+        """Let ``rule(source, now)`` decide when ``sources`` are stale, instead of this
+        slice's own timer: the BTC venues' staleness is the BTC slice's
+        (``BtcSlice.venue_stale``), so the status bar, the BTC panel and the alert rules
+        agree. The threshold given for them still words the reason."""
+        for source in sources:
+            self._rules[source] = rule
 
     def set_threshold(self, source: str, seconds: float | None) -> None:
         """Change (or with None, drop) a source's staleness threshold."""
@@ -137,12 +149,18 @@ class HealthSlice:
         self._now = now
         changed = False
         for source, status in self._status.items():
-            limit = self._stale_after.get(source)
-            if limit is None or status.state not in (FeedState.LIVE, FeedState.STALE):
+            if status.state not in (FeedState.LIVE, FeedState.STALE):
                 continue
-            heard = self._seen.get(source)
-            last = heard.last_seen if heard is not None else None
-            stale = now - (status.since if last is None else last) > limit
+            rule = self._rules.get(source)
+            limit = self._stale_after.get(source)
+            if rule is not None:
+                stale = rule(source, now)
+            elif limit is None:
+                continue
+            else:
+                heard = self._seen.get(source)
+                last = heard.last_seen if heard is not None else None
+                stale = now - (status.since if last is None else last) > limit
             if stale != self._stale.get(source, False):
                 self._stale[source] = stale
                 changed = True

@@ -1,21 +1,28 @@
 """The all-time-high slice (topic ``"ath"``): stored highs, live prices, the confirmation
 guard, NEW ATH detection and backfill progress, for BTC and every watchlist symbol.
 
-A confirmed new high is handed to ``persist`` (the history writer's ``submit``), and so
-is each symbol's last live price at most once per ``last_every`` seconds, for the next
-start-up's first paint.
+BTC's shown price is the BTC slice's (``btc_shown``, the shown venue's latest tick), so
+the ATH panel, the divergence panel and the BTC panel show one price from one venue.
+Every venue's prints still go through the guard, which needs a second venue to confirm a
+new high.
+
+Pure: a confirmed new high, and each symbol's last live price at most once per
+``last_every`` seconds, are appended to :attr:`AthSlice.outbox` as write intents; the
+:class:`~feeds.history.persist.HistoryPersister` feed hands them to the history writer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from types import MappingProxyType
 
 from feeds.core.clock import Clock
 from feeds.history.ath import (
     AthGuard,
+    Decision,
     Verdict,
     band,
     distance_pct,
@@ -23,9 +30,10 @@ from feeds.history.ath import (
     merge_bars,
     raise_high,
 )
-from feeds.history.db import PutAth, PutLast, WriteOp
+from feeds.history.db import PutAth, PutLast
+from feeds.history.persist import Outbox
 from feeds.model.btc import Tick
-from feeds.model.history import AthRecord, BackfillProgress, CachedAth, HistoryBars
+from feeds.model.history import AthMark, AthRecord, BackfillProgress, CachedAth, HistoryBars
 from feeds.model.quotes import Quote
 
 
@@ -49,7 +57,8 @@ class AthRow:
         price_received: Monotonic receipt time of a live price, for its age.
         price_at: Wall time (UTC) of a cached price or stored close, for its age.
         record: The all-time highs, if known.
-        distance_pct: ``price`` against the intraday high, percent (negative below).
+        distance_pct: ``price`` against the intraday high, percent (negative below): the
+            one distance from the high every panel and rule shows.
         close_distance_pct: ``price`` against the closing high, percent.
         band_level: 0 at or near the high, then one per drawdown band.
         band: The band in words and numbers (``"AT HIGH"``, ``"20-30%"``).
@@ -57,6 +66,8 @@ class AthRow:
         pending: True while a print above the high waits for confirmation.
         outlier: True when the latest print was judged an outlier.
         note: ``"high since 1992"`` when the source's history starts late.
+        at_high: True when ``price`` is at or above the confirmed high and neither
+            pending nor an outlier (the RECORD flag).
     """
 
     symbol: str
@@ -73,16 +84,36 @@ class AthRow:
     pending: bool
     outlier: bool
     note: str | None
+    at_high: bool = False
+
+    @property
+    def mark(self) -> AthMark:
+        """This row's distance and flags, for the panels that show them."""
+        return AthMark(self.symbol, self.distance_pct, self.at_high, self.new_ath)
 
 
 @dataclass(frozen=True, slots=True)
 class AthView:
-    """Everything the ATH panel shows."""
+    """Everything the ATH panel shows.
+
+    Attributes:
+        rows: One row per symbol, BTC first.
+        progress: Backfill progress per source.
+        notices: History warnings.
+        today: The day ``new_ath`` is judged against.
+        marks: Each row's distance and RECORD/NEW ATH flags by symbol, for the quotes
+            panel and the BTC line (they show these, never work them out).
+    """
 
     rows: tuple[AthRow, ...]
     progress: tuple[BackfillProgress, ...]
     notices: tuple[str, ...]
     today: date
+    marks: MappingProxyType[str, AthMark] = field(default_factory=lambda: MappingProxyType({}))
+
+    def row(self, symbol: str) -> AthRow | None:
+        """The row of ``symbol``, if it has one."""
+        return next((r for r in self.rows if r.symbol == symbol), None)
 
 
 @dataclass(slots=True)
@@ -103,7 +134,10 @@ stored high are always looked at)."""
 
 
 class AthSlice:
-    """State for the ATH panel. ``btc_symbol`` is the row BTC ticks belong to."""
+    """State for the ATH panel. ``btc_symbol`` is the row BTC ticks belong to.
+
+    ``btc_shown`` returns the BTC slice's shown tick (``BtcSlice.shown_tick``); without
+    it (a slice on its own, in tests) every tick is taken as the shown one."""
 
     topic = "ath"
     accepts: tuple[type, ...] = (
@@ -124,7 +158,8 @@ class AthSlice:
         edges: Sequence[float] = (5.0, 10.0, 20.0, 30.0),
         near_pct: float = 2.0,
         btc_symbol: str = "BTC-USD",
-        persist: Callable[[WriteOp], None] | None = None,
+        btc_shown: Callable[[], Tick | None] | None = None,
+        outbox: Outbox | None = None,
         last_every: float = 60.0,
         writer_error: Callable[[], str | None] | None = None,
     ) -> None:
@@ -133,7 +168,9 @@ class AthSlice:
         self.edges = tuple(edges)
         self.near_pct = near_pct
         self.btc_symbol = btc_symbol
-        self.persist = persist
+        self.btc_shown = btc_shown
+        self.outbox = outbox if outbox is not None else Outbox()
+        """Write intents (new highs, last prices) for the persister: bounded."""
         self.last_every = last_every
         self.writer_error = writer_error
         self._order = [btc_symbol, *(s for s in symbols if s != btc_symbol)]
@@ -144,26 +181,70 @@ class AthSlice:
         self._writer_note: str | None = None
         self._cache: AthView | None = None
         self._btc_seen: dict[str, float] = {}
+        self._btc_tick: Tick | None = None
+        """The shown BTC tick as last taken (the BTC row's price)."""
+        self._btc_outlier: dict[str, bool] = {}
+        """Per venue: was its latest judged print an outlier."""
 
     def apply(self, event: object) -> bool:
-        """Take one event; True if the panel changes."""
+        """Take one event; True if the panel changes. Pure: writes go to the outbox."""
         if isinstance(event, Tick):
             # BTC can tick thousands of times a second and the guard costs microseconds a
-            # print: look at most every BTC_EVERY seconds per venue, except that a print
-            # above the stored high is always looked at (it may be a new high, or an
-            # outlier that must not become one). The rest cost two lookups and a compare.
+            # print: it looks at most every BTC_EVERY seconds per venue, except that a
+            # print above the stored high is always looked at (it may be a new high, or
+            # an outlier that must not become one). The shown price is the BTC slice's:
+            # taking it costs a call and an identity check.
+            changed = False
             record = self._btc.record
             seen_at = self._btc_seen.get(event.source)
-            above = record is not None and event.price > record.high
-            if not above and seen_at is not None and event.received - seen_at < BTC_EVERY:
-                return False
-            self._btc_seen[event.source] = event.received
-            changed = self._live(self.btc_symbol, event.source, event.price, event.received)
+            if (
+                seen_at is None
+                or event.received - seen_at >= BTC_EVERY
+                or (record is not None and event.price > record.high)
+            ):
+                self._btc_seen[event.source] = event.received
+                changed = self._judge_btc(event)
+            shown = event if self.btc_shown is None else self.btc_shown()
+            if event is shown:
+                changed = self._show_btc(event) or changed
         else:
             changed = self._apply(event)
         if changed:
             self._cache = None
         return changed
+
+    def _judge_btc(self, tick: Tick) -> bool:
+        """Run one venue's BTC print through the guard (both venues count for it)."""
+        st = self._btc
+        high = st.record.high if st.record else None
+        decision = self.guard.observe(self.btc_symbol, tick.source, tick.price, tick.received, high)
+        self._btc_outlier[tick.source] = decision.outlier
+        st.pending = decision.verdict is Verdict.PENDING
+        self._confirm(st, tick.source, decision)
+        return True
+
+    def _show_btc(self, tick: Tick | None) -> bool:
+        """Take the BTC slice's shown tick as the BTC row's price; True if it moved."""
+        last = self._btc_tick
+        if tick is last:
+            return False
+        self._btc_tick = tick
+        self._cache = None  # any view built from now on carries this tick
+        if tick is None:
+            return last is not None
+        st = self._btc
+        if not self._btc_outlier.get(tick.source, False) and (
+            st.last_persist is None or tick.received - st.last_persist >= self.last_every
+        ):
+            st.last_persist = tick.received
+            self.outbox.put(PutLast(self.btc_symbol, tick.price, tick.source, self.clock.now()))
+        return last is None or tick.price != last.price or tick.source != last.source
+
+    def _confirm(self, st: _Sym, venue: str, decision: Decision) -> None:
+        if decision.verdict is Verdict.CONFIRMED and st.record and decision.value is not None:
+            today = self.clock.now().date()
+            st.record = raise_high(st.record, decision.value, today, f"live:{venue}")
+            self.outbox.put(PutAth(st.record))
 
     def _apply(self, event: object) -> bool:
         if isinstance(event, Quote):
@@ -212,28 +293,24 @@ class AthSlice:
         st.pending = decision.verdict is Verdict.PENDING
         if not decision.outlier:
             st.price, st.source, st.received, st.at = price, venue, received, None
-        if decision.verdict is Verdict.CONFIRMED and st.record and decision.value is not None:
-            today = self.clock.now().date()
-            st.record = raise_high(st.record, decision.value, today, f"live:{venue}")
-            if self.persist is not None:
-                self.persist(PutAth(st.record))
-        if (
-            self.persist is not None
-            and not decision.outlier
-            and (st.last_persist is None or received - st.last_persist >= self.last_every)
+        self._confirm(st, venue, decision)
+        if not decision.outlier and (
+            st.last_persist is None or received - st.last_persist >= self.last_every
         ):
             st.last_persist = received
-            self.persist(PutLast(symbol, price, venue, self.clock.now()))
+            self.outbox.put(PutLast(symbol, price, venue, self.clock.now()))
         return True
 
     def refresh(self, now: float) -> bool:
-        """Pick up a change in the writer's health (disk full, read-only ...)."""
+        """Pick up a change of the shown BTC venue (failover) and of the writer's health
+        (disk full, read-only ...)."""
+        changed = self.btc_shown is not None and self._show_btc(self.btc_shown())
         note = self.writer_error() if self.writer_error is not None else None
         if note != self._writer_note:
             self._writer_note = note
             self._cache = None
-            return True
-        return False
+            changed = True
+        return changed
 
     def record(self, symbol: str) -> AthRecord | None:
         """The current all-time highs of ``symbol``."""
@@ -241,7 +318,10 @@ class AthSlice:
         return None if st is None else st.record
 
     def view(self) -> AthView:
-        """An immutable view of every row."""
+        """An immutable view of every row (BTC's price is the BTC slice's shown one)."""
+        if self.btc_shown is not None:
+            # A failover between two refreshes (a status event) is seen here at once.
+            self._show_btc(self.btc_shown())
         if self._cache is not None:
             return self._cache
         today = self.clock.now().date()
@@ -249,19 +329,25 @@ class AthSlice:
         for symbol in self._order:
             st = self._syms[symbol]
             rec = st.record
+            price, source, received, at = st.price, st.source, st.received, st.at
+            outlier = st.outlier
+            tick = self._btc_tick if st is self._btc else None
+            if tick is not None:
+                price, source, received, at = tick.price, tick.source, tick.received, None
+                outlier = self._btc_outlier.get(tick.source, False)
             dist = cdist = None
             level, label = 0, "NO HISTORY" if rec is None else "NO PRICE"
-            if rec is not None and st.price is not None:
-                dist = distance_pct(st.price, rec.high)
-                cdist = distance_pct(st.price, rec.close)
+            if rec is not None and price is not None:
+                dist = distance_pct(price, rec.high)
+                cdist = distance_pct(price, rec.close)
                 level, label = band(min(dist, Decimal(0)), self.edges, self.near_pct)
             rows.append(
                 AthRow(
                     symbol=symbol,
-                    price=st.price,
-                    price_source=st.source,
-                    price_received=st.received,
-                    price_at=st.at,
+                    price=price,
+                    price_source=source,
+                    price_received=received,
+                    price_at=at,
                     record=rec,
                     distance_pct=dist,
                     close_distance_pct=cdist,
@@ -269,15 +355,24 @@ class AthSlice:
                     band=label,
                     new_ath=rec is not None and rec.high_day >= today,
                     pending=st.pending,
-                    outlier=st.outlier,
+                    outlier=outlier,
                     note=history_note(symbol, rec.first_trade) if rec else None,
+                    at_high=dist is not None and dist >= 0 and not st.pending and not outlier,
                 )
             )
         notices = list(self._notices)
         if self._writer_note:
             notices.append(self._writer_note)
-        self._cache = AthView(tuple(rows), tuple(self._progress.values()), tuple(notices), today)
+        marks = MappingProxyType({r.symbol: r.mark for r in rows})
+        self._cache = AthView(
+            tuple(rows), tuple(self._progress.values()), tuple(notices), today, marks
+        )
         return self._cache
+
+    def row(self, symbol: str) -> AthRow | None:
+        """``symbol``'s row of the current view (the divergence slice reads its prices,
+        highs and distances here)."""
+        return self.view().row(symbol)
 
 
 def _close_time(day: date) -> datetime:

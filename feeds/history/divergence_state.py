@@ -8,6 +8,11 @@ In the app the heavy part runs off the event loop: :class:`DivergenceAnalyser` i
 that notices a stale analysis, computes it in a worker thread on copied inputs, and yields
 a :class:`DivergenceComputed` event that the slice installs if nothing changed meanwhile.
 Tests (``background=False``) compute synchronously inside :meth:`DivergenceSlice.view`.
+
+One owner per fact: in the app the slice is given the BTC slice's shown tick
+(``btc_shown``) and the ATH slice's view (``ath_view``). Each side's price, all-time high
+and drawdown are then the ATH view's (the guarded, Decimal ones): a print the ATH guard
+has not confirmed never becomes a high here. The gap and the flag are this slice's alone.
 """
 
 from __future__ import annotations
@@ -16,12 +21,14 @@ import asyncio
 import math
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Protocol
 
 from feeds.core.clock import Clock
 from feeds.history import divergence as dv
 from feeds.model.btc import Tick
-from feeds.model.history import CachedAth, HistoryBars
+from feeds.model.history import AthRecord, CachedAth, HistoryBars
 from feeds.model.quotes import Quote
 
 
@@ -42,9 +49,10 @@ class Side:
         source: Where ``price`` came from.
         received: Monotonic receipt time of a live price.
         as_of: Day of the last daily close when ``price`` is not live.
-        ath: All-time intraday high (stored, or a higher live price), if any.
-        ath_day: Date of ``ath`` (today when the live price is above the stored high).
-        drawdown_pct: Distance below ``ath``, percent (0 at a high), if known.
+        ath: All-time intraday high (the ATH slice's confirmed one), if any.
+        ath_day: Date of ``ath``.
+        drawdown_pct: Distance below ``ath``, percent (0 at or above it), if known: the
+            ATH view's distance, capped at 0.
     """
 
     symbol: str
@@ -141,8 +149,39 @@ class _Inputs:
     max_points: int
 
 
+class AthRowLike(Protocol):
+    """What the divergence slice reads of an ATH row (``feeds.history.ath_state.AthRow``)."""
+
+    @property
+    def price(self) -> Decimal | None: ...
+    @property
+    def price_source(self) -> str: ...
+    @property
+    def price_received(self) -> float | None: ...
+    @property
+    def price_at(self) -> datetime | None: ...
+    @property
+    def record(self) -> AthRecord | None: ...
+    @property
+    def distance_pct(self) -> Decimal | None: ...
+    @property
+    def outlier(self) -> bool: ...
+
+
+class AthViewLike(Protocol):
+    """What the divergence slice reads of the ATH view (``AthView``)."""
+
+    def row(self, symbol: str) -> AthRowLike | None:
+        """The row of ``symbol``."""
+        ...
+
+
 class DivergenceSlice:
-    """State for the divergence panel."""
+    """State for the divergence panel.
+
+    ``btc_shown``: the BTC slice's shown tick (only that tick moves side ``a``).
+    ``ath_view``: the ATH slice's view function; when given, prices, highs and drawdowns
+    are read there and never worked out here."""
 
     topic = "divergence"
     accepts: tuple[type, ...] = (
@@ -167,6 +206,8 @@ class DivergenceSlice:
         warmup_days: int = 365,
         max_points: int = 400,
         background: bool = False,
+        btc_shown: Callable[[], Tick | None] | None = None,
+        ath_view: Callable[[], AthViewLike] | None = None,
     ) -> None:
         if window not in dv.WINDOWS:
             raise ValueError(f"chart window must be one of {', '.join(dv.WINDOWS)}")
@@ -181,6 +222,11 @@ class DivergenceSlice:
         self._bars: dict[str, dict[date, tuple[float, float]]] = {a_symbol: {}, b_symbol: {}}
         self._live: dict[str, _Live] = {a_symbol: _Live(), b_symbol: _Live()}
         self.background = background
+        self.btc_shown = btc_shown
+        self.ath_view = ath_view
+        self._ath_seen: AthViewLike | None = None
+        """The ATH view the cached view was built from (a new one rebuilds it)."""
+        self._btc_tick: Tick | None = None
         self._version = 0
         self._heavy: _Heavy | None = None
         self._heavy_version = -1
@@ -191,6 +237,9 @@ class DivergenceSlice:
     def apply(self, event: object) -> bool:
         """Take one event; True if the panel changes."""
         if isinstance(event, Tick):
+            if self.btc_shown is not None and event is not self.btc_shown():
+                return False  # the other venue: not the price on screen
+            self._btc_tick = event
             return self._price(self.a_symbol, float(event.price), event.source, event.received)
         if isinstance(event, Quote):
             if event.symbol not in self._live:
@@ -262,12 +311,21 @@ class DivergenceSlice:
         return False
 
     def refresh(self, now: float) -> bool:
-        """Nothing here depends on time alone (ages are painted by the widget's tick)."""
-        return False
+        """Pick up a change of the shown BTC venue (failover); ages are painted by the
+        widget's tick."""
+        if self.btc_shown is None:
+            return False
+        tick = self.btc_shown()
+        if tick is self._btc_tick or tick is None:
+            return False
+        self._btc_tick = tick
+        return self._price(self.a_symbol, float(tick.price), tick.source, tick.received)
 
     def _side(
         self, symbol: str, ath: tuple[float, date] | None, last: tuple[float, date] | None
     ) -> Side:
+        if self._ath_seen is not None:
+            return _side_from_ath(symbol, self._ath_seen.row(symbol))
         live = self._live[symbol]
         hi, hi_day = ath if ath else (None, None)
         if live.stored_ath is not None and (hi is None or live.stored_ath > hi):
@@ -279,15 +337,21 @@ class DivergenceSlice:
             price, source, received, as_of = last[0], "close", None, last[1]
         else:
             price, source, received, as_of = None, "", None, None
-        if price is not None and hi is not None and price > hi:
-            hi, hi_day = price, self.clock.now().date()
         dd = None
         if price is not None and hi is not None:
+            # Without the ATH slice (a slice on its own): a price above the high is at
+            # it, and never a new high (only the ATH guard may confirm one).
             dd = min(0.0, dv.drawdown_pct(price, hi))
         return Side(symbol, price, source, received, as_of, hi, hi_day, dd)
 
     def view(self) -> DivergenceView:
         """An immutable view (the heavy part is reused until the history changes)."""
+        if self.btc_shown is not None and self.btc_shown() is not self._btc_tick:
+            self.refresh(0.0)  # a failover since the last refresh: show the new venue
+        if self.ath_view is not None:
+            ath = self.ath_view()  # cached by the ATH slice until it changes
+            if ath is not self._ath_seen:
+                self._ath_seen, self._view = ath, None
         if self._view is not None:
             return self._view
         if self.needs_analysis() and not self.background:
@@ -299,7 +363,8 @@ class DivergenceSlice:
         b = self._side(self.b_symbol, h.b_ath, h.b_last)
         days, a_line, b_line = h.days, h.a_line, h.b_line
         today = self.clock.now().date()
-        la, lb = self._live[self.a_symbol].price, self._live[self.b_symbol].price
+        la = a.price if a.received is not None else None
+        lb = b.price if b.received is not None else None
         if days and h.a_base and h.b_base and (la is not None or lb is not None):
             pa = la if la is not None else (h.a_last[0] if h.a_last else math.nan)
             pb = lb if lb is not None else (h.b_last[0] if h.b_last else math.nan)
@@ -334,6 +399,28 @@ class DivergenceSlice:
             history_days=h.common,
         )
         return self._view
+
+
+def _side_from_ath(symbol: str, row: AthRowLike | None) -> Side:
+    """A side as the ATH view has it: its price, confirmed high and distance."""
+    if row is None:
+        return Side(symbol, None, "", None, None, None, None, None)
+    rec = row.record
+    received = row.price_received
+    as_of = row.price_at.date() if received is None and row.price_at is not None else None
+    # An outlier print (shown, as the BTC panel shows it) has no drawdown here: a bad
+    # print must not put a side "at its high" and raise the flag.
+    dist = None if row.outlier else row.distance_pct
+    return Side(
+        symbol,
+        None if row.price is None else float(row.price),
+        row.price_source,
+        received,
+        as_of,
+        None if rec is None else float(rec.high),
+        None if rec is None else rec.high_day,
+        None if dist is None else float(min(dist, Decimal(0))),
+    )
 
 
 def _analyse(inp: _Inputs) -> _Heavy:

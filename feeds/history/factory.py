@@ -3,6 +3,7 @@ from the ``[history]`` settings."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,9 +11,11 @@ from typing import TYPE_CHECKING
 from feeds.core.clock import Clock
 from feeds.history.ath_state import AthSlice
 from feeds.history.db import HistoryStore
-from feeds.history.divergence_state import DivergenceAnalyser, DivergenceSlice
+from feeds.history.divergence_state import AthViewLike, DivergenceAnalyser, DivergenceSlice
 from feeds.history.loader import HistoryLoader
+from feeds.history.persist import HistoryPersister
 from feeds.history.settings import HistorySettings
+from feeds.model.btc import Tick
 
 if TYPE_CHECKING:
     import httpx
@@ -93,9 +96,12 @@ def make_ath_slice(
     store: HistoryStore,
     symbols: tuple[str, ...] | list[str],
     clock: Clock,
+    *,
+    btc_shown: Callable[[], Tick | None] | None = None,
 ) -> AthSlice:
-    """The ``"ath"`` slice for BTC and ``symbols``; new highs and last prices are handed
-    to the store's writer. Apply it only on the event loop (the writer needs one)."""
+    """The ``"ath"`` slice for BTC and ``symbols``. ``btc_shown`` is the BTC slice's
+    ``shown_tick`` (BTC's row then shows the BTC panel's price). New highs and last prices
+    go to its outbox; run :func:`make_history_persister` to write them."""
     writer = store.writer()
     return AthSlice(
         list(symbols),
@@ -104,17 +110,29 @@ def make_ath_slice(
         edges=settings.bands(),
         near_pct=settings.near_ath_pct,
         btc_symbol=settings.pair[0],
-        persist=writer.submit,
+        btc_shown=btc_shown,
         last_every=settings.last_price_every_s,
         writer_error=lambda: writer.last_error,
     )
 
 
+def make_history_persister(ath: AthSlice, store: HistoryStore) -> HistoryPersister:
+    """The feed that hands the ATH slice's write intents to the history writer."""
+    return HistoryPersister(ath.outbox, store.writer())
+
+
 def make_divergence_slice(
-    settings: HistorySettings, clock: Clock, *, background: bool = True
+    settings: HistorySettings,
+    clock: Clock,
+    *,
+    background: bool = True,
+    btc_shown: Callable[[], Tick | None] | None = None,
+    ath_view: Callable[[], AthViewLike] | None = None,
 ) -> DivergenceSlice:
     """The ``"divergence"`` slice. With ``background`` (the app), run the feed from
-    :func:`make_divergence_analyser` so pandas never runs on the event loop."""
+    :func:`make_divergence_analyser` so pandas never runs on the event loop.
+    ``btc_shown`` and ``ath_view`` (the BTC slice's shown tick, the ATH slice's view)
+    make its prices, highs and drawdowns theirs."""
     return DivergenceSlice(
         clock=clock,
         a_symbol=settings.pair[0],
@@ -125,6 +143,8 @@ def make_divergence_slice(
         window=settings.chart_window,
         warmup_days=settings.warmup_days,
         background=background,
+        btc_shown=btc_shown,
+        ath_view=ath_view,
     )
 
 

@@ -126,3 +126,23 @@ class BackfillProgress:
     note: str
     received: float
     waiting: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AthMark:
+    """One symbol's place against its all-time high, as the ATH slice decided it (the
+    one owner: other panels show these flags and never work them out themselves).
+
+    Attributes:
+        symbol: Yahoo-style symbol.
+        distance_pct: The ATH row's price against the confirmed intraday high, percent
+            (negative below; positive only for an unconfirmed or outlier print above it).
+        at_high: True when the price is at or above the confirmed high and is neither
+            waiting for confirmation nor an outlier: the RECORD flag.
+        new_ath: True when the confirmed high was set today (NEW ATH).
+    """
+
+    symbol: str
+    distance_pct: Decimal | None
+    at_high: bool
+    new_ath: bool

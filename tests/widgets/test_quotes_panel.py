@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from feeds.core.clock import ManualClock
 from feeds.model.core import FeedState, FeedStatus
+from feeds.model.history import AthMark
 from feeds.model.quotes import QuoteMiss, QuotesView
 from feeds.quotes.session import SessionIntervals
 from feeds.quotes.state import QuotesSlice
@@ -154,6 +155,10 @@ async def test_stale_row_keeps_last_value_with_words() -> None:
         assert "1 STALE" in str(panel.border_subtitle)
 
 
+def mark(symbol: str, pct: str | None, at_high: bool = False) -> AthMark:
+    return AthMark(symbol, None if pct is None else Decimal(pct), at_high, False)
+
+
 async def test_record_badge_uses_52w_high_until_ath_is_supplied() -> None:
     view, t1 = make_view()
     app = Host()
@@ -164,14 +169,21 @@ async def test_record_badge_uses_52w_high_until_ath_is_supplied() -> None:
         assert text(app, "IWM", "rec") == "52W HI"  # 253.10 >= 252.00
         assert cell(app, "IWM", "rec").has_class("-record")
         assert text(app, "^NDX", "rec") == ""
-        panel.set_ath({"IWM": Decimal("260"), "^RUT": Decimal("2558.12")})
+        # The ATH view's marks: its distance and its RECORD flag, shown as they are.
+        panel.set_ath({"IWM": mark("IWM", "-2.6538"), "^RUT": mark("^RUT", "0", at_high=True)})
         await pilot.pause()
-        assert text(app, "IWM", "rec") == "ATH−2.7%"  # 253.10 / 260: the distance, as words
+        assert text(app, "IWM", "rec") == "ATH−2.7%"
         assert not cell(app, "IWM", "rec").has_class("-record")
         assert text(app, "^RUT", "rec") == "RECORD"
-        panel.set_ath({"IWM": Decimal("400")})
+        panel.set_ath({"IWM": mark("IWM", "-36.7")})
         await pilot.pause()
         assert text(app, "IWM", "rec") == "ATH−37%"
+        # A print above the high the ATH guard has not confirmed is not a RECORD here,
+        # whatever the quote's price says.
+        panel.set_ath({"IWM": mark("IWM", "0.4", at_high=False)})
+        await pilot.pause()
+        assert text(app, "IWM", "rec") == "ATH+0.4%"
+        assert not cell(app, "IWM", "rec").has_class("-record")
 
 
 async def test_compact_at_80_columns_hides_name_and_range() -> None:

@@ -497,7 +497,10 @@ def side(sym: str, dd: float | None, received: float | None) -> Side:
 
 
 def div_view(a: Side, b: Side) -> DivergenceView:
-    return DivergenceView(a, b, "1y", (), (), (), None, None, None, None, (), 10, 0)
+    gap = None
+    if a.drawdown_pct is not None and b.drawdown_pct is not None:
+        gap = a.drawdown_pct - b.drawdown_pct  # as the slice works it out
+    return DivergenceView(a, b, "1y", (), (), (), None, None, gap, None, (), 10, 0)
 
 
 def test_divergence_input_needs_both_sides_fresh() -> None:

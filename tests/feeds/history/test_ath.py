@@ -24,7 +24,7 @@ from feeds.history.ath import (
     parse_bands,
 )
 from feeds.history.ath_state import AthSlice, HistoryNotice
-from feeds.history.db import PutAth, PutLast, WriteOp
+from feeds.history.db import PutAth, PutLast
 from feeds.model.btc import Tick
 from feeds.model.history import AthRecord, BackfillProgress, Bar, CachedAth, HistoryBars
 from feeds.model.quotes import MarketState, Quote
@@ -145,12 +145,11 @@ def test_far_away_second_venue_does_not_confirm() -> None:
     assert d.verdict is Verdict.PENDING
 
 
-def make_slice(persisted: list[WriteOp], clock: ManualClock) -> AthSlice:
+def make_slice(clock: ManualClock) -> AthSlice:
     s = AthSlice(
         ["^RUT", "^DJI"],
         clock=clock,
         guard=AthGuard(outlier_pct=10, confirm_pct=1, persist_s=60),
-        persist=persisted.append,
         last_every=60,
     )
     btc = [
@@ -173,8 +172,7 @@ def make_slice(persisted: list[WriteOp], clock: ManualClock) -> AthSlice:
 
 def test_slice_rows_distance_band_and_note() -> None:
     clock = ManualClock(datetime(2025, 12, 12, 15, 25, tzinfo=UTC), mono=1000.0)
-    persisted: list[WriteOp] = []
-    s = make_slice(persisted, clock)
+    s = make_slice(clock)
     s.apply(tick("coinbase", "92100", 1000.0))
     v = s.view()
     btc, rut, dji = v.rows
@@ -185,13 +183,12 @@ def test_slice_rows_distance_band_and_note() -> None:
         rut.price == D("2541") and rut.price_source == "close yahoo" and rut.price_received is None
     )
     assert dji.note == "high since 1992"
-    assert [type(op) for op in persisted] == [PutLast]
+    assert [type(op) for op in s.outbox.take()] == [PutLast]
 
 
 def test_slice_new_ath_confirmed_and_persisted() -> None:
     clock = ManualClock(datetime(2025, 12, 12, 15, 25, tzinfo=UTC), mono=1000.0)
-    persisted: list[WriteOp] = []
-    s = make_slice(persisted, clock)
+    s = make_slice(clock)
     s.apply(quote("^RUT", "2558", 1000.0, "yahoo"))
     assert s.view().rows[1].pending and not s.view().rows[1].new_ath
     s.apply(quote("^RUT", "2557", 1001.0, "cboe"))  # second source within 1%
@@ -199,22 +196,26 @@ def test_slice_new_ath_confirmed_and_persisted() -> None:
     assert row.new_ath and not row.pending
     assert row.record is not None and row.record.high == D("2557")
     assert row.record.high_day == date(2025, 12, 12) and row.record.high_source == "live:cboe"
-    aths = [op for op in persisted if isinstance(op, PutAth)]
+    aths = [op for op in s.outbox.take() if isinstance(op, PutAth)]
     assert len(aths) == 1 and aths[0].record.high == D("2557")
 
 
-def test_slice_outlier_print_does_not_set_the_high_or_the_price() -> None:
+def test_slice_outlier_print_does_not_set_the_high_nor_flag_a_record() -> None:
     clock = ManualClock(datetime(2025, 12, 12, 15, 25, tzinfo=UTC), mono=1000.0)
-    persisted: list[WriteOp] = []
-    s = make_slice(persisted, clock)
+    s = make_slice(clock)
     for i in range(4):
         s.apply(tick("coinbase", "92100", 1000.0 + i))
         s.apply(tick("kraken", "92110", 1000.5 + i))
     s.apply(tick("kraken", "190000", 1005.0))
     row = s.view().rows[0]
-    assert row.outlier and row.band != "NEW ATH" and row.price == D("92110")
+    # BTC's row shows the shown price (a flash print is a real trade, the BTC panel shows
+    # it too), marked OUTLIER: never a record, never a new high, never persisted.
+    assert row.outlier and not row.new_ath and row.price == D("190000")
+    assert not row.at_high and not s.view().marks["BTC-USD"].at_high
     assert row.record is not None and row.record.high == D("126200")
-    assert not [op for op in persisted if isinstance(op, PutAth)]
+    ops = s.outbox.take()
+    assert not [op for op in ops if isinstance(op, PutAth)]
+    assert not [op for op in ops if isinstance(op, PutLast) and op.price == D("190000")]
 
 
 def test_slice_cache_progress_and_notices() -> None:
@@ -275,18 +276,18 @@ def test_guard_median_window_is_the_sorted_recent_prints(
 
 def test_btc_prints_below_the_high_are_looked_at_four_times_a_second() -> None:
     clock = ManualClock(datetime(2025, 12, 12, 15, 25, tzinfo=UTC), mono=1000.0)
-    persisted: list[WriteOp] = []
-    s = make_slice(persisted, clock)
+    s = make_slice(clock)
     s.view()
-    changed = [s.apply(tick("coinbase", str(92100 + i), 1000.0 + i * 0.01)) for i in range(100)]
-    assert sum(changed) == 4  # at 0, 0.25, 0.50, 0.75 s
-    assert s.view().rows[0].price == D("92175")
+    for i in range(100):
+        s.apply(tick("coinbase", str(92100 + i), 1000.0 + i * 0.01))
+    # The guard looks at 0, 0.25, 0.50, 0.75 s; the row shows every price (the shown one).
+    assert len(s.guard._symbols["BTC-USD"].recent) == 4
+    assert s.view().rows[0].price == D("92199")
 
 
 def test_btc_prints_above_the_high_are_always_looked_at() -> None:
     clock = ManualClock(datetime(2025, 12, 12, 15, 25, tzinfo=UTC), mono=1000.0)
-    persisted: list[WriteOp] = []
-    s = make_slice(persisted, clock)
+    s = make_slice(clock)
     for i in range(5):
         s.apply(tick("coinbase", "126000", 990.0 + i))  # a recent window near the high
     changed = [s.apply(tick("coinbase", str(126300 + i), 1000.0 + i * 0.001)) for i in range(50)]
