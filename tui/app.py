@@ -723,7 +723,14 @@ class LockstepApp(App[None]):
         # no longer read: see the report on a Store.replace).
         self.store.add(new_slice)
         new_feeds: list[Feed] = list(
-            build_quote_feeds(q, ep.yahoo, ep.cboe, self.runtime.client, self.market_clock)
+            build_quote_feeds(
+                q,
+                ep.yahoo,
+                ep.cboe,
+                self.runtime.client,
+                self.market_clock,
+                wanted=new_slice.fallback_symbols,
+            )
         )
         kept = [f for f in self.runtime.feeds if not any(f is o for o in old_feeds)]
         self.runtime.feeds[:] = kept + new_feeds

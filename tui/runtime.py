@@ -242,7 +242,7 @@ def build_runtime(
     loader = HistoryLoader(history, h, symbols, clock, start_after=lambda: streams_first(store))
     # The streams first: the app starts the feeds in this order.
     feeds: list[Feed] = [coinbase, kraken, loader]
-    feeds += build_quote_feeds(q, ep.yahoo, ep.cboe, client, clock)
+    feeds += build_quote_feeds(q, ep.yahoo, ep.cboe, client, clock, wanted=quotes.fallback_symbols)
     feeds += build_fed_odds_feeds(
         f, ep.kalshi, ep.polymarket, ep.nyfed, ep.fred, ep.yahoo, client, clock
     )
