@@ -32,6 +32,7 @@ from feeds.model.btc import Heartbeat
 from feeds.model.core import FeedState, FeedStatus
 from feeds.quotes.factory import build_quote_feeds, make_quotes_slice
 from feeds.rates.factory import build_fed_odds_feeds, make_fed_odds_slice
+from feeds.rates.state import stale_threshold
 from feeds.tbills.factory import build_tbills_feeds, make_tbills_slice
 from tui.config import Settings
 from tui.snapshot_json import (
@@ -237,7 +238,10 @@ def build_runtime(
     ath = make_ath_slice(h, history, symbols, clock, btc_shown=btc.shown_tick)
     divergence = make_divergence_slice(h, clock, btc_shown=btc.shown_tick, ath_view=ath.view)
     for name, every in (("kalshi", f.kalshi_interval), ("polymarket", f.polymarket_interval)):
-        health.set_threshold(name, 3 * every)
+        # The Fed panel's threshold for the same source comes from the same function.
+        limit = stale_threshold(name, every)
+        if limit is not None:
+            health.set_threshold(name, limit)
     store = Store([health, btc, quotes, fed, tbills, ath, divergence])
     loader = HistoryLoader(history, h, symbols, clock, start_after=lambda: streams_first(store))
     # The streams first: the app starts the feeds in this order.
