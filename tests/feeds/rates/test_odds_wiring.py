@@ -31,7 +31,6 @@ from feeds.sim.polymarket import start_sim_polymarket
         ({"meetings_shown": 3}, "fed.meetings_shown"),
         ({"meetings_shown": 9}, "fed.meetings_shown"),
         ({"primary": "cme"}, "fed.primary"),
-        ({"kalshi_interval": 1.0}, "fed.kalshi_interval"),
         ({"sum_low": 1.0}, "fed.sum_low"),
         ({"wide_spread": 0.0}, "fed.wide_spread"),
         ({"calendar": ("2026-02-30",)}, "fed.calendar"),

@@ -30,9 +30,7 @@ def test_settings_validation() -> None:
     for bad in (
         {"program_start": "12/12/2025"},
         {"last_n": 0},
-        {"active_poll_s": 1.0},
         {"liquidity_series": ("WALCL",)},
-        {"request_spacing_s": -1.0},
     ):
         with pytest.raises(ValueError):
             TbillsSettings(**bad)
