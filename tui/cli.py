@@ -169,9 +169,9 @@ def main(argv: list[str] | None = None) -> int:
 def run_snapshot(settings: Settings, *, demo: bool, timeout: float) -> int:
     """``lockstep snapshot --json``."""
     import asyncio
-    import json
 
     from feeds.core.clock import SystemClock
+    from feeds.core.jsonout import dumps
     from tui.runtime import build_runtime
     from tui.snapshot import take
 
@@ -191,9 +191,9 @@ def run_snapshot(settings: Settings, *, demo: bool, timeout: float) -> int:
             "(offline? try `lockstep snapshot --json --demo`)",
             file=sys.stderr,
         )
-        print(json.dumps(doc, indent=2))
+        print(dumps(doc, indent=True))
         return 1
-    print(json.dumps(doc, indent=2))
+    print(dumps(doc, indent=True))
     return 0
 
 

@@ -16,7 +16,7 @@ import types
 import typing
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -64,6 +64,17 @@ class Endpoints:
 @dataclass(frozen=True, slots=True)
 class BtcSettings:
     """The live BTC stream."""
+
+    RANGES: ClassVar[dict[str, tuple[float, float]]] = {
+        "stale_after": (1.0, 300.0),
+        "reconnect_after": (2.0, 600.0),
+        "failback_after": (1.0, 3600.0),
+        "backoff_base": (0.1, 60.0),
+        "backoff_cap": (1.0, 3600.0),
+        "healthy_after": (1.0, 3600.0),
+        "max_attempts_per_minute": (1, 60),
+    }
+    """Allowed ``(lowest, highest)`` per key, checked when the config file is read."""
 
     primary: str = "coinbase"
     """The venue shown while healthy: "coinbase" or "kraken"; the other is the failover."""
@@ -159,6 +170,7 @@ def load_settings(
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
     settings = build(Settings, data, path, ())
+    check_ranges(settings, path)
     validate(settings, path)
     return settings, path
 
@@ -188,9 +200,33 @@ def build(cls: type[Any], data: object, path: Path, where: tuple[str, ...]) -> A
     try:
         return cls(**values)
     except (ValueError, TypeError) as exc:
-        # Sections validate their own ranges and say which key is wrong.
+        # Sections check what ranges cannot express and name the key; some name it as
+        # "fed.primary", so the table is said once, not twice.
+        message = str(exc)
+        if label and message.startswith(f"{label}."):
+            message = message[len(label) + 1 :]
         prefix = f"[{label}] " if label else ""
-        raise ConfigError(f"{path}: {prefix}{exc}") from exc
+        raise ConfigError(f"{path}: {prefix}{message}") from exc
+
+
+def ranges(cls: type) -> dict[str, tuple[float, float]]:
+    """A settings class's declared ``(lowest, highest)`` per key (its ``RANGES``)."""
+    declared = getattr(cls, "RANGES", {})
+    return dict(declared) if isinstance(declared, dict) else {}
+
+
+def check_ranges(settings: Settings, path: Path | str) -> None:
+    """The one range check: every key a section declares in ``RANGES`` must lie within
+    its bounds. The error names the file, the key and the allowed range, once."""
+    for section in fields(settings):
+        table = getattr(settings, section.name)
+        for key, (low, high) in ranges(type(table)).items():
+            value = getattr(table, key)
+            if not low <= value <= high:
+                raise ConfigError(
+                    f"{path}: {section.name}.{key} must be between {low:g} and {high:g} "
+                    f"(got {value:g})"
+                )
 
 
 def _coerce(want: Any, raw: object, path: Path, key: str) -> object:

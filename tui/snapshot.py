@@ -5,21 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from feeds.btc.state import BtcSlice
 from feeds.core.health import HealthSlice
+from feeds.core.jsonout import SCHEMA_VERSION, age, exact
 from tui.runtime import Runtime, supervise
-
-
-def _num(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat().replace("+00:00", "Z")
+from tui.snapshot_json import iso
 
 
 def btc_json(runtime: Runtime, now_mono: float) -> dict[str, Any] | None:
@@ -30,35 +22,38 @@ def btc_json(runtime: Runtime, now_mono: float) -> dict[str, Any] | None:
         return None
     return {
         "symbol": "BTC-USD",
-        "price": _num(tick.price),
+        "price": exact(tick.price),
         "source": tick.source,
         "failover_reason": view.failover_reason or None,
-        "bid": _num(tick.bid),
-        "ask": _num(tick.ask),
-        "open_24h": _num(tick.open_24h),
-        "high_24h": _num(tick.high_24h),
-        "low_24h": _num(tick.low_24h),
-        "exchange_time": _iso(tick.exchange_time),
-        "age_s": round(now_mono - tick.received, 3),
+        "bid": exact(tick.bid),
+        "ask": exact(tick.ask),
+        "open_24h": exact(tick.open_24h),
+        "high_24h": exact(tick.high_24h),
+        "low_24h": exact(tick.low_24h),
+        "exchange_time": iso(tick.exchange_time),
+        "age_s": age(now_mono, tick.received),
         "simulated": runtime.demo,
     }
 
 
 def document(runtime: Runtime) -> dict[str, Any]:
-    """The whole snapshot as a JSON-ready dict."""
+    """The whole snapshot as a dict for :func:`feeds.core.jsonout.dumps` (numbers are
+    ``Decimal`` or ``float``; the writer applies the one encoding rule)."""
     now_mono = runtime.clock.monotonic()
     health = runtime.store.slice("health", HealthSlice).view()
     sources = {}
     for name in runtime.sources:
         h = health.get(name)
         sources[name] = {
+            "source": name,
             "state": h.state.value if h else "CONNECTING",
             "reason": (h.reason or None) if h else None,
-            "age_s": round(now_mono - h.last_data, 3) if h and h.last_data is not None else None,
+            "age_s": age(now_mono, h.last_data) if h else None,
             "bad_messages": h.bad if h else 0,
         }
     doc: dict[str, Any] = {
-        "generated_at": _iso(runtime.clock.now()),
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": iso(runtime.clock.now()),
         "demo": runtime.demo,
         "sources": sources,
         "btc": btc_json(runtime, now_mono),

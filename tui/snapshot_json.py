@@ -1,115 +1,142 @@
-"""The ``snapshot --json`` document, one encoder per panel."""
+"""The ``snapshot --json`` document, one encoder per panel.
+
+Numbers go in as ``Decimal`` (:func:`exact`: as the source sent them) or ``float``
+(:func:`num`: worked out here or in a slice); :func:`feeds.core.jsonout.dumps` writes
+them by the one rule. Every value object carries ``source`` and ``age_s``; its nested
+parts (an operation's details, a tally's months) share them.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
+from feeds.core.jsonout import age, exact, num
 from feeds.history.ath_state import AthView
 from feeds.history.divergence_state import DivergenceView, Side
+from feeds.model.fed import FedOddsView, MeetingRow
 from feeds.model.quotes import QuoteRow
 from feeds.model.tbills import ScheduledOperation, TsyOperation
 from feeds.quotes.state import QuotesSlice
-from feeds.rates.state import FedOddsSlice
+from feeds.rates.state import ODDS_SOURCES, FedOddsSlice
 from feeds.tbills.state import TbillsSlice
 
 
-def _quote_num(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+def iso(value: date | datetime | None) -> str | None:
+    """Dates ISO; wall times ISO in UTC with ``Z``."""
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
 
 
 def _row_json(row: QuoteRow, now_mono: float) -> dict[str, object]:
     q = row.quote
-    pct = q.change_pct if q is not None else None
     return {
         "symbol": row.symbol,
         "name": row.name,
         "is_future": row.is_future,
         "state": row.state.value,
-        "price": _quote_num(q.price) if q else None,
-        "prev_close": _quote_num(q.prev_close) if q else None,
-        "change": _quote_num(q.change) if q else None,
-        "change_pct": None if pct is None else f"{pct:.2f}",
-        "day_low": _quote_num(q.day_low) if q else None,
-        "day_high": _quote_num(q.day_high) if q else None,
-        "year_high": _quote_num(q.year_high) if q else None,
+        "price": exact(q.price) if q else None,
+        "prev_close": exact(q.prev_close) if q else None,
+        "change": exact(q.change) if q else None,
+        "change_pct": num(q.change_pct) if q else None,
+        "day_low": exact(q.day_low) if q else None,
+        "day_high": exact(q.day_high) if q else None,
+        "year_high": exact(q.year_high) if q else None,
         "currency": q.currency if q else None,
         "source": q.source if q else None,
         "fallback": row.fallback,
-        "delay_s": q.delay_s if q else None,
-        "age_s": None if q is None else round(max(0.0, now_mono - q.received), 1),
+        "delay_s": num(q.delay_s) if q else None,
+        "age_s": age(now_mono, q.received) if q else None,
         "stale": row.stale,
-        "stale_since": row.stale_since.isoformat() if row.stale_since else None,
-        "market_time": q.market_time.isoformat() if q and q.market_time else None,
+        "stale_since": iso(row.stale_since),
+        "market_time": iso(q.market_time) if q else None,
         "reason": row.reason or None,
     }
 
 
 def quotes_snapshot_json(slice: QuotesSlice, now_mono: float) -> list[dict[str, object]]:
-    """One JSON-ready dict per row (watchlist, then any futures rows shown), with its
-    state, source, delay and age. Prices are strings, so no precision is lost."""
+    """One value object per row (watchlist, then any futures rows shown), with its
+    state, source, delay and age."""
     view = slice.view()
     return [_row_json(r, now_mono) for r in view.rows + view.futures]
 
 
-def _odds_num(value: float | None, digits: int = 4) -> float | None:
-    return None if value is None else round(value, digits)
+def cross_check_json(row: MeetingRow, view: FedOddsView, now_mono: float) -> dict[str, Any]:
+    """The cross-check market's odds for one meeting: source, P(cut), P(hold), age.
+
+    The one place that reads the cross-check from the view. It takes ``cross_source``,
+    ``cross_p_hold`` and ``cross_received`` from the row when the view has them;
+    until then the source is the odds source that is not the primary, its age is that
+    source's last data, and P(hold) is null.
+    """
+    fallback_source = next((s for s in ODDS_SOURCES if s != view.primary), "")
+    source = getattr(row, "cross_source", None) or fallback_source
+    received = getattr(row, "cross_received", None)
+    if received is None:
+        received = next((s.received for s in view.sources if s.source == source), None)
+    p_hold = getattr(row, "cross_p_hold", None)
+    return {
+        "source": source or None,
+        "p_cut": num(row.cross_p_cut),
+        "p_hold": num(p_hold),
+        "age_s": age(now_mono, received),
+    }
+
+
+def _meeting_json(r: MeetingRow, view: FedOddsView, now_mono: float) -> dict[str, Any]:
+    return {
+        "date": r.meeting.decision.isoformat(),
+        "sep": r.meeting.sep,
+        "p_cut": num(r.p_cut),
+        "p_hold": num(r.p_hold),
+        "p_hike": num(r.p_hike),
+        "likely_lower": exact(r.likely_lower),
+        "likely_upper": exact(r.likely_upper),
+        "likely_p": num(r.likely_p),
+        "likely_method": r.likely_method or None,
+        "expected_bp": num(r.expected_bp),
+        "source": r.source or None,
+        "age_s": age(now_mono, r.received),
+        "spread": exact(r.spread),
+        "flags": list(r.flags),
+        "cross_check": cross_check_json(r, view, now_mono),
+        "fedwatch_p_cut": num(r.fedwatch_p_cut),
+        "p_cut_vs_yesterday": num(r.delta_p_cut),
+    }
 
 
 def fed_odds_snapshot_json(slice_: FedOddsSlice, now_mono: float) -> dict[str, Any]:
-    """The odds as plain JSON-ready data for ``lockstep snapshot --json``."""
+    """The ``fed_odds`` section: target range, one value object per meeting (with its
+    cross-check), the cumulative figure and each odds source's state."""
     view = slice_.view()
     target = view.target
     return {
         "target_range": None
         if target is None
         else {
-            "lower": str(target.lower),
-            "upper": str(target.upper),
-            "effr": None if target.effr is None else str(target.effr),
+            "lower": exact(target.lower),
+            "upper": exact(target.upper),
+            "effr": exact(target.effr),
             "as_of": target.as_of.isoformat(),
             "source": target.origin,
-            "age_s": round(now_mono - target.received, 1),
+            "age_s": age(now_mono, target.received),
         },
-        "next_decision": None if view.next_decision is None else view.next_decision.isoformat(),
+        "next_decision": iso(view.next_decision),
         "primary": view.primary,
-        "meetings": [
-            {
-                "date": r.meeting.decision.isoformat(),
-                "sep": r.meeting.sep,
-                "p_cut": _odds_num(r.p_cut),
-                "p_hold": _odds_num(r.p_hold),
-                "p_hike": _odds_num(r.p_hike),
-                "likely_range": None
-                if r.likely_lower is None or r.likely_upper is None
-                else f"{r.likely_lower:.2f}-{r.likely_upper:.2f}",
-                "likely_p": _odds_num(r.likely_p),
-                "likely_method": r.likely_method or None,
-                "expected_bp": _odds_num(r.expected_bp, 1),
-                "source": r.source or None,
-                "age_s": None if r.received is None else round(now_mono - r.received, 1),
-                "spread": None if r.spread is None else str(r.spread),
-                "flags": list(r.flags),
-                "cross_check_p_cut": _odds_num(r.cross_p_cut),
-                "fedwatch_p_cut": _odds_num(r.fedwatch_p_cut),
-                "p_cut_vs_yesterday": _odds_num(r.delta_p_cut),
-            }
-            for r in view.rows
-        ],
+        "meetings": [_meeting_json(r, view, now_mono) for r in view.rows],
         "cumulative": {
-            "bp": _odds_num(view.cum_bp, 1),
-            "by": None if view.cum_by is None else view.cum_by.isoformat(),
+            "bp": num(view.cum_bp),
+            "by": iso(view.cum_by),
             "method": view.cum_method,
             "partial": view.cum_partial,
-            "ladder_bp": _odds_num(view.ladder_cum_bp, 1),
-            "vs_yesterday_bp": _odds_num(view.delta_cum_bp, 1),
+            "ladder_bp": num(view.ladder_cum_bp),
+            "vs_yesterday_bp": num(view.delta_cum_bp),
         },
         "sources": {
             s.source: {
+                "source": s.source,
                 "state": s.state,
                 "reason": s.reason or None,
-                "age_s": None if s.received is None else round(now_mono - s.received, 1),
+                "age_s": age(now_mono, s.received),
             }
             for s in view.sources
         },
@@ -117,16 +144,7 @@ def fed_odds_snapshot_json(slice_: FedOddsSlice, now_mono: float) -> dict[str, A
     }
 
 
-def _usd(value: Decimal | None) -> str | None:
-    """Decimals as plain strings (``"8200000000"``), as the rest of the snapshot does."""
-    return None if value is None else f"{value:f}"
-
-
-def _date_iso(value: date | datetime | None) -> str | None:
-    return None if value is None else value.isoformat().replace("+00:00", "Z")
-
-
-def _op(op: TsyOperation) -> dict[str, Any]:
+def _op(op: TsyOperation, source: str, age_s: float | None) -> dict[str, Any]:
     from feeds.tbills.nyfed import window_text
 
     return {
@@ -136,41 +154,39 @@ def _op(op: TsyOperation) -> dict[str, Any]:
         "kind": op.kind.value,
         "status": op.status.value,
         "window_et": window_text(op) or None,
-        "maturity": [_date_iso(op.maturity_start), _date_iso(op.maturity_end)],
-        "submitted_usd": _usd(op.submitted),
-        "accepted_usd": _usd(op.accepted),
-        "planned_usd": _usd(op.planned),
+        "maturity": [iso(op.maturity_start), iso(op.maturity_end)],
+        "submitted_usd": exact(op.submitted),
+        "accepted_usd": exact(op.accepted),
+        "planned_usd": exact(op.planned),
         "details": [
-            {
-                "cusip": d.cusip,
-                "accepted_usd": _usd(d.accepted),
-                "rate": None if d.price is None else str(d.price),
-            }
+            {"cusip": d.cusip, "accepted_usd": exact(d.accepted), "rate": exact(d.price)}
             for d in op.details
         ],
+        "source": source,
+        "age_s": age_s,
     }
 
 
-def _sched(op: ScheduledOperation) -> dict[str, Any]:
+def _sched(op: ScheduledOperation, age_s: float | None) -> dict[str, Any]:
     return {
         "date": op.operation_date.isoformat(),
-        "window_start": _date_iso(op.window_start),
-        "window_end": _date_iso(op.window_end),
+        "window_start": iso(op.window_start),
+        "window_end": iso(op.window_end),
         "type": op.operation_type,
         "kind": op.kind.value,
         "maturity": op.maturity_text,
-        "size_usd": _usd(op.size),
+        "size_usd": exact(op.size),
+        "source": "nyfed_web",
+        "age_s": age_s,
     }
 
 
 def tbills_snapshot_json(slice_: TbillsSlice, now_mono: float) -> dict[str, Any]:
-    """The ``tbills`` section of ``lockstep snapshot --json``: amounts in dollars as
-    decimal strings, dates ISO, times UTC ISO with ``Z``, ages in seconds."""
+    """The ``tbills`` section: operations and the tally from the NY Fed API, the
+    schedule from its website, liquidity from FRED; amounts in dollars."""
     v = slice_.view()
-
-    def age(t: float | None) -> float | None:
-        return None if t is None else round(now_mono - t, 1)
-
+    ops_age = age(now_mono, v.ops_received)
+    sched_age = age(now_mono, v.schedule_received)
     t = v.tally
     schedule: dict[str, Any]
     if v.schedule_error is not None:
@@ -184,37 +200,41 @@ def tbills_snapshot_json(slice_: TbillsSlice, now_mono: float) -> dict[str, Any]
                 {
                     "start": p.start.isoformat(),
                     "end": p.end.isoformat(),
-                    "planned_usd": _usd(p.planned),
-                    "next_release": _date_iso(p.next_release),
+                    "planned_usd": exact(p.planned),
+                    "next_release": iso(p.next_release),
                 }
                 for p in v.schedule.periods
             ],
-            "operations": [_sched(o) for o in v.schedule.operations],
+            "operations": [_sched(o, sched_age) for o in v.schedule.operations],
         }
+    schedule.update(source="nyfed_web", age_s=sched_age)
     return {
         "today": v.today.isoformat(),
         "business_day": v.business_day,
         "stale": v.ops_stale,
         "stale_reason": v.stale_reason or None,
         "today_operations": [
-            {**_op(x.operation), "phase": x.status.value, "late": x.late} for x in v.today_ops
+            {**_op(x.operation, "nyfed", ops_age), "phase": x.status.value, "late": x.late}
+            for x in v.today_ops
         ],
-        "next_operation": _sched(v.next_operation) if v.next_operation else None,
-        "recent": [_op(o) for o in v.recent],
+        "next_operation": _sched(v.next_operation, sched_age) if v.next_operation else None,
+        "recent": [_op(o, "nyfed", ops_age) for o in v.recent],
         "tally": {
             "program_start": t.start.isoformat(),
-            "total_usd": _usd(t.total),
+            "total_usd": exact(t.total),
             "operations": t.operations,
             "period": None
             if t.period is None
             else {
                 "start": t.period.start.isoformat(),
                 "end": t.period.end.isoformat(),
-                "planned_usd": _usd(t.period.planned),
-                "accepted_usd": _usd(t.period_accepted),
+                "planned_usd": exact(t.period.planned),
+                "accepted_usd": exact(t.period_accepted),
             },
-            "by_month": {k: _usd(a) for k, a in t.by_month},
-            "daily": [[d.isoformat(), _usd(a)] for d, a in t.daily],
+            "by_month": {k: exact(a) for k, a in t.by_month},
+            "daily": [[d.isoformat(), exact(a)] for d, a in t.daily],
+            "source": "nyfed",
+            "age_s": ops_age,
         },
         "schedule": schedule,
         "next_schedule_due": v.next_schedule_due.isoformat(),
@@ -222,62 +242,54 @@ def tbills_snapshot_json(slice_: TbillsSlice, now_mono: float) -> dict[str, Any]
             {
                 "series": r.series_id,
                 "label": r.label,
-                "value_usd": _usd(r.value),
+                "value_usd": exact(r.value),
                 "date": r.as_of.isoformat(),
                 "stale": r.stale,
+                "source": "fred",
+                "age_s": age(now_mono, v.liquidity_received),
             }
             for r in v.liquidity
         ],
-        "ages_s": {
-            "nyfed": age(v.ops_received),
-            "nyfed_web": age(v.schedule_received),
-            "fred": age(v.liquidity_received),
-        },
     }
 
 
-def _hist_num(value: Decimal | float | None, places: int = 2) -> float | None:
-    return None if value is None else round(float(value), places)
+def _side(s: Side, now_mono: float) -> dict[str, object]:
+    return {
+        "symbol": s.symbol,
+        "price": num(s.price),
+        "source": s.source,
+        "age_s": age(now_mono, s.received),
+        "as_of": iso(s.as_of),
+        "ath": num(s.ath),
+        "ath_date": iso(s.ath_day),
+        "drawdown_pct": num(s.drawdown_pct),
+    }
 
 
 def history_snapshot_json(
     ath: AthView, divergence: DivergenceView, now_mono: float
 ) -> dict[str, object]:
-    """The ``"history"`` section of ``lockstep snapshot --json``."""
-
-    def side(s: Side) -> dict[str, object]:
-        return {
-            "symbol": s.symbol,
-            "price": _hist_num(s.price),
-            "source": s.source,
-            "age_s": None if s.received is None else round(now_mono - s.received, 1),
-            "as_of": s.as_of.isoformat() if s.as_of else None,
-            "ath": _hist_num(s.ath),
-            "ath_date": s.ath_day.isoformat() if s.ath_day else None,
-            "drawdown_pct": _hist_num(s.drawdown_pct),
-        }
-
+    """The ``history`` section: each symbol's price against its all-time high, the
+    backfill's progress and the BTC-vs-small-caps divergence."""
     rows = []
     for r in ath.rows:
         rec = r.record
         rows.append(
             {
                 "symbol": r.symbol,
-                "price": _hist_num(r.price),
-                "price_source": r.price_source,
-                "price_age_s": None
-                if r.price_received is None
-                else round(now_mono - r.price_received, 1),
-                "cached_at": r.price_at.isoformat() if r.price_at else None,
-                "ath": _hist_num(rec.high) if rec else None,
+                "price": exact(r.price),
+                "source": r.price_source,
+                "age_s": age(now_mono, r.price_received),
+                "cached_at": iso(r.price_at),
+                "ath": exact(rec.high) if rec else None,
                 "ath_date": rec.high_day.isoformat() if rec else None,
                 "ath_source": rec.high_source if rec else None,
-                "close_ath": _hist_num(rec.close) if rec else None,
+                "close_ath": exact(rec.close) if rec else None,
                 "close_ath_date": rec.close_day.isoformat() if rec else None,
                 "days_since_ath": (ath.today - rec.high_day).days if rec else None,
-                "history_start": rec.first_trade.isoformat() if rec and rec.first_trade else None,
-                "distance_pct": _hist_num(r.distance_pct),
-                "close_distance_pct": _hist_num(r.close_distance_pct),
+                "history_start": iso(rec.first_trade) if rec else None,
+                "distance_pct": num(r.distance_pct),
+                "close_distance_pct": num(r.close_distance_pct),
                 "band": r.band,
                 "new_ath": r.new_ath,
                 "pending": r.pending,
@@ -285,6 +297,9 @@ def history_snapshot_json(
                 "note": r.note,
             }
         )
+    a, b = _side(divergence.a, now_mono), _side(divergence.b, now_mono)
+    # The gap and the correlations are as old as the older of their two inputs.
+    ages = [x for x in (a["age_s"], b["age_s"]) if isinstance(x, float)]
     flag = divergence.flag
     return {
         "ath": rows,
@@ -301,28 +316,30 @@ def history_snapshot_json(
         ],
         "notices": list(ath.notices),
         "divergence": {
-            "a": side(divergence.a),
-            "b": side(divergence.b),
+            "a": a,
+            "b": b,
+            "source": "history",
+            "age_s": max(ages) if len(ages) == 2 else None,
             "window": divergence.window,
-            "corr_30d": _hist_num(divergence.corr30, 3),
-            "corr_90d": _hist_num(divergence.corr90, 3),
-            "gap_pp": _hist_num(divergence.gap_pp),
+            "corr_30d": num(divergence.corr30),
+            "corr_90d": num(divergence.corr90),
+            "gap_pp": num(divergence.gap_pp),
             "flag": None
             if flag is None
             else {
                 "raised": flag.raised,
                 "leader": flag.leader,
                 "laggard": flag.laggard,
-                "threshold_pct": flag.threshold_pct,
-                "near_pct": flag.near_pct,
+                "threshold_pct": num(flag.threshold_pct),
+                "near_pct": num(flag.near_pct),
             },
             "co_high_days": divergence.within_days,
             "co_highs": [
                 {
                     "a_date": c.a_day.isoformat(),
                     "b_date": c.b_day.isoformat(),
-                    "a_high": _hist_num(c.a_high),
-                    "b_high": _hist_num(c.b_high),
+                    "a_high": num(c.a_high),
+                    "b_high": num(c.b_high),
                 }
                 for c in divergence.co_highs
             ],

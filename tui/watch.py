@@ -19,8 +19,6 @@ import logging
 import sys
 from typing import Any, TextIO
 
-import orjson
-
 from feeds.alerts.delivery import Delivery
 from feeds.alerts.factory import make_engine, unknown_symbols
 from feeds.alerts.format import alert_json, alert_line
@@ -28,6 +26,7 @@ from feeds.alerts.runner import AlertsRunner
 from feeds.alerts.settings import AlertsSettings
 from feeds.core.clock import DEMO_START, Clock, ShiftedClock, SystemClock
 from feeds.core.health import HealthSlice
+from feeds.core.jsonout import dumps
 from feeds.model.alerts import FiredAlert
 from feeds.model.core import FeedState
 from tui.config import (
@@ -246,7 +245,7 @@ def _emit(fired: list[FiredAlert], args: argparse.Namespace, out: TextIO, demo: 
     try:
         for alert in fired:
             if args.json:
-                out.write(orjson.dumps(alert_json(alert, demo=demo)).decode() + "\n")
+                out.write(dumps(alert_json(alert, demo=demo)) + "\n")
             else:
                 out.write(alert_line(alert, demo=demo) + "\n")
         if fired:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from feeds.core.jsonout import SCHEMA_VERSION
 from feeds.core.text import clean_text
 from feeds.model.alerts import FiredAlert
 
@@ -13,8 +14,11 @@ def _iso(alert: FiredAlert) -> str:
 
 
 def alert_json(alert: FiredAlert, *, demo: bool = False) -> dict[str, Any]:
-    """The alert as a JSON-ready dict (``watch --json`` lines and the hook's stdin)."""
+    """The alert as a JSON-ready dict (``watch --json`` lines and the hook's stdin).
+    ``value`` is the crossing value as shown (``"99,980.50"``, ``"27.1 pp"``): text
+    with its unit, not a number; ``source`` says where it came from."""
     return {
+        "schema_version": SCHEMA_VERSION,
         "time": _iso(alert),
         "rule": alert.rule,
         "kind": alert.kind.value,

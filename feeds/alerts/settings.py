@@ -5,11 +5,20 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 
 @dataclass(frozen=True, slots=True)
 class AlertsSettings:
     """Alerts: the rules, and how a fired alert is delivered (bell, notification, command)."""
+
+    RANGES: ClassVar[dict[str, tuple[float, float]]] = {
+        "cooldown_s": (0.0, 86_400.0),
+        "hysteresis_pct": (0.0, 10.0),
+        "command_timeout_s": (1.0, 300.0),
+        "history": (1, 500),
+    }
+    """Allowed ``(lowest, highest)`` per key, checked when the config file is read."""
 
     rules: tuple[str, ...] = ()
     """Alert rules, one per string, e.g. "btc above 100000", "^RUT move 2% in 30m",

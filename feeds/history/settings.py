@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import ClassVar
 
 from feeds.history.ath import AthGuard, parse_bands
 from feeds.history.divergence import WINDOWS
@@ -12,6 +13,18 @@ from feeds.history.divergence import WINDOWS
 @dataclass(frozen=True, slots=True)
 class HistorySettings:
     """The ``[history]`` table of the config file."""
+
+    RANGES: ClassVar[dict[str, tuple[float, float]]] = {
+        "co_high_days": (0, 365),
+        "persist_s": (0.0, 3600.0),
+        # 0: no pause (the bench's warm-up); Coinbase allows 10 requests a second.
+        "page_delay_s": (0.0, 60.0),
+        "refresh_hours": (0.25, 168.0),
+        "coinbase_fallback_after": (1, 100),
+        "last_price_every_s": (5.0, 3600.0),
+        "warmup_days": (0, 3650),
+    }
+    """Allowed ``(lowest, highest)`` per key, checked when the config file is read."""
 
     file_name: str = "history.sqlite3"
     """The SQLite file's name inside the data directory."""

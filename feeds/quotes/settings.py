@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from feeds.quotes.cboe import DEFAULT_CBOE_MAP
 from feeds.quotes.session import SessionIntervals
@@ -11,6 +12,19 @@ from feeds.quotes.session import SessionIntervals
 @dataclass(frozen=True, slots=True)
 class QuotesSettings:
     """The ``[quotes]`` table of the config file."""
+
+    RANGES: ClassVar[dict[str, tuple[float, float]]] = {
+        # Yahoo has no published limit; faster than every 5 s buys nothing but a block.
+        "interval_regular": (5.0, 3600.0),
+        "interval_extended": (5.0, 3600.0),
+        "interval_futures": (5.0, 3600.0),
+        "interval_closed": (5.0, 86_400.0),
+        "backoff_cap": (5.0, 86_400.0),
+        "stale_multiplier": (1.5, 100.0),
+        # Cboe's data is 15 minutes late: polling it faster shows nothing new.
+        "cboe_min_interval": (5.0, 3600.0),
+    }
+    """Allowed ``(lowest, highest)`` per key, checked when the config file is read."""
 
     watchlist: tuple[str, ...] = ("^RUT", "IWM", "^GSPC", "^DJI", "^NDX", "SI=F", "GC=F")
     """Yahoo symbols shown in the quotes panel, in order."""

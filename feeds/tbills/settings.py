@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import ClassVar
 
 from feeds.tbills.state import LIQUIDITY_SERIES
 
@@ -11,6 +12,18 @@ from feeds.tbills.state import LIQUIDITY_SERIES
 @dataclass(frozen=True, slots=True)
 class TbillsSettings:
     """The ``[tbills]`` config table."""
+
+    RANGES: ClassVar[dict[str, tuple[float, float]]] = {
+        "last_n": (1, 50),
+        "active_poll_s": (15.0, 3600.0),
+        "idle_poll_s": (15.0, 86_400.0),
+        "schedule_poll_s": (60.0, 86_400.0),
+        "request_spacing_s": (0.0, 60.0),  # 0: no pause (tests and the bench's warm-up)
+        "stale_after_s": (60.0, 86_400.0),
+        "results_late_after_s": (60.0, 86_400.0),
+        "fred_poll_s": (300.0, 86_400.0),  # the series are daily or weekly
+    }
+    """Allowed ``(lowest, highest)`` per key, checked when the config file is read."""
 
     enabled: bool = True
     """Show the panel and poll its sources."""
@@ -46,13 +59,6 @@ class TbillsSettings:
             ) from None
         if not 1 <= self.last_n <= 50:
             raise ValueError("last_n: must be between 1 and 50")
-        if self.active_poll_s < 15 or self.idle_poll_s < 15:
-            raise ValueError("active_poll_s/idle_poll_s: must be at least 15 seconds")
-        for name in ("schedule_poll_s", "fred_poll_s", "stale_after_s", "results_late_after_s"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name}: must be positive")
-        if self.request_spacing_s < 0:
-            raise ValueError("request_spacing_s: must not be negative")
         unknown = [s for s in self.liquidity_series if s not in LIQUIDITY_SERIES]
         if unknown:
             raise ValueError(f"liquidity_series: unknown series {', '.join(unknown)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -103,3 +104,106 @@ def test_data_dir_precedence(tmp_path: Path) -> None:
     s, _ = load_settings(str(path), {})
     assert data_dir(s, {"LOCKSTEP_DATA_DIR": "/elsewhere"}) == tmp_path / "a"
     assert data_dir(Settings(), {"LOCKSTEP_DATA_DIR": str(tmp_path / "b")}) == tmp_path / "b"
+
+
+# -- floors and caps: one range check for every section ----------------------------------
+
+
+def _sections() -> list[tuple[str, type]]:
+    import typing
+    from dataclasses import fields
+
+    hints = typing.get_type_hints(Settings)
+    return [(f.name, hints[f.name]) for f in fields(Settings)]
+
+
+def _ranged() -> list[tuple[str, str, float, float]]:
+    from tui.config import ranges
+
+    return [
+        (section, key, low, high)
+        for section, cls in _sections()
+        for key, (low, high) in ranges(cls).items()
+    ]
+
+
+DURATION = re.compile(r"interval|_s$|_after|poll|hours|delay|every|backoff|_days$")
+"""Names that are an interval or a period: each must have a floor and a cap."""
+
+
+def test_every_interval_and_period_has_a_range() -> None:
+    from dataclasses import fields
+
+    from tui.config import ranges
+
+    missing = [
+        f"{section}.{f.name}"
+        for section, cls in _sections()
+        for f in fields(cls)
+        if DURATION.search(f.name) and f.name not in ranges(cls)
+    ]
+    assert missing == []
+    assert len(_ranged()) >= 30
+
+
+def test_defaults_lie_within_their_ranges() -> None:
+    defaults = Settings()
+    for section, key, low, high in _ranged():
+        assert low <= getattr(getattr(defaults, section), key) <= high, (section, key)
+
+
+def _value(low: float, as_int: bool) -> str:
+    return str(int(low)) if as_int else repr(float(low))
+
+
+@pytest.mark.parametrize(("section", "key", "low", "high"), _ranged())
+def test_below_the_floor_is_an_error_naming_file_and_key_once(
+    tmp_path: Path, section: str, key: str, low: float, high: float
+) -> None:
+    as_int = isinstance(getattr(getattr(Settings(), section), key), int)
+    step = 1 if as_int else max(low * 0.5, 0.01)
+    path = write(tmp_path, f"[{section}]\n{key} = {_value(low - step, as_int)}\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(str(path), {})
+    text = str(err.value)
+    assert text.count(str(path)) == 1
+    assert text.count(key) == 1, text
+    assert f"[{section}] [{section}]" not in text and f"{section}.{section}." not in text
+
+
+@pytest.mark.parametrize(("section", "key", "low", "high"), _ranged())
+def test_at_the_floor_and_at_the_cap_is_accepted(
+    tmp_path: Path, section: str, key: str, low: float, high: float
+) -> None:
+    as_int = isinstance(getattr(getattr(Settings(), section), key), int)
+    for bound in (low, high):
+        path = write(tmp_path, f"[{section}]\n{key} = {_value(bound, as_int)}\n")
+        try:
+            settings, _ = load_settings(str(path), {})
+        except ConfigError as exc:
+            # A cross-field rule (btc: stale_after < reconnect_after; backoff_base <=
+            # backoff_cap) may refuse one bound with the other keys at their defaults;
+            # it must then say so, not the range check.
+            assert "must be between" not in str(exc), exc
+            continue
+        assert getattr(getattr(settings, section), key) == bound
+
+
+def test_above_the_cap_is_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "[quotes]\ninterval_regular = 3601\n")
+    with pytest.raises(ConfigError, match=r"quotes\.interval_regular must be between 5 and 3600"):
+        load_settings(str(path), {})
+
+
+def test_zero_quotes_interval_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "[quotes]\ninterval_regular = 0\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(str(path), {})
+    assert str(err.value) == (f"{path}: quotes.interval_regular must be between 5 and 3600 (got 0)")
+
+
+def test_section_errors_name_the_table_once(tmp_path: Path) -> None:
+    path = write(tmp_path, "[fed]\nprimary = 'cme'\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(str(path), {})
+    assert str(err.value).startswith(f"{path}: [fed] primary: must be one of")

@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -59,14 +60,17 @@ def test_snapshot_json_has_every_section_with_source_and_age(
         tmp_path,
     )
     assert done.returncode == 0, done.stderr
-    doc = json.loads(done.stdout)
+    doc = json.loads(done.stdout, parse_float=Decimal)
+    assert doc["schema_version"] == 1
     assert doc["btc"]["source"] in ("coinbase", "kraken")
-    assert float(doc["btc"]["price"]) > 0 and doc["btc"]["age_s"] >= 0
+    # Numbers are JSON numbers: the price arrives as a number with its received digits.
+    assert isinstance(doc["btc"]["price"], Decimal | int) and doc["btc"]["price"] > 0
+    assert doc["btc"]["age_s"] >= 0
     for name in ("coinbase", "kraken", "yahoo", "kalshi", "nyfed"):
         assert doc["sources"][name]["state"] == "LIVE", (name, doc["sources"][name])
         assert doc["sources"][name]["age_s"] is not None
     rut = next(q for q in doc["quotes"] if q["symbol"] == "^RUT")
-    assert rut["source"] == "yahoo" and float(rut["price"]) > 0
+    assert rut["source"] == "yahoo" and rut["price"] > 0
     assert "fed_odds" in doc and "tbills" in doc and "history" in doc
 
 

@@ -23,7 +23,6 @@ from feeds.rates.state import HISTORY_LEN, MAX_KEYS, FedOddsSlice
 from feeds.sim.http import SimHttpServer
 from feeds.sim.kalshi import SimKalshi
 from feeds.sim.polymarket import SimPolymarket
-from tui.snapshot_json import fed_odds_snapshot_json
 
 CAL = load_calendar()
 CHECKS = MarketChecks()
@@ -238,7 +237,7 @@ def test_ladder_junk_is_not_used_for_the_likely_range() -> None:
     assert s.view().rows[0].likely_method == "tree"
 
 
-def test_store_routes_events_and_snapshot_json() -> None:
+def test_store_routes_events() -> None:
     clock = ManualClock(DEMO_START)
     s = make_fed_odds_slice(FedOddsSettings(meetings_shown=4, zq_enabled=False), clock)
     store = Store([s])
@@ -247,18 +246,3 @@ def test_store_routes_events_and_snapshot_json() -> None:
         store.apply(e)
     store.apply(FeedStatus("kalshi", FeedState.LIVE, "", clock.monotonic()))
     assert "fed_odds" in store.drain()
-    clock.advance(30)
-    snap = fed_odds_snapshot_json(s, clock.monotonic())
-    assert snap["target_range"]["lower"] == "3.50" and snap["target_range"]["source"] == "nyfed"
-    assert snap["target_range"]["age_s"] == 30.0
-    assert len(snap["meetings"]) == 4
-    jan = snap["meetings"][0]
-    assert jan["date"] == "2026-01-28" and jan["source"] == "kalshi" and jan["age_s"] == 30.0
-    assert jan["likely_range"] == "3.50-3.75" and jan["fedwatch_p_cut"] is None
-    assert snap["cumulative"]["by"] == "2026-12-09"
-    assert snap["cumulative"]["bp"] == pytest.approx(-50, abs=6)
-    assert snap["cumulative"]["vs_yesterday_bp"] is None
-    assert snap["sources"]["yahoo_zq"]["state"] == "OFF"
-    assert snap["sources"]["kalshi"]["state"] == "LIVE"
-    assert snap["next_decision"] == "2026-01-28T19:00:00+00:00"
-    assert "FedWatch column off (ZQ probe disabled)" in snap["notes"]

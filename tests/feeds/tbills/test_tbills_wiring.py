@@ -1,5 +1,6 @@
-"""End to end on loopback: the simulated Dec 12, 2025 through the real feeds, the slice
-and the ``snapshot --json`` section; plus the settings' validation."""
+"""End to end on loopback: the simulated Dec 12, 2025 through the real feeds and the
+slice (tests/tui/test_snapshot_json.py encodes the same run); plus the settings'
+validation."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from feeds.tbills.fred import FredSeriesFeed
 from feeds.tbills.nyfed import NyFedTsyFeed
 from feeds.tbills.schedule import NyFedScheduleFeed
 from feeds.tbills.settings import TbillsSettings
-from tui.snapshot_json import tbills_snapshot_json
+from feeds.tbills.state import TbillsSlice
 
 
 def test_settings_validation() -> None:
@@ -29,9 +30,7 @@ def test_settings_validation() -> None:
     for bad in (
         {"program_start": "12/12/2025"},
         {"last_n": 0},
-        {"active_poll_s": 1.0},
         {"liquidity_series": ("WALCL",)},
-        {"request_spacing_s": -1.0},
     ):
         with pytest.raises(ValueError):
             TbillsSettings(**bad)
@@ -49,7 +48,8 @@ def test_feed_factory_respects_settings() -> None:
     assert build_tbills_feeds(TbillsSettings(enabled=False), "a", "b", "c", client, clock) == []
 
 
-async def test_demo_day_end_to_end_snapshot_json() -> None:
+async def run_demo_day() -> tuple[TbillsSlice, ManualClock]:
+    """The feeds against the simulated Dec 12, 2025 until each has answered."""
     # A few minutes after the demo starts: the $8.2 bn operation has closed (10:30 ET)
     # and its results are out (10:31 ET).
     clock = ManualClock(DEMO_START.replace(minute=32), mono=5000.0)
@@ -90,26 +90,22 @@ async def test_demo_day_end_to_end_snapshot_json() -> None:
         for server in (api, web, fred):
             await server.stop()
     assert seen == {TsyOperations, SchedulePage, FredSeries}
-    doc = tbills_snapshot_json(slice_, clock.monotonic())
-    (today,) = doc["today_operations"]
-    assert today["accepted_usd"] == "8200000000"
-    assert int(today["submitted_usd"]) > 3 * int(today["accepted_usd"])
-    assert today["phase"] == "RESULTS" and today["kind"] == "BILL"
-    assert today["window_et"] == "10:10-10:30 ET"
-    assert len(today["details"]) == 4
-    assert doc["tally"]["period"] == {
-        "start": "2025-12-12",
-        "end": "2026-01-14",
-        "planned_usd": "40000000000",
-        "accepted_usd": "8200000000",
-    }
-    assert doc["tally"]["total_usd"] == "8200000000"
-    assert doc["next_operation"]["date"] == "2025-12-15"
-    assert doc["next_operation"]["window_start"] == "2025-12-15T15:10:00Z"
-    assert doc["schedule"]["available"] is True
-    assert len(doc["schedule"]["operations"]) == 11
-    assert doc["next_schedule_due"] == "2026-01-14"
-    assert {r["series"] for r in doc["liquidity"]} == {"WRESBAL", "RRPONTSYD", "WTREGEN"}
-    assert not doc["stale"]
-    kinds = {r["kind"] for r in doc["recent"]}
-    assert kinds == {"BILL", "COUPON"}
+    return slice_, clock
+
+
+async def test_demo_day_end_to_end() -> None:
+    slice_, _ = await run_demo_day()
+    v = slice_.view()
+    (today,) = v.today_ops
+    assert today.operation.accepted == 8_200_000_000
+    assert today.operation.submitted is not None
+    assert today.operation.submitted > 3 * today.operation.accepted
+    assert today.status.value == "RESULTS" and len(today.operation.details) == 4
+    assert v.tally.total == 8_200_000_000 and v.tally.period_accepted == 8_200_000_000
+    assert v.next_operation is not None and v.next_operation.operation_date.isoformat() == (
+        "2025-12-15"
+    )
+    assert v.schedule is not None and len(v.schedule.operations) == 11
+    assert {r.series_id for r in v.liquidity} == {"WRESBAL", "RRPONTSYD", "WTREGEN"}
+    assert not v.ops_stale
+    assert {o.kind.value for o in v.recent} == {"BILL", "COUPON"}
