@@ -61,24 +61,30 @@ def quotes_snapshot_json(slice: QuotesSlice, now_mono: float) -> list[dict[str, 
 
 
 def cross_check_json(row: MeetingRow, view: FedOddsView, now_mono: float) -> dict[str, Any]:
-    """The cross-check market's odds for one meeting: source, P(cut), P(hold), age.
-
-    The one place that reads the cross-check from the view. It takes ``cross_source``,
-    ``cross_p_hold`` and ``cross_received`` from the row when the view has them;
-    until then the source is the odds source that is not the primary, its age is that
-    source's last data, and P(hold) is null.
-    """
-    fallback_source = next((s for s in ODDS_SOURCES if s != view.primary), "")
-    source = getattr(row, "cross_source", None) or fallback_source
-    received = getattr(row, "cross_received", None)
-    if received is None:
-        received = next((s.received for s in view.sources if s.source == source), None)
-    p_hold = getattr(row, "cross_p_hold", None)
+    """The cross-check market's odds for one meeting (the odds source that is not the
+    primary): source, event, P(cut), P(hold), P(hike), age and whether it is stale. The
+    object is always there; its numbers are null when that market lists no odds for the
+    meeting."""
+    cross = row.cross
+    if cross is None:
+        other = next((s for s in ODDS_SOURCES if s != view.primary), None)
+        return {
+            "source": other,
+            "event": None,
+            "p_cut": None,
+            "p_hold": None,
+            "p_hike": None,
+            "age_s": None,
+            "stale": None,
+        }
     return {
-        "source": source or None,
-        "p_cut": num(row.cross_p_cut),
-        "p_hold": num(p_hold),
-        "age_s": age(now_mono, received),
+        "source": cross.source,
+        "event": cross.event or None,
+        "p_cut": num(cross.p_cut),
+        "p_hold": num(cross.p_hold),
+        "p_hike": num(cross.p_hike),
+        "age_s": age(now_mono, cross.received),
+        "stale": cross.stale,
     }
 
 
@@ -99,6 +105,7 @@ def _meeting_json(r: MeetingRow, view: FedOddsView, now_mono: float) -> dict[str
         "spread": exact(r.spread),
         "flags": list(r.flags),
         "cross_check": cross_check_json(r, view, now_mono),
+        "ladder_note": r.ladder_note or None,
         "fedwatch_p_cut": num(r.fedwatch_p_cut),
         "p_cut_vs_yesterday": num(r.delta_p_cut),
     }
@@ -129,6 +136,7 @@ def fed_odds_snapshot_json(slice_: FedOddsSlice, now_mono: float) -> dict[str, A
             "method": view.cum_method,
             "partial": view.cum_partial,
             "ladder_bp": num(view.ladder_cum_bp),
+            "ladder_note": view.ladder_cum_note or None,
             "vs_yesterday_bp": num(view.delta_cum_bp),
         },
         "sources": {

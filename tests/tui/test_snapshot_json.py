@@ -229,7 +229,8 @@ def test_fed_odds_section_with_the_cross_check_per_meeting() -> None:
     assert jan["fedwatch_p_cut"] is None
     assert 0 <= jan["p_cut"] <= 1 and 0 <= jan["p_hold"] <= 1
     cross = jan["cross_check"]
-    assert set(cross) == {"source", "p_cut", "p_hold", "age_s"}
+    assert set(cross) == {"source", "event", "p_cut", "p_hold", "p_hike", "age_s", "stale"}
+    assert cross["p_hold"] is not None and cross["stale"] is False
     assert cross["source"] == "polymarket" and cross["p_cut"] is not None
     assert cross["age_s"] is not None and cross["age_s"] >= 0
     assert "cross_check_p_cut" not in jan and "likely_range" not in jan
