@@ -11,7 +11,7 @@ from typing import Any
 
 from feeds.btc.state import BtcSlice
 from feeds.core.health import HealthSlice
-from tui.runtime import Runtime, supervise
+from tui.runtime import Runtime
 
 
 def _num(value: Decimal | None) -> str | None:
@@ -75,24 +75,16 @@ def answered(runtime: Runtime) -> set[str]:
 
 
 async def take(runtime: Runtime, timeout: float) -> dict[str, Any]:
-    """Run the feeds until every source answered or ``timeout`` passed."""
-
-    tasks = [
-        asyncio.create_task(supervise(f, runtime.store, runtime.clock), name=f"snapshot:{f.source}")
-        for f in runtime.feeds
-    ]
+    """Run the feeds until every source answered or ``timeout`` passed; the runtime is
+    closed on the way out, however that is (an error, Ctrl-C)."""
+    runtime.start()
     try:
-        async with asyncio.timeout(timeout):
-            while answered(runtime) != set(runtime.sources):
-                await asyncio.sleep(0.05)
-    except TimeoutError:
-        pass
-    runtime.store.refresh(runtime.clock.monotonic())
-    doc = document(runtime)
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
-    await runtime.aclose()
-    return doc
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while answered(runtime) != set(runtime.sources):
+                    runtime.drain(runtime.clock.monotonic())
+                    await asyncio.sleep(0.05)
+        runtime.store.refresh(runtime.clock.monotonic())
+        return document(runtime)
+    finally:
+        await runtime.aclose()
