@@ -110,6 +110,10 @@ class UiSettings:
     Empty: the theme's own."""
     down_color: str = ""
     """Colour for falling prices, as up_color. Empty: the theme's own."""
+    compositor: str = "banded"
+    """How the screen is redrawn: "banded" (renders only the widgets near each change)
+    or "stock" (Textual's own compositor, if a Textual upgrade misbehaves). Restart to
+    apply."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +318,8 @@ def validate(settings: Settings, path: Path | str) -> None:
         raise ConfigError(f"{path}: ui.fps must be between 1 and 30")
     if settings.ui.theme not in THEME_NAMES:
         raise ConfigError(f"{path}: ui.theme must be one of {', '.join(THEME_NAMES)}")
+    if settings.ui.compositor not in ("banded", "stock"):
+        raise ConfigError(f'{path}: ui.compositor must be "banded" or "stock"')
     for key in ("up_color", "down_color"):
         problem = color_problem(getattr(settings.ui, key))
         if problem:

@@ -13,31 +13,64 @@ near a change are visited. The bytes written are the same as before: the spans s
 the terminal are still computed from the changed regions themselves.
 
 This leans on private parts of Textual's ``Compositor`` (``_dirty_regions``,
-``_regions_to_spans``, ``_full_map``, ``visible_widgets``, ``cuts`` and ``ChopsUpdate``)
-that have been stable across 1.x-8.x.
-:func:`banded_compositor_supported` checks for them, and without them the stock
-compositor is used; tests compare the two outputs byte for byte.
+``_regions_to_spans``, ``_full_map``, ``visible_widgets``, ``cuts`` and ``ChopsUpdate``).
+They are fenced three ways: pyproject pins Textual to the tested minor version
+(:data:`TESTED_TEXTUAL`); :func:`banded_compositor_supported` checks the version and every
+name, and without them the stock compositor is used; and ``[ui] compositor = "stock"``
+opts out by hand. Tests compare the two outputs byte for byte.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.control import Control
-from textual._compositor import ChopsUpdate, Compositor
 from textual.geometry import Region
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
+
+if TYPE_CHECKING:
+    from textual._compositor import ChopsUpdate, Compositor
+else:
+    try:
+        from textual._compositor import ChopsUpdate, Compositor
+    except ImportError:  # a Textual without them: the classes below are never used
+        ChopsUpdate = Compositor = object
+
+TESTED_TEXTUAL = (8, 2)
+"""The Textual minor version the banded compositor is tested against (pyproject pins it)."""
 
 _SLACK_CELLS = 240
 """Merge two clusters when their common box is at most this many cells bigger than the
 two apart: close changes are cheaper to render together than to visit twice."""
 
 
-def banded_compositor_supported() -> bool:
-    """True if this Textual has the compositor internals :class:`BandedCompositor` needs."""
+def textual_version() -> tuple[int, ...]:
+    """The installed Textual's version as numbers (``(8, 2, 8)``); ``()`` if unknown."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        text = version("textual")
+    except PackageNotFoundError:
+        return ()
+    numbers: list[int] = []
+    for part in text.split(".")[:3]:
+        if not part.isdigit():
+            break
+        numbers.append(int(part))
+    return tuple(numbers)
+
+
+def banded_compositor_supported(version: tuple[int, ...] | None = None) -> bool:
+    """True if this Textual (``version``, default the installed one) is the tested minor
+    and has the compositor internals :class:`BandedCompositor` needs."""
+    if version is None:
+        version = textual_version()
+    if version[:2] != TESTED_TEXTUAL or Compositor is object:
+        return False
     probe = Compositor()
     return (
         isinstance(getattr(probe, "_dirty_regions", None), set)
@@ -213,12 +246,25 @@ def _single_width(strip: Strip) -> bool:
 
 
 class DashboardScreen(Screen[None]):
-    """The default screen, with :class:`BandedCompositor` when Textual allows it."""
+    """The default screen, with :class:`BandedCompositor` when ``banded`` (``[ui]
+    compositor``) and Textual allows it; else Textual's own."""
 
-    def __init__(self, *, id: str | None = "_default") -> None:  # noqa: A002 - Textual's name
+    def __init__(
+        self,
+        *,
+        id: str | None = "_default",  # noqa: A002 - Textual's name
+        banded: bool = True,
+    ) -> None:
         super().__init__(id=id)
-        if _SUPPORTED:
+        if banded and _supported():
             self._compositor = BandedCompositor()
 
 
-_SUPPORTED = banded_compositor_supported()
+_SUPPORTED: list[bool] = []
+"""The answer of :func:`banded_compositor_supported`, once asked (a cache)."""
+
+
+def _supported() -> bool:
+    if not _SUPPORTED:
+        _SUPPORTED.append(banded_compositor_supported())
+    return _SUPPORTED[0]

@@ -1,34 +1,41 @@
-"""Wiring: settings in, feeds and a store out. The same runtime serves the TUI,
-``lockstep snapshot`` and the benchmarks, so they all run the same feed code."""
+"""Wiring: settings in, feeds and a store out, and the one way to run them.
+
+:func:`build_runtime` builds the feeds and the store; :meth:`Runtime.start` runs every
+feed into the store (one supervised job per feed), :meth:`Runtime.drain` is the step every
+loop that reads the store takes (time-driven refresh, the changed topics, and the
+analyses those changes call for), and :meth:`Runtime.aclose` is the one teardown. The
+TUI, ``lockstep snapshot``, ``lockstep watch`` and the benchmarks all go through it, so
+they run the same feed code and stop it the same way."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import ssl
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from feeds.btc.state import BtcSlice
 from feeds.core.clock import Clock
 from feeds.core.health import HealthSlice
 from feeds.core.store import Store
 from feeds.history.db import HistoryStore
+from feeds.history.divergence_state import DivergenceComputed, DivergenceSlice
 from feeds.history.factory import (
     build_backfill_feeds,
     close_history,
     history_store,
     make_ath_slice,
-    make_divergence_analyser,
     make_divergence_slice,
     make_history_persister,
 )
 from feeds.history.loader import HistoryLoader
-from feeds.model.btc import Heartbeat
+from feeds.model.btc import Heartbeat, Tick
 from feeds.model.core import FeedState, FeedStatus
 from feeds.quotes.factory import build_quote_feeds, make_quotes_slice
 from feeds.rates.factory import build_fed_odds_feeds, make_fed_odds_slice
@@ -62,6 +69,50 @@ class Feed(Protocol):
         ...
 
 
+class Job(Protocol):
+    """A running piece of work (an asyncio task, or a Textual worker in the app)."""
+
+    def cancel(self) -> object:
+        """Ask it to stop."""
+        ...
+
+    async def join(self) -> None:
+        """Wait until it has finished, however it finished (never raises)."""
+        ...
+
+
+Spawn = Callable[[Coroutine[Any, Any, None], str, str], Job]
+"""Starts a coroutine as a :class:`Job`, given a name and a group (``"feed:yahoo"``)."""
+
+
+class TaskJob:
+    """A :class:`Job` on a plain asyncio task (``lockstep snapshot``, ``watch``, tests)."""
+
+    def __init__(self, task: asyncio.Task[None]) -> None:
+        self.task = task
+
+    def cancel(self) -> object:
+        """Cancel the task."""
+        return self.task.cancel()
+
+    async def join(self) -> None:
+        """Wait for the task to end (its result or exception stays with it; a timeout
+        around this call cancels only the wait)."""
+        await asyncio.wait({self.task})
+        if not self.task.cancelled():
+            self.task.exception()  # retrieved: no "exception was never retrieved" noise
+
+
+def spawn_task(coro: Coroutine[Any, Any, None], name: str, group: str) -> Job:
+    """The default :data:`Spawn`: an asyncio task named ``name``."""
+    return TaskJob(asyncio.create_task(coro, name=name))
+
+
+JOIN_S = 1.0
+"""At teardown, how long the cancelled jobs get to finish before the feeds are closed
+anyway (a feed that swallows its cancellation must not keep the others open)."""
+
+
 @dataclass(slots=True)
 class Runtime:
     """Everything the app or a headless command needs, built once from the settings."""
@@ -81,24 +132,141 @@ class Runtime:
     warnings: list[str] = field(default_factory=list)
     """Start-up warnings to show as notifications. The history's (corrupt file moved
     aside ...) come later, from its loader, as a notice in the ATH panel."""
+    first_price: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set by the feed pumps when the store first holds a BTC price (the gate of
+    :func:`streams_first`)."""
+    _spawn: Spawn = field(default=spawn_task, repr=False)
+    _jobs: dict[int, Job] = field(default_factory=dict, repr=False)
+    """The running pump of each feed, by ``id(feed)``."""
+    _closers: list[Job] = field(default_factory=list, repr=False)
+    """Jobs closing feeds taken out by :meth:`replace_feeds`."""
+    _analysis: Job | None = field(default=None, repr=False)
+    _failed_analysis: int | None = field(default=None, repr=False)
+    """The history version whose analysis raised (not retried until the history moves)."""
     _closed: bool = False
 
+    # -- running -------------------------------------------------------------------
+
+    def start(self, spawn: Spawn | None = None) -> None:
+        """Run every feed into the store, each in its own job made by ``spawn`` (default:
+        an asyncio task). Feeds other than :data:`AT_ONCE` wait in the app for the first
+        frame and price (:func:`streams_first`)."""
+        if spawn is not None:
+            self._spawn = spawn
+        for feed in self.feeds:
+            self._start_feed(feed)
+
+    def _start_feed(self, feed: Feed) -> None:
+        running = self.running
+        pump = supervise(feed, self.store, self.clock, running, self.first_price)
+        self._jobs[id(feed)] = self._spawn(pump, feed.source, f"feed:{feed.source}")
+
+    def running(self) -> bool:
+        """False once :meth:`aclose` has begun."""
+        return not self._closed
+
+    def replace_feeds(self, old: list[Feed], new: list[Feed]) -> None:
+        """Stop and close the feeds ``old`` (in the background) and run ``new`` instead,
+        keeping the order of the others (a live ``[quotes]`` change)."""
+        for feed in old:
+            job = self._jobs.pop(id(feed), None)
+            if job is not None:
+                job.cancel()
+        kept = [f for f in self.feeds if not any(f is o for o in old)]
+        self.feeds[:] = kept + new
+        if old:
+            self._closers.append(self._spawn(_close_feeds(old), "close", "feeds-close"))
+        for feed in new:
+            self._start_feed(feed)
+
+    def drain(self, now: float) -> frozenset[str]:
+        """One step of a loop that reads the store: let time-driven state move, take the
+        changed topics, and start the analyses they call for. Returns those topics."""
+        store = self.store
+        store.refresh(now)
+        topics = store.drain()
+        if "divergence" in topics and not self._closed:
+            self._analyse()
+        return topics
+
+    def _analyse(self) -> None:
+        """Start the divergence analysis in a worker thread if its history changed and
+        none is running (one at a time; the running one starts the next when done, so a
+        backfill's many pages coalesce into few analyses)."""
+        if self._analysis is not None or not self.store.has("divergence"):
+            return
+        slice_ = self.store.slice("divergence", DivergenceSlice)
+        if not slice_.background or not slice_.needs_analysis():
+            return
+        version, job = slice_.analysis_job()
+        if version == self._failed_analysis:
+            return
+        self._analysis = self._spawn(
+            self._run_analysis(slice_, version, job), "divergence", "analysis"
+        )
+
+    async def _run_analysis(
+        self, slice_: DivergenceSlice, version: int, job: Callable[[], Any]
+    ) -> None:
+        try:
+            while True:
+                try:
+                    heavy = await asyncio.to_thread(job)
+                except Exception:  # noqa: BLE001 - bad history must not stop the app
+                    log.exception("divergence analysis failed")
+                    self._failed_analysis = version
+                    return
+                slice_.recomputes += 1
+                # Ignored by the slice if the history moved on meanwhile; then go again.
+                self.store.apply(DivergenceComputed(version, heavy))
+                if self._closed or not slice_.needs_analysis():
+                    return
+                version, job = slice_.analysis_job()
+        finally:
+            self._analysis = None
+
+    # -- teardown ------------------------------------------------------------------
+
     async def aclose(self) -> None:
-        """Close every feed, flush and close the history, close the HTTP client."""
+        """The one teardown: stop every job, then close every feed once, flush and close
+        the history, close the HTTP client. Safe to call again (it does nothing)."""
         if self._closed:
             return
         self._closed = True
-        for feed in self.feeds:
-            try:
-                await feed.aclose()
-            except Exception:  # noqa: BLE001 - closing must not stop closing the rest
-                log.exception("closing %s", getattr(feed, "source", feed))
+        jobs = list(self._jobs.values())
+        if self._analysis is not None:
+            jobs.append(self._analysis)
+        self._jobs.clear()
+        for job in jobs:
+            job.cancel()
+        await _join(jobs, JOIN_S)
+        await _join(self._closers, JOIN_S)
+        await _close_feeds(self.feeds)
         if self.history is not None:
             try:
                 await close_history(self.history)
             except Exception:  # noqa: BLE001
                 log.exception("closing the history")
         await self.client.aclose()
+
+
+async def _join(jobs: list[Job], timeout: float) -> None:
+    if not jobs:
+        return
+    try:
+        async with asyncio.timeout(timeout):
+            for job in jobs:
+                await job.join()
+    except TimeoutError:
+        log.warning("%d job(s) still running after %.1f s; closing anyway", len(jobs), timeout)
+
+
+async def _close_feeds(feeds: list[Feed]) -> None:
+    for feed in feeds:
+        try:
+            await feed.aclose()
+        except Exception:  # noqa: BLE001 - closing must not stop closing the rest
+            log.exception("closing %s", getattr(feed, "source", feed))
 
 
 AT_ONCE = ("coinbase", "kraken", "history")
@@ -130,41 +298,48 @@ async def first_frame() -> bool:
     return True
 
 
-async def streams_first(store: Store) -> None:
+async def streams_first(store: Store, first_price: asyncio.Event) -> None:
     """In the app, hold a feed back until the first frame is on screen and then the first
-    BTC price (or :data:`STREAMS_FIRST_S` has passed); elsewhere return at once.
+    BTC price (``first_price`` set, or :data:`STREAMS_FIRST_S` has passed); elsewhere
+    return at once.
 
-    The first steps of the polled feeds, the history loader and the analyser (TLS
+    The first steps of the polled feeds, the history loader and the analysis (TLS
     contexts, a dozen first requests and answers, opening and reading the history) take
     a few hundred milliseconds of CPU. Run at once, they delay the first frame, and the
     websocket handshakes, which need the loop a few times, wait behind them.
     """
     if not await first_frame() or not store.has("btc"):
         return
-    btc = store.slice("btc", BtcSlice)
-    # The loop's clock, not the market clock: tests and the demo may hold that one still.
-    loop = asyncio.get_running_loop()
-    end = loop.time() + STREAMS_FIRST_S
-    # The store has no change notification; a check per 50 ms for a second is nothing.
-    while btc.view().tick is None and loop.time() < end:
-        await asyncio.sleep(0.05)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(first_price.wait(), STREAMS_FIRST_S)
     await first_frame()  # the frame that shows it
 
 
 async def supervise(
-    feed: Feed, store: Store, clock: Clock, running: Callable[[], bool] = lambda: True
+    feed: Feed,
+    store: Store,
+    clock: Clock,
+    running: Callable[[], bool] = lambda: True,
+    first_price: asyncio.Event | None = None,
 ) -> None:
     """Pump one feed into the store for as long as ``running()``. A bug that escapes a
     feed restarts that feed only, with jittered backoff, and shows it as DOWN; the other
     feeds and the app carry on (reliability.md L5). In the app, feeds other than the
-    :data:`AT_ONCE` start after the first BTC price (:func:`streams_first`)."""
+    :data:`AT_ONCE` start after the first BTC price (:func:`streams_first`), which this
+    pump signals by setting ``first_price`` once the store holds one."""
+    gate = first_price if first_price is not None else asyncio.Event()
     if feed.source not in AT_ONCE:
-        await streams_first(store)
+        await streams_first(store, gate)
+    first = _first_price_check(store, gate)
+    apply = store.apply
     delay = 1.0
     while running():
         try:
             async for event in feed.events():
-                store.apply(event)
+                apply(event)
+                # Only until the first price: then one None check per event.
+                if first is not None and isinstance(event, Tick) and first():
+                    first = None
             return
         except asyncio.CancelledError:
             raise
@@ -174,6 +349,22 @@ async def supervise(
             store.apply(FeedStatus(feed.source, FeedState.DOWN, "internal error (see log)", now))
             await asyncio.sleep(delay * random.uniform(0.5, 1.0))
             delay = min(delay * 2, 60.0)
+
+
+def _first_price_check(store: Store, gate: asyncio.Event) -> Callable[[], bool] | None:
+    """A check, run after each tick applied, that sets ``gate`` once the BTC view holds a
+    price and says whether it is set; None when there is nothing to watch."""
+    if gate.is_set() or not store.has("btc"):
+        gate.set()  # no BTC slice: nothing to wait for
+        return None
+    btc = store.slice("btc", BtcSlice)
+
+    def check() -> bool:
+        if not gate.is_set() and btc.view().tick is not None:
+            gate.set()
+        return gate.is_set()
+
+    return check
 
 
 def ssl_context(settings: Settings) -> ssl.SSLContext:
@@ -243,7 +434,10 @@ def build_runtime(
         if limit is not None:
             health.set_threshold(name, limit)
     store = Store([health, btc, quotes, fed, tbills, ath, divergence])
-    loader = HistoryLoader(history, h, symbols, clock, start_after=lambda: streams_first(store))
+    first_price = asyncio.Event()
+    loader = HistoryLoader(
+        history, h, symbols, clock, start_after=lambda: streams_first(store, first_price)
+    )
     # The streams first: the app starts the feeds in this order.
     feeds: list[Feed] = [coinbase, kraken, loader]
     feeds += build_quote_feeds(q, ep.yahoo, ep.cboe, client, clock, wanted=quotes.fallback_symbols)
@@ -254,7 +448,6 @@ def build_runtime(
     feeds += build_backfill_feeds(
         h, history, ep.coinbase_rest, ep.yahoo, symbols, client, clock, loader=loader
     )
-    feeds.append(make_divergence_analyser(divergence))
     feeds.append(make_history_persister(ath, history))  # the ATH slice's writes
     runtime = Runtime(
         settings,
@@ -265,6 +458,7 @@ def build_runtime(
         demo,
         sources=[*venues, *STATUS_SOURCES],
         history=history,
+        first_price=first_price,
     )
     runtime.snapshot_sections.update(
         quotes=lambda now: quotes_snapshot_json(quotes, now),

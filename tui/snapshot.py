@@ -10,7 +10,7 @@ from typing import Any
 from feeds.btc.state import BtcSlice
 from feeds.core.health import HealthSlice
 from feeds.core.jsonout import SCHEMA_VERSION, age, exact
-from tui.runtime import Runtime, supervise
+from tui.runtime import Runtime
 from tui.snapshot_json import iso
 
 
@@ -25,6 +25,8 @@ def btc_json(runtime: Runtime, now_mono: float) -> dict[str, Any] | None:
         "price": exact(tick.price),
         "source": tick.source,
         "failover_reason": view.failover_reason or None,
+        "state": view.state.value,
+        "fresh": view.fresh,
         "bid": exact(tick.bid),
         "ask": exact(tick.ask),
         "open_24h": exact(tick.open_24h),
@@ -70,24 +72,16 @@ def answered(runtime: Runtime) -> set[str]:
 
 
 async def take(runtime: Runtime, timeout: float) -> dict[str, Any]:
-    """Run the feeds until every source answered or ``timeout`` passed."""
-
-    tasks = [
-        asyncio.create_task(supervise(f, runtime.store, runtime.clock), name=f"snapshot:{f.source}")
-        for f in runtime.feeds
-    ]
+    """Run the feeds until every source answered or ``timeout`` passed; the runtime is
+    closed on the way out, however that is (an error, Ctrl-C)."""
+    runtime.start()
     try:
-        async with asyncio.timeout(timeout):
-            while answered(runtime) != set(runtime.sources):
-                await asyncio.sleep(0.05)
-    except TimeoutError:
-        pass
-    runtime.store.refresh(runtime.clock.monotonic())
-    doc = document(runtime)
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
-    await runtime.aclose()
-    return doc
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while answered(runtime) != set(runtime.sources):
+                    runtime.drain(runtime.clock.monotonic())
+                    await asyncio.sleep(0.05)
+        runtime.store.refresh(runtime.clock.monotonic())
+        return document(runtime)
+    finally:
+        await runtime.aclose()

@@ -36,7 +36,7 @@ from tui.config import (
     load_settings,
     with_endpoints,
 )
-from tui.runtime import Runtime, build_runtime, supervise
+from tui.runtime import Runtime, build_runtime
 from tui.terminal import install_signal_handlers
 
 log = logging.getLogger("lockstep.watch")
@@ -167,13 +167,6 @@ async def _watch(
     install_signal_handlers(lambda _name: stop.set())
     delivery = Delivery(alerts, bell=_stderr_bell, demo=runtime.demo, logger=None)
     runner = AlertsRunner(runtime.store, make_engine(alerts), delivery)
-    pumps = [
-        asyncio.create_task(
-            supervise(feed, runtime.store, runtime.clock, lambda: not stop.is_set()),
-            name=f"watch:{feed.source}",
-        )
-        for feed in runtime.feeds
-    ]
     n = len(alerts.rules)
     where = "the DEMO simulated market" if runtime.demo else "live sources"
     _err(f"watching {n} rule{'s' if n != 1 else ''} on {where}; Ctrl-C stops")
@@ -183,12 +176,13 @@ async def _watch(
     status = 0
     reporter = _SourceReporter(runtime, start)
     try:
+        runtime.start()
         if args.once:
             status = await _once(runtime, runner, args, out, stop)
         else:
             while not stop.is_set():
                 now = clock.monotonic()
-                runtime.store.refresh(now)
+                runtime.drain(now)  # nothing paints here: drained for the analyses
                 reporter.check(now)
                 fired = runner.step(now, clock.now())
                 if not _emit(fired, args, out, runtime.demo):
@@ -202,17 +196,14 @@ async def _watch(
                     await asyncio.wait_for(stop.wait(), timeout=1.0)
     finally:
         stop.set()
-        for task in pumps:
-            task.cancel()
-        for task in pumps:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        await delivery.aclose()
         try:
-            async with asyncio.timeout(3.0):
-                await runtime.aclose()
-        except TimeoutError:
-            log.warning("sources did not close within 3 s")
+            await delivery.aclose()
+        finally:
+            try:
+                async with asyncio.timeout(3.0):
+                    await runtime.aclose()
+            except TimeoutError:
+                log.warning("sources did not close within 3 s")
         log.info("watch stopped")
     return status
 
@@ -231,6 +222,7 @@ async def _once(
     while clock.monotonic() < end and not stop.is_set():
         if answered(runtime) == set(runtime.sources):
             break
+        runtime.drain(clock.monotonic())
         await asyncio.sleep(0.1)
     now = clock.monotonic()
     runtime.store.refresh(now)

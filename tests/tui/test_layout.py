@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from feeds.core.clock import DEMO_START, ManualClock
+from feeds.history.divergence_state import DivergenceSlice
 from feeds.model.core import FeedState, FeedStatus
 from feeds.model.fed import TargetRange
 from feeds.model.history import HistoryBars
@@ -99,6 +100,8 @@ def full_app(
     clock = ManualClock(start=DEMO_START, mono=MONO)
     runtime = build_runtime(settings or Settings(), clock, demo=True, data=tmp_path / "data")
     runtime.feeds = []
+    # The divergence analysis in the view, not in a worker thread: a frozen screen.
+    runtime.store.slice("divergence", DivergenceSlice).background = False
     return LockstepApp(runtime, watch_terminal=False, **kw), runtime, clock
 
 

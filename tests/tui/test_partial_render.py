@@ -23,6 +23,7 @@ from feeds.sim.market import SimMarket
 from tests.tui.test_app import live_runtime, market, text, wait_until
 from tui.app import LockstepApp
 from tui.partial_render import (
+    TESTED_TEXTUAL,
     BandedCompositor,
     DashboardScreen,
     banded_compositor_supported,
@@ -256,3 +257,43 @@ async def test_repainting_an_offscreen_widget_keeps_the_widget_map() -> None:
         await pilot.pause()
         screen_text = "\n".join(strip.text for strip in compositor.render_strips())
         assert "scrolled 1 has changed" in screen_text
+
+
+def test_the_banded_compositor_needs_the_tested_textual_minor() -> None:
+    assert banded_compositor_supported(TESTED_TEXTUAL + (0,))
+    assert not banded_compositor_supported((TESTED_TEXTUAL[0], TESTED_TEXTUAL[1] + 1, 0))
+    assert not banded_compositor_supported((TESTED_TEXTUAL[0] + 1, 0, 0))
+    assert not banded_compositor_supported(())
+
+
+def test_the_stock_opt_out_keeps_textuals_compositor() -> None:
+    assert type(DashboardScreen(banded=False)._compositor) is Compositor
+    assert isinstance(DashboardScreen()._compositor, BandedCompositor)
+
+
+@pytest.mark.parametrize("choice", ["banded", "stock"])
+async def test_ui_compositor_chooses_the_apps_compositor(tmp_path: Path, choice: str) -> None:
+    from feeds.core.clock import SystemClock
+    from tui.config import Settings
+    from tui.runtime import build_runtime
+
+    rt = build_runtime(Settings(), SystemClock(), data=tmp_path)
+    rt.feeds = []
+    app = LockstepApp(rt, watch_terminal=False, ui_overrides={"compositor": choice})
+    async with app.run_test(size=(80, 24)):
+        banded = isinstance(app.screen._compositor, BandedCompositor)
+        assert banded is (choice == "banded")
+        await app.action_quit()
+
+
+@pytest.mark.parametrize(("value", "ok"), [("banded", True), ("stock", True), ("fast", False)])
+def test_ui_compositor_takes_banded_or_stock(tmp_path: Path, value: str, ok: bool) -> None:
+    from tui.config import ConfigError, load_settings
+
+    path = tmp_path / "config.toml"
+    path.write_text(f'[ui]\ncompositor = "{value}"\n')
+    if ok:
+        assert load_settings(str(path), env={})[0].ui.compositor == value
+    else:
+        with pytest.raises(ConfigError, match="compositor"):
+            load_settings(str(path), env={})

@@ -1,0 +1,193 @@
+"""The dashboard screen and its layout: what is mounted where, the size classes that
+reflow it (columns, grid, compact, brief, too small), zoom, and the low-bandwidth and
+theme switches. :class:`DashboardLayout` is the bottom layer of
+:class:`~tui.app.LockstepApp`."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.events import Click, Resize
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+
+from tui.config import Settings
+from tui.partial_render import DashboardScreen
+from tui.runtime import Runtime
+from tui.themes import THEMES
+from widgets.alerts_panel import AlertsPanel
+from widgets.ath_panel import AthPanel
+from widgets.btc_panel import BtcPanel
+from widgets.cells import Cell
+from widgets.divergence_panel import DivergencePanel
+from widgets.fed_odds_panel import FedOddsPanel
+from widgets.quotes_panel import QuotesPanel
+from widgets.status_bar import StatusBar
+from widgets.tbills_panel import TbillsPanel
+
+W = TypeVar("W", bound=Widget)
+
+MIN_WIDTH = 40
+MIN_HEIGHT = 12
+BRIEF_BELOW = 32
+"""Terminals shorter than this show each panel's essentials only (80×24 fits them all)."""
+GRID_FROM = 160
+"""Terminals this wide lay the panels out in two columns."""
+
+PANELS: tuple[tuple[int, str, str], ...] = (
+    (1, "btc", "BTC-USD"),
+    (2, "quotes-panel", "Indices & commodities"),
+    (3, "ath", "All-time highs"),
+    (4, "fed-odds", "Fed rate odds"),
+    (5, "tbills-panel", "Fed T-bill purchases"),
+    (6, "divergence", "BTC vs small caps"),
+    (7, "alerts-panel", "Alerts"),
+)
+"""Zoom number, widget id and name of each panel, in reading order."""
+
+
+def _panel(widget: W) -> W:
+    """A dashboard panel: focusable, styled as a panel (set before mounting: free)."""
+    widget.add_class("panel")
+    widget.can_focus = True
+    return widget
+
+
+class DashboardLayout(App[None]):
+    """The dashboard's screen and layout (the app's state is set by its ``__init__``)."""
+
+    runtime: Runtime
+    settings: Settings
+    low_bandwidth: bool
+    _zoomed: int
+    _theme_key: str
+
+    def get_default_screen(self) -> Screen[Any]:
+        """The dashboard screen, whose partial updates visit only the widgets near each
+        change (see :mod:`tui.partial_render`; ``[ui] compositor = "stock"`` opts out)."""
+        screen = DashboardScreen(banded=self.settings.ui.compositor == "banded")
+        # Classes set before the screen is mounted cost nothing; set after, each one
+        # restyles the whole dashboard before the first frame (bench B8).
+        screen.set_class(self.runtime.demo, "-demo")
+        self._size_classes(screen, self.size.width, self.size.height)
+        return screen
+
+    @property
+    def _dash(self) -> Screen[Any]:
+        """The dashboard's screen, also while help or the palette is on top."""
+        return self.screen_stack[0]
+
+    def compose(self) -> ComposeResult:
+        """Top bar, the panels in two columns (stacked when narrow), status bar,
+        footer, and the too-small notice."""
+        with Horizontal(id="top-bar"):
+            yield Static("lockstep", id="brand", markup=False)
+            if self.runtime.demo:
+                yield Static(
+                    " DEMO · SIMULATED DATA · not real prices ", id="demo-badge", markup=False
+                )
+            yield Cell("", id="notice")
+            yield Cell("", id="wall-clock")
+        with Horizontal(id="dashboard"):
+            with Vertical(id="col-a", classes="column"):
+                yield _panel(
+                    BtcPanel(flash=not self.low_bandwidth, sparkline=not self.low_bandwidth)
+                )
+                yield _panel(QuotesPanel())
+                yield _panel(AthPanel())
+                yield _panel(AlertsPanel())
+            with Vertical(id="col-b", classes="column"):
+                yield _panel(FedOddsPanel())
+                yield _panel(TbillsPanel())
+                yield _panel(DivergencePanel())
+        yield StatusBar(self.runtime.sources)
+        yield Footer()
+        yield Static("", id="too-small", markup=False)
+
+    def panels(self) -> list[tuple[int, Widget, str]]:
+        """Zoom number, widget and name of every mounted panel."""
+        out = []
+        for number, wid, name in PANELS:
+            found = self._dash.query(f"#{wid}")
+            if found:
+                out.append((number, found.first(), name))
+        return out
+
+    # -- size and zoom --------------------------------------------------------------
+
+    def on_resize(self, event: Resize) -> None:
+        """Reflow; below the minimum show what size is needed."""
+        self._apply_size(event.size.width, event.size.height)
+
+    def _apply_size(self, width: int, height: int) -> None:
+        small = self._size_classes(self._dash, width, height)
+        if small:
+            self._dash.query_one("#too-small", Static).update(
+                f"terminal too small: need {MIN_WIDTH}×{MIN_HEIGHT}, have {width}×{height}"
+                "\n(q quits)"
+            )
+
+    def _size_classes(self, screen: Screen[Any], width: int, height: int) -> bool:
+        """Set the layout classes for a ``width``×``height`` terminal; True if too small."""
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        screen.set_class(small, "-too-small")
+        screen.set_class(not small and (width < 80 or height < 24), "-compact")
+        screen.set_class(width >= 120, "-wide")
+        screen.set_class(width >= GRID_FROM and not self._zoomed, "-grid")
+        screen.set_class(height < BRIEF_BELOW and not self._zoomed, "-brief")
+        return small
+
+    def action_zoom(self, number: int) -> None:
+        """Show panel ``number`` alone, full screen; its own number, 0 or Esc returns."""
+        if number == self._zoomed:
+            number = 0
+        target = next((w for n, w, _ in self.panels() if n == number), None)
+        if number and target is None:
+            return
+        self._zoomed = number if target is not None else 0
+        screen = self.screen_stack[0]
+        screen.set_class(bool(self._zoomed), "-zoomed")
+        for _, panel, _ in self.panels():
+            panel.set_class(panel is target, "-zoomed")
+        for column in self._dash.query(".column"):
+            column.set_class(target is not None and target.parent is column, "-zoom-host")
+        self._apply_size(self.size.width, self.size.height)
+        if target is not None:
+            target.scroll_visible(animate=False)
+
+    def action_zoom_focused(self) -> None:
+        """Enter on a focused panel zooms it (and returns)."""
+        focused = self.focused
+        for number, panel, _ in self.panels():
+            if focused is panel:
+                self.action_zoom(number)
+                return
+
+    def on_click(self, event: Click) -> None:
+        """A double-click on a panel zooms it (and returns)."""
+        if event.chain != 2:
+            return
+        node = event.widget
+        while node is not None and not (isinstance(node, Widget) and node.has_class("panel")):
+            node = node.parent if isinstance(node.parent, Widget) else None
+        for number, panel, _ in self.panels():
+            if panel is node:
+                self.action_zoom(number)
+                return
+
+    # -- look -----------------------------------------------------------------------
+
+    def _apply_low_bandwidth(self, on: bool) -> None:
+        """No flashes, sparklines or charts anywhere."""
+        self.low_bandwidth = on
+        self.screen_stack[0].set_class(on, "-low-bandwidth")
+        self._dash.query_one(BtcPanel).set_low_bandwidth(on)
+        self._dash.query_one(DivergencePanel).set_low_bandwidth(on)
+        self._dash.query_one(TbillsPanel).set_low_bandwidth(on)
+
+    def _set_theme(self, key: str) -> None:
+        self._theme_key = key
+        self.theme = THEMES[key]
