@@ -25,7 +25,9 @@ from tui.app import LockstepApp
 from tui.partial_render import (
     TESTED_TEXTUAL,
     BandedCompositor,
+    CroppedChopsUpdate,
     DashboardScreen,
+    _crop_single,
     banded_compositor_supported,
     cluster_regions,
 )
@@ -297,3 +299,43 @@ def test_ui_compositor_takes_banded_or_stock(tmp_path: Path, value: str, ok: boo
     else:
         with pytest.raises(ConfigError, match="compositor"):
             load_settings(str(path), env={})
+
+
+def test_cropping_a_single_width_strip_matches_strip_crop() -> None:
+    from rich.segment import Segment
+    from rich.style import Style
+    from textual.strip import Strip
+
+    rng = random.Random(20)
+    styles = [Style(bold=True), Style(color="red"), None]
+    for _ in range(2000):
+        segments = [
+            Segment(
+                "".join(rng.choice("ab−▲· 09") for _ in range(rng.randint(0, 6))),
+                rng.choice(styles),
+            )
+            for _ in range(rng.randint(0, 5))
+        ]
+        strip = Strip(segments)
+        start, end = rng.randint(-2, strip.cell_length + 2), rng.randint(-2, strip.cell_length + 3)
+        mine, theirs = _crop_single(strip, start, end), strip.crop(start, end)
+        assert mine.cell_length == theirs.cell_length
+        assert [(x.text, x.style) for x in mine if x.text] == [
+            (x.text, x.style) for x in theirs if x.text
+        ]
+
+
+def test_writing_new_prices_does_not_fill_rich_split_cache() -> None:
+    # Issue 20: every crop of a line holding "−" went through rich's Segment._split_cells,
+    # a 16,384-entry LRU cache, so each new price added entries for ~20 minutes.
+    from rich.segment import Segment
+    from textual.strip import Strip
+
+    console = Console(file=io.StringIO(), width=80, color_system="truecolor")
+    before = Segment._split_cells.cache_info().currsize
+    for i in range(300):
+        strip = Strip([Segment(f"BTC ▼ −{i:05d} 24h  age {i % 60:2d}s")])
+        # One chop holding the whole line, of which only cells 6..12 changed.
+        update = CroppedChopsUpdate([{0: strip}], [(0, 6, 12)], [[strip.cell_length]])
+        assert f"{i:05d}"[:5] in update.render_segments(console)
+    assert Segment._split_cells.cache_info().currsize == before
