@@ -96,7 +96,6 @@ def make_fed_odds_slice(settings: FedOddsSettings, clock: Clock) -> FedOddsSlice
         clock=clock,
         shown=settings.meetings_shown,
         primary=settings.primary,
-        stale_after=settings.stale_after,
         target_stale_after=max(3 * settings.target_interval, 3600.0),
         horizon_days=settings.horizon_days,
         late_days=settings.late_meeting_days,

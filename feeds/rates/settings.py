@@ -43,7 +43,9 @@ class FedOddsSettings:
     zq_interval: float = 300.0
     """Seconds between ZQ probes while Yahoo answers; 30 minutes while it does not."""
     stale_after: float = 900.0
-    """Odds older than this many seconds are marked STALE and lose to fresher ones."""
+    """Not used any more: each odds source turns STALE after 3 x its own poll interval,
+    the threshold the status bar uses too (README: "When a Fed odds source is STALE").
+    Accepted so that older config files still load."""
     wide_spread: float = 0.06
     """A bid/ask spread wider than this (dollars) on an outcome that matters flags WIDE."""
     thin_volume: float = 500.0
