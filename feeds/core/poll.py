@@ -234,6 +234,10 @@ class PolledFeed(abc.ABC):
     """
 
     source: str = "http"
+    retry_timeouts: bool = True
+    """Try a timed-out request again within the cycle. A source with a fallback sets it
+    False: a server that accepts connections and never answers then ends the cycle after
+    one deadline, as "not answering", so the fallback takes over at once."""
 
     def __init__(
         self,
@@ -345,6 +349,10 @@ class PolledFeed(abc.ABC):
             except RateLimited:
                 raise
             except FetchError as exc:
+                if not self.retry_timeouts and timed_out(exc):
+                    raise FetchError(
+                        f"not answering ({exc.reason})", transient=True, status=None
+                    ) from exc
                 last = exc
                 if not exc.transient:
                     raise
@@ -463,3 +471,9 @@ def _decompress_capped(body: bytes, encoding: str, cap: int) -> bytes:
     if len(out) > cap:
         raise FetchError("answer too large once decompressed", transient=False)
     return out
+
+
+def timed_out(exc: FetchError) -> bool:
+    """True when the request got no (complete) answer in time, as opposed to a refusal."""
+    cause = exc.__cause__
+    return isinstance(cause, TimeoutError | httpx.TimeoutException)

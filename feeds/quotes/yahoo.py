@@ -8,9 +8,8 @@ crumb refresh on 401, and per-symbol failures that never blank a row.
 
 from __future__ import annotations
 
-import asyncio
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from urllib.parse import quote as urlquote
 
 import httpx
@@ -43,6 +42,12 @@ class YahooChartFeed(PolledFeed):
     """
 
     source = "yahoo"
+    # A Yahoo that accepts connections and never answers would otherwise hold the first
+    # symbol for ``attempts`` timeouts (over 30 s at the defaults) with the status still
+    # "first request", and Cboe would not be asked meanwhile. One timeout ends the
+    # cycle: the status reads "not answering" and the quotes slice hands the symbols to
+    # Cboe. Refused connections and 5xx answers, which fail fast, keep the retries.
+    retry_timeouts = False
 
     def __init__(
         self,
@@ -100,41 +105,6 @@ class YahooChartFeed(PolledFeed):
         return self._rng.uniform(max(base, step / 2), step)
 
     # -- polling ----------------------------------------------------------------------
-
-    async def get(
-        self,
-        url: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> Response:
-        """As the base class, except that a request that timed out is not tried again
-        within the cycle, and says so in words.
-
-        A Yahoo that accepts connections and never answers would otherwise hold the
-        first symbol for ``attempts`` timeouts (over 30 s at the defaults) with the
-        status still "first request", and Cboe would not be asked meanwhile. One
-        timeout ends the cycle: the status reads "not answering" and the quotes slice
-        hands the symbols to Cboe. Refused connections and 5xx answers, which fail
-        fast, keep the in-cycle retries.
-        """
-        t = self.timing
-        for attempt in range(t.attempts):
-            if attempt:
-                step = t.retry_base * (2 ** (attempt - 1))
-                await asyncio.sleep(self._rng.uniform(step / 2, step))
-            try:
-                return await self._get_once(url, params, headers)
-            except RateLimited:
-                raise
-            except FetchError as exc:
-                if _timed_out(exc):
-                    raise FetchError(
-                        f"not answering ({exc.reason})", transient=True, status=None
-                    ) from exc
-                if not exc.transient or attempt == t.attempts - 1:
-                    raise
-        raise FetchError("no attempt made", transient=False)  # attempts < 1
 
     async def poll(self) -> Sequence[object]:
         """One cycle over every symbol, in sequence."""
@@ -243,12 +213,6 @@ class YahooChartFeed(PolledFeed):
                 status=resp.status if resp.status >= 400 else 401,
             )
         self.crumb = text
-
-
-def _timed_out(exc: FetchError) -> bool:
-    """True when the request got no (complete) answer in time, as opposed to a refusal."""
-    cause = exc.__cause__
-    return isinstance(cause, TimeoutError | httpx.TimeoutException)
 
 
 def _error_reason(resp: Response) -> str | None:
