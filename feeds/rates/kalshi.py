@@ -116,18 +116,10 @@ def parse_decision_event(
     received: float,
 ) -> MeetingOdds | BadMessage | Ignored:
     """One KXFEDDECISION event (with nested markets) -> the meeting's odds."""
-    if not isinstance(event, dict):
-        return BadMessage(SOURCE, "event is not an object")
-    ticker = event.get("event_ticker")
-    if not isinstance(ticker, str) or not ticker:
-        return BadMessage(SOURCE, "event without event_ticker")
-    ticker = clean_text(ticker, 40)
-    meeting = event_meeting(ticker, meetings)
-    if isinstance(meeting, str):
-        return BadMessage(SOURCE, meeting)
-    markets = _markets_of(event, ticker)
-    if not isinstance(markets, list):
-        return markets
+    head = _event_head(event, meetings, "event")
+    if not isinstance(head, tuple):
+        return head
+    ticker, meeting, markets = head
     raw: list[RawOutcome] = []
     seen: set[Move] = set()
     for m in markets:
@@ -161,16 +153,27 @@ def parse_decision_event(
     )
 
 
-def _markets_of(event: dict[str, Any], ticker: str) -> list[object] | BadMessage | Ignored:
-    """The event's nested markets. A real ``/events`` answer may list an event with no
-    ``markets`` key (or ``null``): that is an event with no open markets listed, not bad
-    data. Anything else that is not a list is."""
+def _event_head(
+    event: object, meetings: Sequence[FomcMeeting], what: str
+) -> tuple[str, FomcMeeting, list[object]] | BadMessage | Ignored:
+    """An event's ticker, its meeting and its nested markets, or why it has none.
+
+    A real ``/events`` answer may list an event with no ``markets`` key (or ``null``):
+    that is an event with no open markets listed, not bad data. Anything else that is
+    not a list is."""
+    ticker = event.get("event_ticker") if isinstance(event, dict) else None
+    if not isinstance(event, dict) or not isinstance(ticker, str) or not ticker:
+        return BadMessage(SOURCE, f"{what} without event_ticker")
+    ticker = clean_text(ticker, 40)
+    meeting = event_meeting(ticker, meetings)
+    if isinstance(meeting, str):
+        return BadMessage(SOURCE, meeting)
     markets = event.get("markets")
     if markets is None:
         return Ignored(SOURCE, f"{ticker}: no open markets listed")
     if not isinstance(markets, list):
         return BadMessage(SOURCE, f"{ticker}: markets is not a list")
-    return markets
+    return ticker, meeting, markets
 
 
 def parse_ladder_event(
@@ -189,15 +192,10 @@ def parse_ladder_event(
     suffix (the ticker form is from third-party code: UNCONFIRMED).
     """
     checks = checks or MarketChecks()
-    if not isinstance(event, dict) or not isinstance(event.get("event_ticker"), str):
-        return BadMessage(SOURCE, "ladder event without event_ticker")
-    ticker = clean_text(event["event_ticker"], 40)
-    meeting = event_meeting(ticker, meetings)
-    if isinstance(meeting, str):
-        return BadMessage(SOURCE, meeting)
-    markets = _markets_of(event, ticker)
-    if not isinstance(markets, list):
-        return markets
+    head = _event_head(event, meetings, "ladder event")
+    if not isinstance(head, tuple):
+        return head
+    ticker, meeting, markets = head
     quotes: dict[Decimal, LadderStrike] = {}
     for m in markets:
         if not isinstance(m, dict) or not isinstance(m.get("ticker"), str):
