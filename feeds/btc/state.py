@@ -10,61 +10,15 @@ seconds without interruption, so a flapping venue does not make the panel flicke
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
-from feeds.model.btc import Heartbeat, Tick, VenueNotice
+from feeds.model.btc import BtcView, Heartbeat, Tick, VenueNotice, VenueView
 from feeds.model.core import FeedState, FeedStatus
 
 _NO_BUCKET = datetime.min.replace(tzinfo=UTC)
 """Bucket bounds before the first tick: an empty interval, so the first tick opens one."""
 _MINUTE = timedelta(minutes=1)
-
-
-@dataclass(frozen=True, slots=True)
-class VenueView:
-    """One venue as the BTC panel sees it."""
-
-    source: str
-    state: FeedState
-    reason: str
-    last: Tick | None
-    last_seen: float | None
-    notice: str
-    """The venue's own status word when it is not ``online`` (Kraken maintenance ...)."""
-
-
-@dataclass(frozen=True, slots=True)
-class BtcView:
-    """An immutable picture of BTC for the panel.
-
-    Attributes:
-        active: The venue whose price is shown, or None before any data.
-        tick: The shown venue's latest tick.
-        failover_reason: Why the secondary venue is shown, or "".
-        venues: Every venue's state.
-        spark: Per-minute closing prices, oldest first (bounded).
-        spark_end: Wall time of the last sparkline bucket, if any.
-        ticks: Ticks applied so far (all venues).
-        stale_after: Silence after which a venue counts as stale, seconds.
-        state: The shown venue's effective state (LIVE turns STALE when silent; STALE
-            also when no venue is LIVE), as of the last refresh: the one staleness the
-            panel, the alert rules and the status bar read.
-        fresh: True when ``tick`` is a price the alert rules may use: the shown venue is
-            LIVE, heard from within ``stale_after`` and not announcing maintenance.
-    """
-
-    active: str | None
-    tick: Tick | None
-    failover_reason: str
-    venues: MappingProxyType[str, VenueView]
-    spark: tuple[float, ...]
-    spark_end: datetime | None
-    ticks: int
-    stale_after: float
-    state: FeedState = FeedState.CONNECTING
-    fresh: bool = False
 
 
 class BtcSlice:

@@ -10,34 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from feeds.model.core import BadMessage, FeedState, FeedStatus
-
-
-@dataclass(frozen=True, slots=True)
-class SourceHealth:
-    """What the status bar shows for one source.
-
-    Attributes:
-        source: Source name.
-        state: Effective state (LIVE turns STALE when silent past the threshold).
-        reason: Why, in plain words.
-        since: Monotonic time the reported state began.
-        retry_at: Monotonic time of the next attempt, if any.
-        last_data: Monotonic time of the last real data (not heartbeats), if any.
-        last_seen: Monotonic time of the last message of any kind, if any.
-        bad: Messages rejected so far.
-        messages: Messages accepted so far.
-    """
-
-    source: str
-    state: FeedState
-    reason: str
-    since: float
-    retry_at: float | None
-    last_data: float | None
-    last_seen: float | None
-    bad: int
-    messages: int
+from feeds.model.core import BadMessage, FeedState, FeedStatus, SourceHealth
 
 
 @dataclass(slots=True)

@@ -14,7 +14,7 @@ Pure: a confirmed new high, and each symbol's last live price at most once per
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from types import MappingProxyType
@@ -25,6 +25,7 @@ from feeds.history.ath import (
     Decision,
     Verdict,
     band,
+    days_since,
     distance_pct,
     history_note,
     merge_bars,
@@ -33,7 +34,14 @@ from feeds.history.ath import (
 from feeds.history.db import PutAth, PutLast
 from feeds.history.persist import Outbox
 from feeds.model.btc import Tick
-from feeds.model.history import AthMark, AthRecord, BackfillProgress, CachedAth, HistoryBars
+from feeds.model.history import (
+    AthRecord,
+    AthRow,
+    AthView,
+    BackfillProgress,
+    CachedAth,
+    HistoryBars,
+)
 from feeds.model.quotes import Quote
 
 
@@ -44,76 +52,6 @@ class HistoryNotice:
     source: str
     text: str
     received: float
-
-
-@dataclass(frozen=True, slots=True)
-class AthRow:
-    """One symbol's line in the ATH panel.
-
-    Attributes:
-        symbol: Yahoo-style symbol.
-        price: Latest price (live, else cached, else the last stored close).
-        price_source: Where ``price`` came from (``"kraken"``, ``"yahoo"``, ``"cache"``).
-        price_received: Monotonic receipt time of a live price, for its age.
-        price_at: Wall time (UTC) of a cached price or stored close, for its age.
-        record: The all-time highs, if known.
-        distance_pct: ``price`` against the intraday high, percent (negative below): the
-            one distance from the high every panel and rule shows.
-        close_distance_pct: ``price`` against the closing high, percent.
-        band_level: 0 at or near the high, then one per drawdown band.
-        band: The band in words and numbers (``"AT HIGH"``, ``"20-30%"``).
-        new_ath: True when the intraday high was set today (a confirmed new high).
-        pending: True while a print above the high waits for confirmation.
-        outlier: True when the latest print was judged an outlier.
-        note: ``"high since 1992"`` when the source's history starts late.
-        at_high: True when ``price`` is at or above the confirmed high and neither
-            pending nor an outlier (the RECORD flag).
-    """
-
-    symbol: str
-    price: Decimal | None
-    price_source: str
-    price_received: float | None
-    price_at: datetime | None
-    record: AthRecord | None
-    distance_pct: Decimal | None
-    close_distance_pct: Decimal | None
-    band_level: int
-    band: str
-    new_ath: bool
-    pending: bool
-    outlier: bool
-    note: str | None
-    at_high: bool = False
-
-    @property
-    def mark(self) -> AthMark:
-        """This row's distance and flags, for the panels that show them."""
-        return AthMark(self.symbol, self.distance_pct, self.at_high, self.new_ath)
-
-
-@dataclass(frozen=True, slots=True)
-class AthView:
-    """Everything the ATH panel shows.
-
-    Attributes:
-        rows: One row per symbol, BTC first.
-        progress: Backfill progress per source.
-        notices: History warnings.
-        today: The day ``new_ath`` is judged against.
-        marks: Each row's distance and RECORD/NEW ATH flags by symbol, for the quotes
-            panel and the BTC line (they show these, never work them out).
-    """
-
-    rows: tuple[AthRow, ...]
-    progress: tuple[BackfillProgress, ...]
-    notices: tuple[str, ...]
-    today: date
-    marks: MappingProxyType[str, AthMark] = field(default_factory=lambda: MappingProxyType({}))
-
-    def row(self, symbol: str) -> AthRow | None:
-        """The row of ``symbol``, if it has one."""
-        return next((r for r in self.rows if r.symbol == symbol), None)
 
 
 @dataclass(slots=True)
@@ -358,6 +296,7 @@ class AthSlice:
                     outlier=outlier,
                     note=history_note(symbol, rec.first_trade) if rec else None,
                     at_high=dist is not None and dist >= 0 and not st.pending and not outlier,
+                    days_since_high=days_since(rec.high_day, today) if rec else None,
                 )
             )
         notices = list(self._notices)

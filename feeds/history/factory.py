@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from feeds.core.clock import Clock
 from feeds.history.ath_state import AthSlice
 from feeds.history.db import HistoryStore
-from feeds.history.divergence_state import AthViewLike, DivergenceAnalyser, DivergenceSlice
+from feeds.history.divergence_state import AthViewLike, DivergenceSlice
 from feeds.history.loader import HistoryLoader
 from feeds.history.persist import HistoryPersister
 from feeds.history.settings import HistorySettings
@@ -129,8 +129,9 @@ def make_divergence_slice(
     btc_shown: Callable[[], Tick | None] | None = None,
     ath_view: Callable[[], AthViewLike] | None = None,
 ) -> DivergenceSlice:
-    """The ``"divergence"`` slice. With ``background`` (the app), run the feed from
-    :func:`make_divergence_analyser` so pandas never runs on the event loop.
+    """The ``"divergence"`` slice. With ``background`` (the app), the slice never computes
+    its heavy analysis itself: the runtime runs :meth:`DivergenceSlice.analysis_job` in a
+    worker thread after draining the topics, so it never runs on the event loop.
     ``btc_shown`` and ``ath_view`` (the BTC slice's shown tick, the ATH slice's view)
     make its prices, highs and drawdowns theirs."""
     return DivergenceSlice(
@@ -146,11 +147,6 @@ def make_divergence_slice(
         btc_shown=btc_shown,
         ath_view=ath_view,
     )
-
-
-def make_divergence_analyser(slice_: DivergenceSlice) -> DivergenceAnalyser:
-    """The feed that computes the divergence analysis in a worker thread."""
-    return DivergenceAnalyser(slice_)
 
 
 async def close_history(store: HistoryStore) -> None:
