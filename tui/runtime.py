@@ -426,7 +426,9 @@ def build_runtime(
     tbills = make_tbills_slice(t, clock)
     history = history_store(data if data is not None else _NO_DIR, h)
     symbols = list(dict.fromkeys([*q.watchlist, *q.futures]))
-    ath = make_ath_slice(h, history, symbols, clock, btc_shown=btc.shown_tick)
+    ath = make_ath_slice(
+        h, history, symbols, clock, btc_shown=btc.shown_tick, quote_shown=quotes.shown_quote
+    )
     divergence = make_divergence_slice(h, clock, btc_shown=btc.shown_tick, ath_view=ath.view)
     for name, every in (("kalshi", f.kalshi_interval), ("polymarket", f.polymarket_interval)):
         # The Fed panel's threshold for the same source comes from the same function.

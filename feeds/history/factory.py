@@ -16,6 +16,7 @@ from feeds.history.loader import HistoryLoader
 from feeds.history.persist import HistoryPersister
 from feeds.history.settings import HistorySettings
 from feeds.model.btc import Tick
+from feeds.model.quotes import Quote
 
 if TYPE_CHECKING:
     import httpx
@@ -98,10 +99,13 @@ def make_ath_slice(
     clock: Clock,
     *,
     btc_shown: Callable[[], Tick | None] | None = None,
+    quote_shown: Callable[[str], Quote | None] | None = None,
 ) -> AthSlice:
     """The ``"ath"`` slice for BTC and ``symbols``. ``btc_shown`` is the BTC slice's
-    ``shown_tick`` (BTC's row then shows the BTC panel's price). New highs and last prices
-    go to its outbox; run :func:`make_history_persister` to write them."""
+    ``shown_tick`` (BTC's row then shows the BTC panel's price); ``quote_shown`` is the
+    quotes slice's ``shown_quote`` (an index's row then shows the quotes panel's price).
+    New highs and last prices go to its outbox; run :func:`make_history_persister` to
+    write them."""
     writer = store.writer()
     return AthSlice(
         list(symbols),
@@ -111,6 +115,7 @@ def make_ath_slice(
         near_pct=settings.near_ath_pct,
         btc_symbol=settings.pair[0],
         btc_shown=btc_shown,
+        quote_shown=quote_shown,
         last_every=settings.last_price_every_s,
         writer_error=lambda: writer.last_error,
     )
