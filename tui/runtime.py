@@ -415,9 +415,11 @@ def build_runtime(
     kraken = KrakenTickerFeed(ep.kraken_ws, clock=clock, timing=timing, ssl_context=ctx)
     venues = ("coinbase", "kraken") if b.primary == "coinbase" else ("kraken", "coinbase")
     health = HealthSlice(
-        {"coinbase": b.stale_after, "kraken": b.stale_after}, heartbeat_kinds=(Heartbeat,)
+        {"coinbase": b.stale_after, "kraken": b.stale_after},
+        heartbeat_kinds=(Heartbeat,),
+        clock=clock,
     )
-    btc = BtcSlice(venues, stale_after=b.stale_after, failback_after=b.failback_after)
+    btc = BtcSlice(venues, stale_after=b.stale_after, failback_after=b.failback_after, clock=clock)
     health.delegate_staleness(venues, btc.venue_stale)  # one staleness rule for BTC
     client = make_client(ca_file=settings.network.ca_file or None)
     q, f, t, h = settings.quotes, settings.fed, settings.tbills, settings.history

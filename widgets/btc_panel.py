@@ -172,6 +172,8 @@ class BtcPanel(Vertical):
         subtitle = state.value
         if active.notice:
             subtitle = f"{active.notice.upper()} · " + subtitle
+        if view.timing_note:
+            subtitle = f"{view.timing_note} · " + subtitle
         set_subtitle(self, subtitle)
         self.set_class(state is FeedState.STALE, "-stale")
         self.set_class(state in (FeedState.DOWN, FeedState.RECONNECTING), "-down")

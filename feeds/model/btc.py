@@ -150,6 +150,13 @@ class BtcView:
             panel, the alert rules and the status bar read.
         fresh: True when ``tick`` is a price the alert rules may use: the shown venue is
             LIVE, heard from within ``stale_after`` and not announcing maintenance.
+        lag: The shown tick's feed lag in seconds (wall time at receipt minus the venue's
+            ``exchange_time``; negative when the venue's clock is ahead), when known.
+        delayed: True when ``lag`` exceeds 2 s (reliability.md W15): shown, marked DELAYED.
+        clock_skew: True when the venue's timestamp is more than 60 s after receipt
+            (reliability.md D7): such ticks are kept out of the sparkline.
+        timing_note: The words the panel shows for the two above (``"DELAYED 3.1s"``,
+            ``"clock skew: source time 120 s ahead"``), or "".
     """
 
     active: str | None
@@ -162,3 +169,7 @@ class BtcView:
     stale_after: float
     state: FeedState = FeedState.CONNECTING
     fresh: bool = False
+    lag: float | None = None
+    delayed: bool = False
+    clock_skew: bool = False
+    timing_note: str = ""

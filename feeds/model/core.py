@@ -60,6 +60,9 @@ class SourceHealth:
         last_seen: Monotonic time of the last message of any kind, if any.
         bad: Messages rejected so far.
         messages: Messages accepted so far.
+        hint: A note on the source's data in plain words, or "": ``"clock skew: source
+            time 120 s ahead"`` when its latest data is stamped more than a minute after
+            it arrived (reliability.md D7).
     """
 
     source: str
@@ -71,6 +74,7 @@ class SourceHealth:
     last_seen: float | None
     bad: int
     messages: int
+    hint: str = ""
 
 
 @dataclass(frozen=True, slots=True)
