@@ -18,7 +18,8 @@ from feeds.history.divergence_state import DivergenceSlice
 from feeds.model.btc import Heartbeat, Tick
 from feeds.model.core import FeedState, FeedStatus
 from feeds.model.history import Bar, HistoryBars
-from feeds.model.quotes import MarketState, Quote, QuoteRow, QuotesView
+from feeds.model.quotes import MarketState, Quote, QuoteMiss, QuoteRow, QuotesView
+from feeds.quotes.state import QuotesSlice
 from widgets.quotes_panel import record_badge
 
 WALL = datetime(2025, 12, 12, 15, 25, tzinfo=UTC)
@@ -44,18 +45,20 @@ def bars(symbol: str, high: str, close: str, source: str = "yahoo") -> HistoryBa
 
 
 class Wired:
-    """Health, BTC, ATH and divergence slices wired as ``tui.runtime.build_runtime``."""
+    """Health, BTC, quotes, ATH and divergence slices wired as ``tui.runtime.build_runtime``."""
 
     def __init__(self) -> None:
         self.clock = ManualClock(WALL, mono=T0)
         self.health = HealthSlice({"coinbase": 5.0, "kraken": 5.0}, heartbeat_kinds=(Heartbeat,))
         self.btc = BtcSlice(("coinbase", "kraken"), stale_after=5.0, failback_after=30.0)
         self.health.delegate_staleness(self.btc.venues, self.btc.venue_stale)
+        self.quotes = QuotesSlice(["^RUT"], clock=self.clock)
         self.ath = AthSlice(
             ["^RUT"],
             clock=self.clock,
             guard=AthGuard(outlier_pct=10, confirm_pct=1, persist_s=60),
             btc_shown=self.btc.shown_tick,
+            quote_shown=self.quotes.shown_quote,
         )
         self.div = DivergenceSlice(
             clock=self.clock,
@@ -63,7 +66,7 @@ class Wired:
             ath_view=self.ath.view,
             threshold_pct=20.0,
         )
-        self.store = Store([self.health, self.btc, self.ath, self.div])
+        self.store = Store([self.health, self.btc, self.quotes, self.ath, self.div])
         self.store.apply(bars("BTC-USD", "126200", "124500", "coinbase"))
         self.store.apply(bars("^RUT", "2547", "2541"))
         for venue in ("coinbase", "kraken"):
@@ -211,3 +214,40 @@ def test_divergence_gap_and_flag_are_the_divergence_views() -> None:
     row = w.ath.view().row("^RUT")
     assert row is not None and row.distance_pct is not None
     assert div.b.drawdown_pct == float(min(row.distance_pct, D(0)))
+
+
+def index_prices_everywhere(w: Wired) -> tuple[tuple[D, str], list[tuple[D, str]]]:
+    """The quotes view's ^RUT price and source, and the ATH and divergence views' ones."""
+    w.store.refresh(w.clock.monotonic())
+    row = w.quotes.view().rows[0]
+    assert row.quote is not None
+    ath = w.ath.view().row("^RUT")
+    side = w.div.view().b
+    assert ath is not None and ath.price is not None and side.price is not None
+    return (row.quote.price, row.quote.source), [
+        (ath.price, ath.price_source),
+        (D(str(side.price)), side.source),
+    ]
+
+
+def test_an_index_price_is_the_quotes_views_shown_price() -> None:
+    w = Wired()
+    w.store.apply(quote("^RUT", "2501.5", T0 + 1, "yahoo"))
+    w.clock.advance(1.0)
+    w.store.apply(quote("^RUT", "2499.25", T0 + 2, "cboe"))  # newer, but Yahoo is primary
+    shown, others = index_prices_everywhere(w)
+    assert shown == (D("2501.5"), "yahoo")
+    assert others == [shown, shown]
+    # Yahoo misses the symbol: the quotes slice falls back to Cboe, and the other panels
+    # follow without another quote reaching them.
+    w.store.apply(QuoteMiss("yahoo", "^RUT", "HTTP 404", T0 + 3))
+    shown, others = index_prices_everywhere(w)
+    assert shown == (D("2499.25"), "cboe")
+    assert others == [shown, shown]
+    # Handback: Yahoo delivers again, and is shown everywhere even though Cboe quotes next.
+    w.clock.advance(1.0)
+    w.store.apply(quote("^RUT", "2502", T0 + 4, "yahoo"))
+    w.store.apply(quote("^RUT", "2498", T0 + 4.5, "cboe"))
+    shown, others = index_prices_everywhere(w)
+    assert shown == (D("2502"), "yahoo")
+    assert others == [shown, shown]

@@ -415,9 +415,11 @@ def build_runtime(
     kraken = KrakenTickerFeed(ep.kraken_ws, clock=clock, timing=timing, ssl_context=ctx)
     venues = ("coinbase", "kraken") if b.primary == "coinbase" else ("kraken", "coinbase")
     health = HealthSlice(
-        {"coinbase": b.stale_after, "kraken": b.stale_after}, heartbeat_kinds=(Heartbeat,)
+        {"coinbase": b.stale_after, "kraken": b.stale_after},
+        heartbeat_kinds=(Heartbeat,),
+        clock=clock,
     )
-    btc = BtcSlice(venues, stale_after=b.stale_after, failback_after=b.failback_after)
+    btc = BtcSlice(venues, stale_after=b.stale_after, failback_after=b.failback_after, clock=clock)
     health.delegate_staleness(venues, btc.venue_stale)  # one staleness rule for BTC
     client = make_client(ca_file=settings.network.ca_file or None)
     q, f, t, h = settings.quotes, settings.fed, settings.tbills, settings.history
@@ -426,7 +428,9 @@ def build_runtime(
     tbills = make_tbills_slice(t, clock)
     history = history_store(data if data is not None else _NO_DIR, h)
     symbols = list(dict.fromkeys([*q.watchlist, *q.futures]))
-    ath = make_ath_slice(h, history, symbols, clock, btc_shown=btc.shown_tick)
+    ath = make_ath_slice(
+        h, history, symbols, clock, btc_shown=btc.shown_tick, quote_shown=quotes.shown_quote
+    )
     divergence = make_divergence_slice(h, clock, btc_shown=btc.shown_tick, ath_view=ath.view)
     for name, every in (("kalshi", f.kalshi_interval), ("polymarket", f.polymarket_interval)):
         # The Fed panel's threshold for the same source comes from the same function.

@@ -12,9 +12,8 @@ from datetime import date, datetime
 from typing import Any
 
 from feeds.core.jsonout import age, exact, num
-from feeds.history.ath_state import AthView
-from feeds.history.divergence_state import DivergenceView, Side
 from feeds.model.fed import FedOddsView, MeetingRow
+from feeds.model.history import AthView, DivergenceView, Side
 from feeds.model.quotes import QuoteRow
 from feeds.model.tbills import ScheduledOperation, TsyOperation
 from feeds.quotes.state import QuotesSlice

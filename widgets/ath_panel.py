@@ -1,6 +1,6 @@
 """The all-time-high panel: for BTC and every watchlist symbol, the intraday and closing
 highs with their date and the days since, the distance below in percent, a drawdown band,
-NEW ATH, and the backfill's progress. Renders an :class:`~feeds.history.ath_state.AthView`."""
+NEW ATH, and the backfill's progress. Renders an :class:`~feeds.model.history.AthView`."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.events import Resize
 
-from feeds.history.ath import days_since
-from feeds.history.ath_state import AthRow, AthView
-from feeds.model.history import BackfillProgress
+from feeds.model.history import AthRow, AthView, BackfillProgress
 from widgets.border import set_subtitle, set_title
 from widgets.cells import Cell
 from widgets.format import coarse_age, signed
@@ -132,7 +130,7 @@ class AthPanel(Vertical):
 
     def _row_text(self, row: AthRow, wide: bool, today: date) -> str:
         rec = row.record
-        days = f"{days_since(rec.high_day, today)}d" if rec else "—"
+        days = f"{row.days_since_high}d" if row.days_since_high is not None else "—"
         dist = signed(row.distance_pct, 1, "%") if row.distance_pct is not None else "—"
         word = row.band
         if row.new_ath:

@@ -1,5 +1,5 @@
 """The BTC panel: last price, 24 h change, range, bid/ask, the live venue, a flash on
-change and an intraday sparkline. It renders a :class:`~feeds.btc.state.BtcView`."""
+change and an intraday sparkline. It renders a :class:`~feeds.model.btc.BtcView`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import Sparkline
 
-from feeds.btc.state import BtcView
+from feeds.model.btc import BtcView
 from feeds.model.core import FeedState
 from widgets.border import set_subtitle, set_title
 from widgets.cells import Cell
@@ -172,6 +172,8 @@ class BtcPanel(Vertical):
         subtitle = state.value
         if active.notice:
             subtitle = f"{active.notice.upper()} · " + subtitle
+        if view.timing_note:
+            subtitle = f"{view.timing_note} · " + subtitle
         set_subtitle(self, subtitle)
         self.set_class(state is FeedState.STALE, "-stale")
         self.set_class(state in (FeedState.DOWN, FeedState.RECONNECTING), "-down")

@@ -1,7 +1,7 @@
 """The divergence panel: BTC against ^RUT rebased to 100 (a braille chart drawn here, no
 extra dependency), the rolling 30- and 90-day correlations of daily returns, each side's
 drawdown from its high and the gap, the co-highs, and the divergence flag with its
-thresholds. Renders a :class:`~feeds.history.divergence_state.DivergenceView`."""
+thresholds. Renders a :class:`~feeds.model.history.DivergenceView`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from textual.content import Content, Span
 from textual.message import Message
 from textual.widget import Widget
 
-from feeds.history.divergence_state import DivergenceView, Side
+from feeds.model.history import DivergenceView, Side
 from widgets.border import set_subtitle, set_title
 from widgets.cells import Cell
 from widgets.format import signed, step_age

@@ -9,8 +9,7 @@ from textual.content import Content
 from textual.geometry import Region
 from textual.widget import Widget
 
-from feeds.core.health import SourceHealth
-from feeds.model.core import FeedState
+from feeds.model.core import FeedState, SourceHealth
 from widgets.cells import changed_span
 from widgets.format import age, countdown, step_age
 

@@ -56,11 +56,10 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 
-from feeds.btc.state import BtcView
-from feeds.history.ath_state import AthView
-from feeds.history.divergence_state import DivergenceView
 from feeds.model.alerts import AlertKind, AlertsView, FiredAlert
+from feeds.model.btc import BtcView
 from feeds.model.fed import FedOddsView
+from feeds.model.history import AthView, DivergenceView
 from feeds.model.quotes import QuotesView
 from feeds.model.tbills import OperationStatus, TbillsView
 

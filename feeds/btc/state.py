@@ -5,66 +5,26 @@ Failover: the primary venue is shown while it is healthy (LIVE and heard from wi
 ``stale_after``). When it is not and the secondary is, the secondary is shown and the
 panel says so. The primary comes back once it has been healthy for ``failback_after``
 seconds without interruption, so a flapping venue does not make the panel flicker.
+
+Timing (given a ``clock``): the shown tick's feed lag is judged when a view is built,
+never per tick; lag over 2 s is DELAYED (still shown), a venue timestamp more than 60 s
+after receipt is clock skew, and such a tick never opens a sparkline minute.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
-from feeds.model.btc import Heartbeat, Tick, VenueNotice
+from feeds.core.clock import Clock
+from feeds.core.health import DELAYED_AFTER, is_clock_skew, lag_at_receipt, skew_hint
+from feeds.model.btc import BtcView, Heartbeat, Tick, VenueNotice, VenueView
 from feeds.model.core import FeedState, FeedStatus
 
 _NO_BUCKET = datetime.min.replace(tzinfo=UTC)
 """Bucket bounds before the first tick: an empty interval, so the first tick opens one."""
 _MINUTE = timedelta(minutes=1)
-
-
-@dataclass(frozen=True, slots=True)
-class VenueView:
-    """One venue as the BTC panel sees it."""
-
-    source: str
-    state: FeedState
-    reason: str
-    last: Tick | None
-    last_seen: float | None
-    notice: str
-    """The venue's own status word when it is not ``online`` (Kraken maintenance ...)."""
-
-
-@dataclass(frozen=True, slots=True)
-class BtcView:
-    """An immutable picture of BTC for the panel.
-
-    Attributes:
-        active: The venue whose price is shown, or None before any data.
-        tick: The shown venue's latest tick.
-        failover_reason: Why the secondary venue is shown, or "".
-        venues: Every venue's state.
-        spark: Per-minute closing prices, oldest first (bounded).
-        spark_end: Wall time of the last sparkline bucket, if any.
-        ticks: Ticks applied so far (all venues).
-        stale_after: Silence after which a venue counts as stale, seconds.
-        state: The shown venue's effective state (LIVE turns STALE when silent; STALE
-            also when no venue is LIVE), as of the last refresh: the one staleness the
-            panel, the alert rules and the status bar read.
-        fresh: True when ``tick`` is a price the alert rules may use: the shown venue is
-            LIVE, heard from within ``stale_after`` and not announcing maintenance.
-    """
-
-    active: str | None
-    tick: Tick | None
-    failover_reason: str
-    venues: MappingProxyType[str, VenueView]
-    spark: tuple[float, ...]
-    spark_end: datetime | None
-    ticks: int
-    stale_after: float
-    state: FeedState = FeedState.CONNECTING
-    fresh: bool = False
 
 
 class BtcSlice:
@@ -80,8 +40,11 @@ class BtcSlice:
         stale_after: float = 5.0,
         failback_after: float = 30.0,
         spark_minutes: int = 24 * 60,
+        clock: Clock | None = None,
     ) -> None:
-        """``venues`` is in preference order: the first is the primary."""
+        """``venues`` is in preference order: the first is the primary. ``clock`` (wall
+        time) lets the view judge the feed lag; without it lag is unknown."""
+        self.clock = clock
         self.venues = venues
         self.stale_after = stale_after
         self.failback_after = failback_after
@@ -245,13 +208,18 @@ class BtcSlice:
     # -- sparkline ------------------------------------------------------------------
 
     def _add_spark(self, tick: Tick, when: datetime) -> None:
-        """A tick outside the newest bucket: open a newer bucket, or ignore an older one."""
+        """A tick outside the newest bucket: open a newer bucket, or ignore an older one
+        or one stamped in the future (clock skew: it would freeze the line there)."""
         minute = int(when.timestamp()) // 60
         spark = self._spark
         if spark and minute <= spark[-1][0]:
             if minute == spark[-1][0]:  # lo/hi unset: after a seed, or out of range
                 self._bucket_tick = tick
                 self._set_bucket(minute)
+            return
+        # Reached once a minute normally; on every tick only while a venue is skewed.
+        clock = self.clock
+        if clock is not None and is_clock_skew(lag_at_receipt(when, tick.received, clock)):
             return
         self._close_bucket()
         spark.append((minute, float(tick.price)))
@@ -330,6 +298,14 @@ class BtcSlice:
             and shown.state is FeedState.LIVE
             and not shown.notice
         )
+        lag: float | None = None
+        note = ""
+        if tick is not None and tick.exchange_time is not None and self.clock is not None:
+            lag = lag_at_receipt(tick.exchange_time, tick.received, self.clock)
+            if is_clock_skew(lag):
+                note = skew_hint(lag)
+            elif lag > DELAYED_AFTER:
+                note = f"DELAYED {lag:.1f}s"
         return BtcView(
             active=self.active,
             tick=tick,
@@ -341,4 +317,8 @@ class BtcSlice:
             stale_after=self.stale_after,
             state=state,
             fresh=fresh,
+            lag=lag,
+            delayed=lag is not None and lag > DELAYED_AFTER,
+            clock_skew=lag is not None and is_clock_skew(lag),
+            timing_note=note,
         )

@@ -2,42 +2,59 @@
 
 Staleness is derived from time at every paint, never from an event that may not
 come: if a source goes silent, its age keeps counting and its state turns STALE.
+
+Timing of a source's own timestamps (reliability.md W15, D7) is judged here by one rule,
+:func:`lag_at_receipt`, which the BTC slice uses too: a lag above
+:data:`DELAYED_AFTER` is DELAYED, a timestamp more than :data:`SKEW_AHEAD` after
+receipt is clock skew.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from types import MappingProxyType
 
-from feeds.model.core import BadMessage, FeedState, FeedStatus
+from feeds.core.clock import Clock
+from feeds.model.core import BadMessage, FeedState, FeedStatus, SourceHealth
+
+DELAYED_AFTER = 2.0
+"""Seconds of feed lag (receipt minus the source's timestamp) beyond which the data is
+shown as DELAYED (reliability.md W15): still shown, marked."""
+SKEW_AHEAD = 60.0
+"""Seconds a source's timestamp may lie after its receipt before it counts as clock
+skew (reliability.md D7): its data is kept out of time-keyed history and a hint shown."""
 
 
-@dataclass(frozen=True, slots=True)
-class SourceHealth:
-    """What the status bar shows for one source.
+def lag_at_receipt(source_time: datetime, received: float, clock: Clock) -> float:
+    """Seconds from ``source_time`` (the source's own timestamp) to the wall time at
+    receipt; negative when the source's clock runs ahead of ours.
 
-    Attributes:
-        source: Source name.
-        state: Effective state (LIVE turns STALE when silent past the threshold).
-        reason: Why, in plain words.
-        since: Monotonic time the reported state began.
-        retry_at: Monotonic time of the next attempt, if any.
-        last_data: Monotonic time of the last real data (not heartbeats), if any.
-        last_seen: Monotonic time of the last message of any kind, if any.
-        bad: Messages rejected so far.
-        messages: Messages accepted so far.
-    """
+    ``received`` is monotonic: it is put on the wall clock with the current wall minus
+    monotonic offset, so the answer is exact unless the wall clock stepped since receipt
+    (read it when the data is shown, seconds later at most)."""
+    wall = received + (clock.now().timestamp() - clock.monotonic())
+    return wall - source_time.timestamp()
 
-    source: str
-    state: FeedState
-    reason: str
-    since: float
-    retry_at: float | None
-    last_data: float | None
-    last_seen: float | None
-    bad: int
-    messages: int
+
+def is_clock_skew(lag: float) -> bool:
+    """True when a lag from :func:`lag_at_receipt` means the source's clock is ahead."""
+    return lag < -SKEW_AHEAD
+
+
+def skew_hint(lag: float) -> str:
+    """The words shown for clock skew (``"clock skew: source time 120 s ahead"``)."""
+    return f"clock skew: source time {-lag:.0f} s ahead"
+
+
+def source_time(event: object) -> datetime | None:
+    """The source's own timestamp of a data event (a tick's ``exchange_time``, a quote's
+    ``market_time``), if it carries one."""
+    when = getattr(event, "exchange_time", None)
+    if when is None:
+        when = getattr(event, "market_time", None)
+    return when if isinstance(when, datetime) else None
 
 
 @dataclass(slots=True)
@@ -47,6 +64,8 @@ class _Seen:
     last_seen: float | None = None
     last_data: float | None = None
     messages: int = 0
+    last_event: object = None
+    """The latest data event (kept, not copied: its timestamp is judged at paint)."""
 
 
 # How an event type counts, decided once per type (apply runs for every message);
@@ -60,10 +79,18 @@ class HealthSlice:
     topic = "health"
     accepts: tuple[type, ...] = (object,)
 
-    def __init__(self, stale_after: dict[str, float], heartbeat_kinds: tuple[type, ...] = ()):
+    def __init__(
+        self,
+        stale_after: dict[str, float],
+        heartbeat_kinds: tuple[type, ...] = (),
+        *,
+        clock: Clock | None = None,
+    ):
         """``stale_after`` maps a source to its silence threshold in seconds; sources not
         listed never turn STALE by timer. ``heartbeat_kinds`` are events that prove the
-        link is alive but are not data."""
+        link is alive but are not data. With a ``clock``, a source whose latest data is
+        stamped in the future gets a clock-skew ``hint``."""
+        self._clock = clock
         self._stale_after = dict(stale_after)
         self._heartbeats = heartbeat_kinds
         self._status: dict[str, FeedStatus] = {}
@@ -121,6 +148,7 @@ class HealthSlice:
             if role == _DATA:
                 seen.last_data = received
                 seen.messages += 1
+                seen.last_event = event
             if self._stale.get(source):
                 # Heard from again: the status bar's word goes back from STALE at once.
                 self._stale[source] = False
@@ -187,8 +215,20 @@ class HealthSlice:
                 last_seen=seen.last_seen,
                 bad=self._bad.get(source, 0),
                 messages=seen.messages,
+                hint=self._hint(seen),
             )
         return MappingProxyType(out)
+
+    def _hint(self, seen: _Seen) -> str:
+        """The clock-skew hint for a source's latest data, or ""."""
+        event, clock, received = seen.last_event, self._clock, seen.last_data
+        if event is None or clock is None or received is None:
+            return ""
+        when = source_time(event)
+        if when is None:
+            return ""
+        lag = lag_at_receipt(when, received, clock)
+        return skew_hint(lag) if is_clock_skew(lag) else ""
 
     def get(self, source: str) -> SourceHealth | None:
         """One source's health, or None if it has reported nothing yet."""

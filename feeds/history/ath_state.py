@@ -3,8 +3,9 @@ guard, NEW ATH detection and backfill progress, for BTC and every watchlist symb
 
 BTC's shown price is the BTC slice's (``btc_shown``, the shown venue's latest tick), so
 the ATH panel, the divergence panel and the BTC panel show one price from one venue.
-Every venue's prints still go through the guard, which needs a second venue to confirm a
-new high.
+Likewise an index's shown price is the quotes slice's (``quote_shown``: primary or
+fallback, as the quotes panel shows it). Every venue's and source's prints still go
+through the guard, which needs a second one to confirm a new high.
 
 Pure: a confirmed new high, and each symbol's last live price at most once per
 ``last_every`` seconds, are appended to :attr:`AthSlice.outbox` as write intents; the
@@ -25,6 +26,7 @@ from feeds.history.ath import (
     Decision,
     Verdict,
     band,
+    days_since,
     distance_pct,
     history_note,
     merge_bars,
@@ -33,7 +35,14 @@ from feeds.history.ath import (
 from feeds.history.db import PutAth, PutLast
 from feeds.history.persist import Outbox
 from feeds.model.btc import Tick
-from feeds.model.history import AthMark, AthRecord, BackfillProgress, CachedAth, HistoryBars
+from feeds.model.history import (
+    AthRecord,
+    AthRow,
+    AthView,
+    BackfillProgress,
+    CachedAth,
+    HistoryBars,
+)
 from feeds.model.quotes import Quote
 
 
@@ -46,76 +55,6 @@ class HistoryNotice:
     received: float
 
 
-@dataclass(frozen=True, slots=True)
-class AthRow:
-    """One symbol's line in the ATH panel.
-
-    Attributes:
-        symbol: Yahoo-style symbol.
-        price: Latest price (live, else cached, else the last stored close).
-        price_source: Where ``price`` came from (``"kraken"``, ``"yahoo"``, ``"cache"``).
-        price_received: Monotonic receipt time of a live price, for its age.
-        price_at: Wall time (UTC) of a cached price or stored close, for its age.
-        record: The all-time highs, if known.
-        distance_pct: ``price`` against the intraday high, percent (negative below): the
-            one distance from the high every panel and rule shows.
-        close_distance_pct: ``price`` against the closing high, percent.
-        band_level: 0 at or near the high, then one per drawdown band.
-        band: The band in words and numbers (``"AT HIGH"``, ``"20-30%"``).
-        new_ath: True when the intraday high was set today (a confirmed new high).
-        pending: True while a print above the high waits for confirmation.
-        outlier: True when the latest print was judged an outlier.
-        note: ``"high since 1992"`` when the source's history starts late.
-        at_high: True when ``price`` is at or above the confirmed high and neither
-            pending nor an outlier (the RECORD flag).
-    """
-
-    symbol: str
-    price: Decimal | None
-    price_source: str
-    price_received: float | None
-    price_at: datetime | None
-    record: AthRecord | None
-    distance_pct: Decimal | None
-    close_distance_pct: Decimal | None
-    band_level: int
-    band: str
-    new_ath: bool
-    pending: bool
-    outlier: bool
-    note: str | None
-    at_high: bool = False
-
-    @property
-    def mark(self) -> AthMark:
-        """This row's distance and flags, for the panels that show them."""
-        return AthMark(self.symbol, self.distance_pct, self.at_high, self.new_ath)
-
-
-@dataclass(frozen=True, slots=True)
-class AthView:
-    """Everything the ATH panel shows.
-
-    Attributes:
-        rows: One row per symbol, BTC first.
-        progress: Backfill progress per source.
-        notices: History warnings.
-        today: The day ``new_ath`` is judged against.
-        marks: Each row's distance and RECORD/NEW ATH flags by symbol, for the quotes
-            panel and the BTC line (they show these, never work them out).
-    """
-
-    rows: tuple[AthRow, ...]
-    progress: tuple[BackfillProgress, ...]
-    notices: tuple[str, ...]
-    today: date
-    marks: MappingProxyType[str, AthMark] = field(default_factory=lambda: MappingProxyType({}))
-
-    def row(self, symbol: str) -> AthRow | None:
-        """The row of ``symbol``, if it has one."""
-        return next((r for r in self.rows if r.symbol == symbol), None)
-
-
 @dataclass(slots=True)
 class _Sym:
     record: AthRecord | None = None
@@ -126,6 +65,10 @@ class _Sym:
     pending: bool = False
     outlier: bool = False
     last_persist: float | None = None
+    quote: Quote | None = None
+    """The quotes slice's shown quote as last taken (with ``quote_shown``)."""
+    outliers: dict[str, bool] = field(default_factory=dict)
+    """Per source: was its latest judged print an outlier."""
 
 
 BTC_EVERY = 0.25
@@ -137,7 +80,9 @@ class AthSlice:
     """State for the ATH panel. ``btc_symbol`` is the row BTC ticks belong to.
 
     ``btc_shown`` returns the BTC slice's shown tick (``BtcSlice.shown_tick``); without
-    it (a slice on its own, in tests) every tick is taken as the shown one."""
+    it (a slice on its own, in tests) every tick is taken as the shown one.
+    ``quote_shown`` returns the quote the quotes view shows for a symbol
+    (``QuotesSlice.shown_quote``); without it every quote the guard accepts is shown."""
 
     topic = "ath"
     accepts: tuple[type, ...] = (
@@ -159,6 +104,7 @@ class AthSlice:
         near_pct: float = 2.0,
         btc_symbol: str = "BTC-USD",
         btc_shown: Callable[[], Tick | None] | None = None,
+        quote_shown: Callable[[str], Quote | None] | None = None,
         outbox: Outbox | None = None,
         last_every: float = 60.0,
         writer_error: Callable[[], str | None] | None = None,
@@ -169,6 +115,7 @@ class AthSlice:
         self.near_pct = near_pct
         self.btc_symbol = btc_symbol
         self.btc_shown = btc_shown
+        self.quote_shown = quote_shown
         self.outbox = outbox if outbox is not None else Outbox()
         """Write intents (new highs, last prices) for the persister: bounded."""
         self.last_every = last_every
@@ -250,7 +197,7 @@ class AthSlice:
         if isinstance(event, Quote):
             if event.symbol not in self._syms:
                 return False
-            return self._live(event.symbol, event.source, event.price, event.received)
+            return self._live(event)
         if isinstance(event, HistoryBars):
             st = self._syms.get(event.symbol)
             if st is None:
@@ -285,26 +232,63 @@ class AthSlice:
             return True
         return False
 
-    def _live(self, symbol: str, venue: str, price: Decimal, received: float) -> bool:
+    def _live(self, quote: Quote) -> bool:
+        """Run a quote through the guard (both sources count), then show the quotes
+        slice's shown quote (or, on its own, this one unless it is an outlier)."""
+        symbol, venue = quote.symbol, quote.source
         st = self._syms[symbol]
         high = st.record.high if st.record else None
-        decision = self.guard.observe(symbol, venue, price, received, high)
-        st.outlier = decision.outlier
+        decision = self.guard.observe(symbol, venue, quote.price, quote.received, high)
         st.pending = decision.verdict is Verdict.PENDING
-        if not decision.outlier:
-            st.price, st.source, st.received, st.at = price, venue, received, None
         self._confirm(st, venue, decision)
-        if not decision.outlier and (
+        if self.quote_shown is None:
+            st.outlier = decision.outlier
+            if not decision.outlier:
+                self._take_quote(symbol, st, quote)
+            return True
+        st.outliers[venue] = decision.outlier
+        self._show_quote(symbol, st)
+        return True
+
+    def _show_quote(self, symbol: str, st: _Sym) -> bool:
+        """Take the quotes slice's shown quote of ``symbol``; True if it changed. A print
+        judged an outlier is shown as the quotes panel shows it, flagged, never stored."""
+        assert self.quote_shown is not None
+        quote = self.quote_shown(symbol)
+        if quote is None or quote is st.quote:
+            return False
+        st.quote = quote
+        st.outlier = st.outliers.get(quote.source, False)
+        self._take_quote(symbol, st, quote)
+        return True
+
+    def _show_quotes(self) -> bool:
+        """Re-read every index's shown quote (a failover or handback in the quotes slice
+        happens without a quote for this slice); True if any changed."""
+        if self.quote_shown is None:
+            return False
+        changed = False
+        for symbol, st in self._syms.items():
+            if st is not self._btc and self._show_quote(symbol, st):
+                changed = True
+        if changed:
+            self._cache = None
+        return changed
+
+    def _take_quote(self, symbol: str, st: _Sym, quote: Quote) -> None:
+        received = quote.received
+        st.price, st.source, st.received, st.at = quote.price, quote.source, received, None
+        if not st.outlier and (
             st.last_persist is None or received - st.last_persist >= self.last_every
         ):
             st.last_persist = received
-            self.outbox.put(PutLast(symbol, price, venue, self.clock.now()))
-        return True
+            self.outbox.put(PutLast(symbol, quote.price, quote.source, self.clock.now()))
 
     def refresh(self, now: float) -> bool:
-        """Pick up a change of the shown BTC venue (failover) and of the writer's health
-        (disk full, read-only ...)."""
+        """Pick up a change of the shown BTC venue or index source (failover) and of the
+        writer's health (disk full, read-only ...)."""
         changed = self.btc_shown is not None and self._show_btc(self.btc_shown())
+        changed = self._show_quotes() or changed
         note = self.writer_error() if self.writer_error is not None else None
         if note != self._writer_note:
             self._writer_note = note
@@ -322,6 +306,7 @@ class AthSlice:
         if self.btc_shown is not None:
             # A failover between two refreshes (a status event) is seen here at once.
             self._show_btc(self.btc_shown())
+        self._show_quotes()
         if self._cache is not None:
             return self._cache
         today = self.clock.now().date()
@@ -358,6 +343,7 @@ class AthSlice:
                     outlier=outlier,
                     note=history_note(symbol, rec.first_trade) if rec else None,
                     at_high=dist is not None and dist >= 0 and not st.pending and not outlier,
+                    days_since_high=days_since(rec.high_day, today) if rec else None,
                 )
             )
         notices = list(self._notices)

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from feeds.model.history import Bar
+from feeds.model.history import Bar, CoHigh, Divergence
 
 WINDOWS: dict[str, int] = {"3m": 91, "1y": 365, "5y": 1826}
 """Chart windows (calendar days)."""
@@ -190,23 +190,6 @@ def last(s: Series) -> tuple[float, date] | None:
     return s[day], day
 
 
-@dataclass(frozen=True, slots=True)
-class CoHigh:
-    """One episode in which both series printed a new all-time high within N days.
-
-    Attributes:
-        a_day: The last new high of the first series in the episode.
-        b_day: The last new high of the second series in the episode.
-        a_high: The first series' high on ``a_day``.
-        b_high: The second series' high on ``b_day``.
-    """
-
-    a_day: date
-    b_day: date
-    a_high: float
-    b_high: float
-
-
 def co_highs(
     a_days: Sequence[date],
     b_days: Sequence[date],
@@ -249,28 +232,6 @@ def co_highs(
 
 def _value(s: Series | None, day: date) -> float:
     return math.nan if s is None else float(s.get(day, math.nan))
-
-
-@dataclass(frozen=True, slots=True)
-class Divergence:
-    """The divergence flag.
-
-    Attributes:
-        raised: True when one side is at or near its high and the other is more than
-            ``threshold_pct`` below its own.
-        leader: The side at its high (symbol), when raised.
-        laggard: The side far below its high (symbol), when raised.
-        gap_pp: Difference of the two drawdowns in percentage points (a minus b).
-        threshold_pct: X: how far below the laggard must be.
-        near_pct: How close to its high the leader must be.
-    """
-
-    raised: bool
-    leader: str | None
-    laggard: str | None
-    gap_pp: float
-    threshold_pct: float
-    near_pct: float
 
 
 def divergence(

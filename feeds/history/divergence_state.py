@@ -4,10 +4,12 @@ The heavy part (rebasing, rolling correlations, co-highs) is recomputed only whe
 daily history or the chart window changes; a live price only moves the drawdowns, the
 flag and the chart's last point, which is cheap arithmetic.
 
-In the app the heavy part runs off the event loop: :class:`DivergenceAnalyser` is a feed
-that notices a stale analysis, computes it in a worker thread on copied inputs, and yields
-a :class:`DivergenceComputed` event that the slice installs if nothing changed meanwhile.
-Tests (``background=False``) compute synchronously inside :meth:`DivergenceSlice.view`.
+In the app the heavy part runs off the event loop: after applying a batch of drained
+events the runtime asks :meth:`DivergenceSlice.needs_analysis`, runs
+:meth:`DivergenceSlice.analysis_job` (copied inputs) in a worker thread, and applies the
+resulting :class:`DivergenceComputed`, which the slice installs if nothing changed
+meanwhile. Without ``background`` (tests, a slice on its own) the analysis is computed
+synchronously inside :meth:`DivergenceSlice.view`.
 
 One owner per fact: in the app the slice is given the BTC slice's shown tick
 (``btc_shown``) and the ATH slice's view (``ath_view``). Each side's price, all-time high
@@ -17,9 +19,8 @@ has not confirmed never becomes a high here. The gap and the flag are this slice
 
 from __future__ import annotations
 
-import asyncio
 import math
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -28,7 +29,14 @@ from typing import Protocol
 from feeds.core.clock import Clock
 from feeds.history import divergence as dv
 from feeds.model.btc import Tick
-from feeds.model.history import AthRecord, CachedAth, HistoryBars
+from feeds.model.history import (
+    AthRecord,
+    CachedAth,
+    CoHigh,
+    DivergenceView,
+    HistoryBars,
+    Side,
+)
 from feeds.model.quotes import Quote
 
 
@@ -37,67 +45,6 @@ class SetChartWindow:
     """User intent: show the chart over ``window`` (``"3m"``, ``"1y"`` or ``"5y"``)."""
 
     window: str
-
-
-@dataclass(frozen=True, slots=True)
-class Side:
-    """One side of the comparison.
-
-    Attributes:
-        symbol: Yahoo-style symbol.
-        price: Latest price (live, else the last daily close), if any.
-        source: Where ``price`` came from.
-        received: Monotonic receipt time of a live price.
-        as_of: Day of the last daily close when ``price`` is not live.
-        ath: All-time intraday high (the ATH slice's confirmed one), if any.
-        ath_day: Date of ``ath``.
-        drawdown_pct: Distance below ``ath``, percent (0 at or above it), if known: the
-            ATH view's distance, capped at 0.
-    """
-
-    symbol: str
-    price: float | None
-    source: str
-    received: float | None
-    as_of: date | None
-    ath: float | None
-    ath_day: date | None
-    drawdown_pct: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class DivergenceView:
-    """Everything the divergence panel shows.
-
-    Attributes:
-        a: The first side (BTC).
-        b: The second side (the index).
-        window: The chart window (``"3m"``, ``"1y"``, ``"5y"``).
-        days: Chart x values (days both traded, downsampled; today last when live).
-        a_line: ``a`` rebased to 100 at the window's first day.
-        b_line: ``b`` rebased likewise.
-        corr30: Latest 30-day correlation of daily returns, if enough history.
-        corr90: Latest 90-day correlation, if enough history.
-        gap_pp: ``a.drawdown_pct - b.drawdown_pct``, in percentage points.
-        flag: The divergence flag (with its thresholds), when both drawdowns are known.
-        co_highs: Co-high episodes, newest first.
-        within_days: N, the co-high window.
-        history_days: Common daily closes available (0 until history arrives).
-    """
-
-    a: Side
-    b: Side
-    window: str
-    days: tuple[date, ...]
-    a_line: tuple[float, ...]
-    b_line: tuple[float, ...]
-    corr30: float | None
-    corr90: float | None
-    gap_pp: float | None
-    flag: dv.Divergence | None
-    co_highs: tuple[dv.CoHigh, ...]
-    within_days: int
-    history_days: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +75,7 @@ class _Heavy:
     b_base: float | None
     corr30: float | None
     corr90: float | None
-    co_highs: tuple[dv.CoHigh, ...]
+    co_highs: tuple[CoHigh, ...]
     a_ath: tuple[float, date] | None
     b_ath: tuple[float, date] | None
     a_last: tuple[float, date] | None
@@ -150,7 +97,7 @@ class _Inputs:
 
 
 class AthRowLike(Protocol):
-    """What the divergence slice reads of an ATH row (``feeds.history.ath_state.AthRow``)."""
+    """What the divergence slice reads of an ATH row (``feeds.model.history.AthRow``)."""
 
     @property
     def price(self) -> Decimal | None: ...
@@ -438,7 +385,7 @@ def _analyse(inp: _Inputs) -> _Heavy:
     if reb:
         # The chart's live point is rebased on the same closes as the lines.
         a_base, b_base = a_cl[reb.days[0]], b_cl[reb.days[0]]
-    co: tuple[dv.CoHigh, ...] = ()
+    co: tuple[CoHigh, ...] = ()
     c30: float | None = None
     c90: float | None = None
     common = len(dv.aligned(a_cl, b_cl))
@@ -469,33 +416,3 @@ def _analyse(inp: _Inputs) -> _Heavy:
         b_last=dv.last(b_cl),
         common=common,
     )
-
-
-class DivergenceAnalyser:
-    """A feed that keeps the slice's heavy analysis fresh, off the event loop.
-
-    Every ``debounce`` seconds it checks whether the slice's history changed; if so it
-    computes the analysis in a worker thread and yields :class:`DivergenceComputed`.
-    During a backfill this coalesces many pages into one analysis.
-    """
-
-    source = "divergence"
-
-    def __init__(self, slice_: DivergenceSlice, *, debounce: float = 1.0) -> None:
-        self.slice = slice_
-        self.debounce = debounce
-        self._closed = False
-
-    async def events(self) -> AsyncIterator[object]:
-        """Yield one :class:`DivergenceComputed` per change of the slice's history."""
-        while not self._closed:
-            if self.slice.needs_analysis():
-                version, job = self.slice.analysis_job()
-                heavy = await asyncio.to_thread(job)
-                self.slice.recomputes += 1
-                yield DivergenceComputed(version, heavy)
-            await asyncio.sleep(self.debounce)
-
-    async def aclose(self) -> None:
-        """Stop after the current analysis."""
-        self._closed = True

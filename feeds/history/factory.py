@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING
 from feeds.core.clock import Clock
 from feeds.history.ath_state import AthSlice
 from feeds.history.db import HistoryStore
-from feeds.history.divergence_state import AthViewLike, DivergenceAnalyser, DivergenceSlice
+from feeds.history.divergence_state import AthViewLike, DivergenceSlice
 from feeds.history.loader import HistoryLoader
 from feeds.history.persist import HistoryPersister
 from feeds.history.settings import HistorySettings
 from feeds.model.btc import Tick
+from feeds.model.quotes import Quote
 
 if TYPE_CHECKING:
     import httpx
@@ -98,10 +99,13 @@ def make_ath_slice(
     clock: Clock,
     *,
     btc_shown: Callable[[], Tick | None] | None = None,
+    quote_shown: Callable[[str], Quote | None] | None = None,
 ) -> AthSlice:
     """The ``"ath"`` slice for BTC and ``symbols``. ``btc_shown`` is the BTC slice's
-    ``shown_tick`` (BTC's row then shows the BTC panel's price). New highs and last prices
-    go to its outbox; run :func:`make_history_persister` to write them."""
+    ``shown_tick`` (BTC's row then shows the BTC panel's price); ``quote_shown`` is the
+    quotes slice's ``shown_quote`` (an index's row then shows the quotes panel's price).
+    New highs and last prices go to its outbox; run :func:`make_history_persister` to
+    write them."""
     writer = store.writer()
     return AthSlice(
         list(symbols),
@@ -111,6 +115,7 @@ def make_ath_slice(
         near_pct=settings.near_ath_pct,
         btc_symbol=settings.pair[0],
         btc_shown=btc_shown,
+        quote_shown=quote_shown,
         last_every=settings.last_price_every_s,
         writer_error=lambda: writer.last_error,
     )
@@ -129,8 +134,9 @@ def make_divergence_slice(
     btc_shown: Callable[[], Tick | None] | None = None,
     ath_view: Callable[[], AthViewLike] | None = None,
 ) -> DivergenceSlice:
-    """The ``"divergence"`` slice. With ``background`` (the app), run the feed from
-    :func:`make_divergence_analyser` so pandas never runs on the event loop.
+    """The ``"divergence"`` slice. With ``background`` (the app), the slice never computes
+    its heavy analysis itself: the runtime runs :meth:`DivergenceSlice.analysis_job` in a
+    worker thread after draining the topics, so it never runs on the event loop.
     ``btc_shown`` and ``ath_view`` (the BTC slice's shown tick, the ATH slice's view)
     make its prices, highs and drawdowns theirs."""
     return DivergenceSlice(
@@ -146,11 +152,6 @@ def make_divergence_slice(
         btc_shown=btc_shown,
         ath_view=ath_view,
     )
-
-
-def make_divergence_analyser(slice_: DivergenceSlice) -> DivergenceAnalyser:
-    """The feed that computes the divergence analysis in a worker thread."""
-    return DivergenceAnalyser(slice_)
 
 
 async def close_history(store: HistoryStore) -> None:

@@ -88,7 +88,7 @@ def seed_from_cache(
     pair's daily history. Blocking (tens of milliseconds for a few years of bars): the
     app runs it in :class:`HistoryLoader`'s worker thread.
 
-    The divergence analysis itself runs later in the analyser's thread.
+    The divergence analysis itself runs later, in a worker thread the runtime starts.
     """
     now = clock.monotonic()
     btc = settings.pair[0]

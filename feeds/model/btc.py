@@ -1,4 +1,4 @@
-"""BTC stream events."""
+"""BTC stream events and the view the BTC panel renders."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
+from types import MappingProxyType
+
+from feeds.model.core import FeedState
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -114,3 +117,59 @@ class VenueNotice:
     status: str
     is_error: bool
     received: float
+
+
+@dataclass(frozen=True, slots=True)
+class VenueView:
+    """One venue as the BTC panel sees it."""
+
+    source: str
+    state: FeedState
+    reason: str
+    last: Tick | None
+    last_seen: float | None
+    notice: str
+    """The venue's own status word when it is not ``online`` (Kraken maintenance ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BtcView:
+    """An immutable picture of BTC for the panel.
+
+    Attributes:
+        active: The venue whose price is shown, or None before any data.
+        tick: The shown venue's latest tick.
+        failover_reason: Why the secondary venue is shown, or "".
+        venues: Every venue's state.
+        spark: Per-minute closing prices, oldest first (bounded).
+        spark_end: Wall time of the last sparkline bucket, if any.
+        ticks: Ticks applied so far (all venues).
+        stale_after: Silence after which a venue counts as stale, seconds.
+        state: The shown venue's effective state (LIVE turns STALE when silent; STALE
+            also when no venue is LIVE), as of the last refresh: the one staleness the
+            panel, the alert rules and the status bar read.
+        fresh: True when ``tick`` is a price the alert rules may use: the shown venue is
+            LIVE, heard from within ``stale_after`` and not announcing maintenance.
+        lag: The shown tick's feed lag in seconds (wall time at receipt minus the venue's
+            ``exchange_time``; negative when the venue's clock is ahead), when known.
+        delayed: True when ``lag`` exceeds 2 s (reliability.md W15): shown, marked DELAYED.
+        clock_skew: True when the venue's timestamp is more than 60 s after receipt
+            (reliability.md D7): such ticks are kept out of the sparkline.
+        timing_note: The words the panel shows for the two above (``"DELAYED 3.1s"``,
+            ``"clock skew: source time 120 s ahead"``), or "".
+    """
+
+    active: str | None
+    tick: Tick | None
+    failover_reason: str
+    venues: MappingProxyType[str, VenueView]
+    spark: tuple[float, ...]
+    spark_end: datetime | None
+    ticks: int
+    stale_after: float
+    state: FeedState = FeedState.CONNECTING
+    fresh: bool = False
+    lag: float | None = None
+    delayed: bool = False
+    clock_skew: bool = False
+    timing_note: str = ""

@@ -1,4 +1,5 @@
-"""Types every feed shares: health states, status events and rejected messages."""
+"""Types every feed shares: health states, status events, rejected messages, and each
+source's health as the status bar shows it."""
 
 from __future__ import annotations
 
@@ -43,6 +44,37 @@ class FeedStatus:
     reason: str
     since: float
     retry_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """What the status bar shows for one source.
+
+    Attributes:
+        source: Source name.
+        state: Effective state (LIVE turns STALE when silent past the threshold).
+        reason: Why, in plain words.
+        since: Monotonic time the reported state began.
+        retry_at: Monotonic time of the next attempt, if any.
+        last_data: Monotonic time of the last real data (not heartbeats), if any.
+        last_seen: Monotonic time of the last message of any kind, if any.
+        bad: Messages rejected so far.
+        messages: Messages accepted so far.
+        hint: A note on the source's data in plain words, or "": ``"clock skew: source
+            time 120 s ahead"`` when its latest data is stamped more than a minute after
+            it arrived (reliability.md D7).
+    """
+
+    source: str
+    state: FeedState
+    reason: str
+    since: float
+    retry_at: float | None
+    last_data: float | None
+    last_seen: float | None
+    bad: int
+    messages: int
+    hint: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,11 @@
-"""Daily history and all-time highs."""
+"""Daily history and all-time highs, and the views the ATH and divergence panels render."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from types import MappingProxyType
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,3 +147,176 @@ class AthMark:
     distance_pct: Decimal | None
     at_high: bool
     new_ath: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CoHigh:
+    """One episode in which both series printed a new all-time high within N days.
+
+    Attributes:
+        a_day: The last new high of the first series in the episode.
+        b_day: The last new high of the second series in the episode.
+        a_high: The first series' high on ``a_day``.
+        b_high: The second series' high on ``b_day``.
+    """
+
+    a_day: date
+    b_day: date
+    a_high: float
+    b_high: float
+
+
+@dataclass(frozen=True, slots=True)
+class Divergence:
+    """The divergence flag.
+
+    Attributes:
+        raised: True when one side is at or near its high and the other is more than
+            ``threshold_pct`` below its own.
+        leader: The side at its high (symbol), when raised.
+        laggard: The side far below its high (symbol), when raised.
+        gap_pp: Difference of the two drawdowns in percentage points (a minus b).
+        threshold_pct: X: how far below the laggard must be.
+        near_pct: How close to its high the leader must be.
+    """
+
+    raised: bool
+    leader: str | None
+    laggard: str | None
+    gap_pp: float
+    threshold_pct: float
+    near_pct: float
+
+
+@dataclass(frozen=True, slots=True)
+class AthRow:
+    """One symbol's line in the ATH panel.
+
+    Attributes:
+        symbol: Yahoo-style symbol.
+        price: Latest price (live, else cached, else the last stored close).
+        price_source: Where ``price`` came from (``"kraken"``, ``"yahoo"``, ``"cache"``).
+        price_received: Monotonic receipt time of a live price, for its age.
+        price_at: Wall time (UTC) of a cached price or stored close, for its age.
+        record: The all-time highs, if known.
+        distance_pct: ``price`` against the intraday high, percent (negative below): the
+            one distance from the high every panel and rule shows.
+        close_distance_pct: ``price`` against the closing high, percent.
+        band_level: 0 at or near the high, then one per drawdown band.
+        band: The band in words and numbers (``"AT HIGH"``, ``"20-30%"``).
+        new_ath: True when the intraday high was set today (a confirmed new high).
+        pending: True while a print above the high waits for confirmation.
+        outlier: True when the latest print was judged an outlier.
+        note: ``"high since 1992"`` when the source's history starts late.
+        at_high: True when ``price`` is at or above the confirmed high and neither
+            pending nor an outlier (the RECORD flag).
+        days_since_high: Whole days from the intraday high's date to ``today`` (0 on the
+            day itself, never negative), or None without a record.
+    """
+
+    symbol: str
+    price: Decimal | None
+    price_source: str
+    price_received: float | None
+    price_at: datetime | None
+    record: AthRecord | None
+    distance_pct: Decimal | None
+    close_distance_pct: Decimal | None
+    band_level: int
+    band: str
+    new_ath: bool
+    pending: bool
+    outlier: bool
+    note: str | None
+    at_high: bool = False
+    days_since_high: int | None = None
+
+    @property
+    def mark(self) -> AthMark:
+        """This row's distance and flags, for the panels that show them."""
+        return AthMark(self.symbol, self.distance_pct, self.at_high, self.new_ath)
+
+
+@dataclass(frozen=True, slots=True)
+class AthView:
+    """Everything the ATH panel shows.
+
+    Attributes:
+        rows: One row per symbol, BTC first.
+        progress: Backfill progress per source.
+        notices: History warnings.
+        today: The day ``new_ath`` is judged against.
+        marks: Each row's distance and RECORD/NEW ATH flags by symbol, for the quotes
+            panel and the BTC line (they show these, never work them out).
+    """
+
+    rows: tuple[AthRow, ...]
+    progress: tuple[BackfillProgress, ...]
+    notices: tuple[str, ...]
+    today: date
+    marks: MappingProxyType[str, AthMark] = field(default_factory=lambda: MappingProxyType({}))
+
+    def row(self, symbol: str) -> AthRow | None:
+        """The row of ``symbol``, if it has one."""
+        return next((r for r in self.rows if r.symbol == symbol), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """One side of the comparison.
+
+    Attributes:
+        symbol: Yahoo-style symbol.
+        price: Latest price (live, else the last daily close), if any.
+        source: Where ``price`` came from.
+        received: Monotonic receipt time of a live price.
+        as_of: Day of the last daily close when ``price`` is not live.
+        ath: All-time intraday high (the ATH slice's confirmed one), if any.
+        ath_day: Date of ``ath``.
+        drawdown_pct: Distance below ``ath``, percent (0 at or above it), if known: the
+            ATH view's distance, capped at 0.
+    """
+
+    symbol: str
+    price: float | None
+    source: str
+    received: float | None
+    as_of: date | None
+    ath: float | None
+    ath_day: date | None
+    drawdown_pct: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class DivergenceView:
+    """Everything the divergence panel shows.
+
+    Attributes:
+        a: The first side (BTC).
+        b: The second side (the index).
+        window: The chart window (``"3m"``, ``"1y"``, ``"5y"``).
+        days: Chart x values (days both traded, downsampled; today last when live).
+        a_line: ``a`` rebased to 100 at the window's first day.
+        b_line: ``b`` rebased likewise.
+        corr30: Latest 30-day correlation of daily returns, if enough history.
+        corr90: Latest 90-day correlation, if enough history.
+        gap_pp: ``a.drawdown_pct - b.drawdown_pct``, in percentage points.
+        flag: The divergence flag (with its thresholds), when both drawdowns are known.
+        co_highs: Co-high episodes, newest first.
+        within_days: N, the co-high window.
+        history_days: Common daily closes available (0 until history arrives).
+    """
+
+    a: Side
+    b: Side
+    window: str
+    days: tuple[date, ...]
+    a_line: tuple[float, ...]
+    b_line: tuple[float, ...]
+    corr30: float | None
+    corr90: float | None
+    gap_pp: float | None
+    flag: Divergence | None
+    co_highs: tuple[CoHigh, ...]
+    within_days: int
+    history_days: int

@@ -110,6 +110,25 @@ class QuotesSlice:
             sym for (src, sym), ok in self._ok.items() if src == self.primary and not ok
         )
 
+    def shown_quote(self, symbol: str) -> Quote | None:
+        """The quote the quotes view shows for ``symbol`` (its row's ``quote``: primary,
+        fallback, or the last good one), or None before any source delivered it.
+
+        The ATH slice reads an index's price through this, so the ATH, divergence and
+        quotes panels show one price from one source. A configured futures symbol the
+        view hides while the cash session is open gets the quote its row would show.
+        Reads only: a scan of a few rows per call."""
+        view = self.view()
+        for row in view.rows:
+            if row.symbol == symbol:
+                return row.quote
+        for row in view.futures:
+            if row.symbol == symbol:
+                return row.quote
+        if symbol not in self._known:
+            return None
+        return self._row(symbol, self.clock.monotonic(), self.clock.now(), view.stale_after).quote
+
     def view(self) -> QuotesView:
         """The current snapshot."""
         if self._view is None:

@@ -15,6 +15,7 @@ import random
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
 
@@ -44,6 +45,9 @@ class WsScript:
         duplicate_every: Resend the previous ticker message every Nth message.
         heartbeat: Send a heartbeat every second.
         status: Kraken's ``system`` status to announce (``online``, ``maintenance`` ...).
+        latency: Seconds the venue's own timestamps lie before the moment a message is
+            sent: the feed lag a client sees behind a slow link (reliability.md W15).
+            Negative: the venue's clock runs ahead (clock skew, D7).
     """
 
     mode: str = "normal"
@@ -53,6 +57,7 @@ class WsScript:
     duplicate_every: int | None = None
     heartbeat: bool = True
     status: str = "online"
+    latency: float = 0.0
 
 
 @dataclass(slots=True)
@@ -305,6 +310,9 @@ class SimExchange(abc.ABC):
 
     def _iso_now(self) -> str:
         now = self.clock.now()
+        latency = self.script.latency
+        if latency:
+            now -= timedelta(seconds=latency)
         # strftime costs microseconds, once per message at 25,000 a second: format the
         # date and time once per second and add the microseconds.
         second = int(now.timestamp())

@@ -40,11 +40,6 @@ NEAREST = {
         "days are skipped) and the last price comes from meta.regularMarketPrice",
         "test_chart_bars_skip_null_and_invalid_days",
     ),
-    "d7": (
-        "Timestamps before 2009-01-03 or after 2100 are rejected by the parser; a clock-skew "
-        "hint for future timestamps is not shown yet (the live ATH uses receipt time)",
-        "test_iso_times",
-    ),
     "t11": (
         "A slow link is a timing goal: bench B10 drains the pty at 16 KB/s and 4 KB/s and "
         "reports staleness and memory; timed assertions do not belong in the test suite",

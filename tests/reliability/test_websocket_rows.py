@@ -1,5 +1,6 @@
 """Websocket rows not covered next to the feeds themselves: W7 slow handshake, W13 a
-scheduled cut, W15 high latency (nearest test), W16 a burst."""
+scheduled cut, W15 high latency, W16 a burst, and D7 clock skew (a venue stamping
+its ticks in the future)."""
 
 from __future__ import annotations
 
@@ -49,13 +50,72 @@ async def test_w13_scheduled_cut_reconnects_without_an_error(sim_btc: SimBtc) ->
     assert gap.retry_at is not None and gap.retry_at - gap.since <= 2 * FAST_WS.backoff.base
 
 
-async def test_w15_exchange_time_is_kept_for_lag(sim_btc: SimBtc) -> None:
-    """Nearest test for W15: the panel does not yet show DELAYED; the exchange time it
-    would need arrives parsed on every Coinbase tick."""
-    feed = CoinbaseTickerFeed(sim_btc.coinbase.url, clock=SystemClock(), timing=FAST_WS)
-    seen = await collect(feed.events(), lambda s: any(isinstance(e, Tick) for e in s))
-    await feed.aclose()
-    assert all(e.exchange_time is not None for e in seen if isinstance(e, Tick))
+def ticks(seen: list[object]) -> list[Tick]:
+    return [e for e in seen if isinstance(e, Tick)]
+
+
+async def test_w15_high_latency_is_shown_and_marked_delayed(sim_btc: SimBtc) -> None:
+    """Feed lag (receipt minus the venue's timestamp) over 2 s: the price is still shown,
+    and the BTC view says DELAYED with the lag; back to normal, the mark goes."""
+    clock = SystemClock()
+    btc = BtcSlice(("coinbase",), clock=clock)
+    store = Store([btc])
+    feed = CoinbaseTickerFeed(sim_btc.coinbase.url, clock=clock, timing=FAST_WS)
+    events = feed.events()
+    try:
+        for e in await collect(events, lambda s: len(ticks(s)) >= 2):
+            store.apply(e)
+        on_time = btc.view()
+        assert on_time.tick is not None and on_time.lag is not None
+        assert not on_time.delayed and on_time.timing_note == ""
+        sim_btc.coinbase.set_script(latency=3.0)  # the venue's stamps now lag 3 s
+        seen = await collect(events, lambda s: len(ticks(s)) >= 3)
+        for e in seen:
+            store.apply(e)
+        late = btc.view()
+        assert late.tick is ticks(seen)[-1]  # data shown
+        assert late.delayed and late.lag is not None and late.lag > 2.0
+        assert late.timing_note.startswith("DELAYED ")
+        assert not late.clock_skew
+        sim_btc.coinbase.set_script(latency=0.0)
+        for e in await collect(events, lambda s: len(ticks(s)) >= 3):
+            store.apply(e)
+        assert not btc.view().delayed
+    finally:
+        await feed.aclose()
+
+
+async def test_d7_future_timestamps_stay_out_of_history_with_a_clock_skew_hint(
+    sim_btc: SimBtc,
+) -> None:
+    """A venue stamping its ticks 2 minutes ahead: the price is shown, "clock skew" is in
+    the BTC view and the source's health, and no tick opens a sparkline minute (the
+    intraday history is keyed by the venue's time; it would freeze in the future)."""
+    clock = SystemClock()
+    btc = BtcSlice(("coinbase",), clock=clock)
+    health = HealthSlice({"coinbase": 5.0}, heartbeat_kinds=(Heartbeat,), clock=clock)
+    store = Store([health, btc])
+    sim_btc.coinbase.set_script(latency=-120.0)
+    feed = CoinbaseTickerFeed(sim_btc.coinbase.url, clock=clock, timing=FAST_WS)
+    events = feed.events()
+    try:
+        for e in await collect(events, lambda s: len(ticks(s)) >= 3):
+            store.apply(e)
+        skewed = btc.view()
+        assert skewed.tick is not None and skewed.clock_skew
+        assert skewed.timing_note.startswith("clock skew")
+        assert skewed.spark == ()  # rejected for history
+        hint = health.view()["coinbase"].hint
+        assert hint.startswith("clock skew: source time") and "ahead" in hint
+        sim_btc.coinbase.set_script(latency=0.0)  # the venue's clock is put right
+        for e in await collect(events, lambda s: len(ticks(s)) >= 3):
+            store.apply(e)
+        fixed = btc.view()
+        assert not fixed.clock_skew and fixed.timing_note == ""
+        assert len(fixed.spark) >= 1
+        assert health.view()["coinbase"].hint == ""
+    finally:
+        await feed.aclose()
 
 
 async def test_w16_burst_is_absorbed_without_falling_behind(sim_btc: SimBtc) -> None:

@@ -154,9 +154,10 @@ def seed(runtime: Runtime, clock: ManualClock) -> None:
                 Decimal("93914.00"),
                 Decimal("90718.00"),
                 Decimal("8123.4"),
-                datetime(2025, 12, 12, 15, 20 + i, tzinfo=UTC),
+                # One a minute, each stamped as it arrives (no feed lag: not DELAYED).
+                datetime(2025, 12, 12, 15, 23 + i, tzinfo=UTC),
                 1000 + i,
-                now - 2 + i,
+                now - 120 + 60 * i,
             )
         )
 

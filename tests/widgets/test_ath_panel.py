@@ -11,9 +11,9 @@ from textual.app import App, ComposeResult
 
 from feeds.core.clock import ManualClock
 from feeds.history.ath import AthGuard
-from feeds.history.ath_state import AthSlice, AthView, HistoryNotice
+from feeds.history.ath_state import AthSlice, HistoryNotice
 from feeds.model.btc import Tick
-from feeds.model.history import BackfillProgress, HistoryBars
+from feeds.model.history import AthView, BackfillProgress, HistoryBars
 from feeds.model.quotes import MarketState, Quote
 from feeds.sim.history_data import daily_bars
 from feeds.sim.levels import LEVELS

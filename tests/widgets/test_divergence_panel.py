@@ -11,9 +11,9 @@ from typing import Any
 from textual.app import App, ComposeResult
 
 from feeds.core.clock import ManualClock
-from feeds.history.divergence_state import DivergenceSlice, DivergenceView, SetChartWindow
+from feeds.history.divergence_state import DivergenceSlice, SetChartWindow
 from feeds.model.btc import Tick
-from feeds.model.history import HistoryBars
+from feeds.model.history import DivergenceView, HistoryBars
 from feeds.model.quotes import MarketState, Quote
 from feeds.sim.history_data import daily_bars
 from widgets.cells import Cell

@@ -29,11 +29,11 @@ from feeds.alerts.engine import (
     parse_rules,
 )
 from feeds.btc.state import BtcSlice
-from feeds.history.divergence_state import DivergenceView, Side
 from feeds.model.alerts import AlertKind, FiredAlert
 from feeds.model.btc import Tick
 from feeds.model.core import FeedState, FeedStatus
 from feeds.model.fed import FedOddsView, FomcMeeting, MeetingRow
+from feeds.model.history import DivergenceView, Side
 from feeds.model.quotes import MarketState, Quote, QuoteRow, QuotesView
 from feeds.model.tbills import OperationStatus
 

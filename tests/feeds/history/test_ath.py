@@ -186,6 +186,20 @@ def test_slice_rows_distance_band_and_note() -> None:
     assert [type(op) for op in s.outbox.take()] == [PutLast]
 
 
+def test_slice_publishes_whole_days_since_the_high_never_negative() -> None:
+    clock = ManualClock(datetime(2025, 12, 12, 15, 25, tzinfo=UTC), mono=1000.0)
+    s = make_slice(clock)
+    btc, rut, _ = s.view().rows
+    assert btc.days_since_high == 67  # high on 2025-10-06
+    assert rut.days_since_high == 1  # high on 2025-12-11
+    # A bar dated after "today" (a clock behind the source's calendar) is 0 days, not -1.
+    s.apply(HistoryBars("yahoo", "^RUT", (bar(date(2025, 12, 13), "2600", "2590"),), None, 2.0))
+    assert s.view().rows[1].days_since_high == 0
+    bare = AthSlice(["^RUT"], clock=clock)
+    assert bare.view().row("^RUT") is not None
+    assert bare.view().rows[1].days_since_high is None  # no record, no days
+
+
 def test_slice_new_ath_confirmed_and_persisted() -> None:
     clock = ManualClock(datetime(2025, 12, 12, 15, 25, tzinfo=UTC), mono=1000.0)
     s = make_slice(clock)

@@ -5,7 +5,6 @@ app does not import it)."""
 
 from __future__ import annotations
 
-import asyncio
 import math
 import random
 import warnings
@@ -20,7 +19,6 @@ from feeds.core.clock import ManualClock
 from feeds.history import divergence as dv
 from feeds.history.ath import ath_from_bars
 from feeds.history.divergence_state import (
-    DivergenceAnalyser,
     DivergenceComputed,
     DivergenceSlice,
     SetChartWindow,
@@ -202,17 +200,18 @@ def test_a_slow_drift_of_tiny_moves_still_reaches_the_panel() -> None:
     assert dirty.count(True) <= 3  # and not at every tick
 
 
-async def test_analyser_runs_the_analysis_off_the_loop() -> None:
+def test_a_background_slice_installs_only_the_analysis_of_its_current_history() -> None:
+    # The app's runtime runs analysis_job in a worker thread and applies the result.
     sl = sim_slice(background=True)
     assert sl.view().co_highs == () and sl.recomputes == 0
-    analyser = DivergenceAnalyser(sl, debounce=0.01)
-    it = analyser.events().__aiter__()
-    event = await asyncio.wait_for(it.__anext__(), 10)
-    assert isinstance(event, DivergenceComputed)
-    assert sl.apply(event)
+    assert sl.needs_analysis()
+    version, job = sl.analysis_job()
+    heavy = job()
+    assert not sl.apply(DivergenceComputed(version - 1, heavy))  # the history moved on
+    assert sl.needs_analysis()
+    assert sl.apply(DivergenceComputed(version, heavy))
     assert len(sl.view().co_highs) == 3
     assert not sl.needs_analysis()
-    await analyser.aclose()
 
 
 # -- pandas, the oracle ---------------------------------------------------------------

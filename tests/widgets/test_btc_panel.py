@@ -1,0 +1,54 @@
+"""The BTC panel's status line carries the BTC view's timing words (reliability.md W15,
+D7): DELAYED with the lag, or the clock-skew hint; the panel works neither out itself."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from textual.app import App, ComposeResult
+
+from feeds.btc.state import BtcSlice
+from feeds.core.clock import ManualClock
+from feeds.model.btc import Tick
+from feeds.model.core import FeedState, FeedStatus
+from widgets.btc_panel import BtcPanel
+
+WALL = datetime(2025, 12, 12, 15, 25, tzinfo=UTC)
+MONO = 1000.0
+
+
+class Host(App[None]):
+    def compose(self) -> ComposeResult:
+        yield BtcPanel(flash=False, sparkline=False)
+
+
+def stamped(seconds_before_receipt: float) -> BtcSlice:
+    """A BTC slice whose one tick the venue stamped that long before it arrived."""
+    clock = ManualClock(WALL, mono=MONO)
+    btc = BtcSlice(("coinbase",), clock=clock)
+    btc.apply(FeedStatus("coinbase", FeedState.LIVE, "", MONO))
+    when = WALL - timedelta(seconds=seconds_before_receipt)
+    btc.apply(Tick("coinbase", Decimal(92100), None, None, None, None, None, None, when, 1, MONO))
+    btc.refresh(MONO)
+    return btc
+
+
+async def status_line(btc: BtcSlice) -> str:
+    app = Host()
+    async with app.run_test(size=(100, 12)) as pilot:
+        panel = app.query_one(BtcPanel)
+        panel.show(btc.view())
+        panel.tick(MONO + 0.5, WALL)
+        await pilot.pause()
+        return str(panel.border_subtitle)
+
+
+async def test_w15_a_lagging_feed_says_delayed_with_the_lag() -> None:
+    assert await status_line(stamped(0.2)) == "LIVE"
+    assert await status_line(stamped(3.25)) == "DELAYED 3.2s · LIVE"
+
+
+async def test_d7_a_venue_clock_ahead_shows_the_clock_skew_hint() -> None:
+    line = await status_line(stamped(-120.0))
+    assert line == "clock skew: source time 120 s ahead · LIVE"
