@@ -176,9 +176,16 @@ class DashboardLayout(App[None]):
         columns = self._columns()
         inner = max(10, width // len(columns) - 4)  # border and padding
         needs = [[p.need(inner) for p in column] for column in columns]
+        # The height with the footer shown, so that hiding it cannot undo the decision.
+        footer_hidden = self._dash.has_class("-no-footer")
+        full = height - (1 if footer_hidden else 0)
+        heads = max(sum(n.head + 1 for n in col if n.head) for col in needs)
         frame = FRAME
-        if any(sum(n.head + frame for n in col if n.head) > height for col in needs):
+        if any(sum(n.head + frame for n in col if n.head) > full for col in needs):
             frame = 1
+        # Still short (a status bar on three lines at 80×24): the key hints go; ``?``
+        # and the palette still list every key.
+        self._dash.set_class(heads > full, "-no-footer")
         key = (width, height, frame, tuple(tuple(col) for col in needs))
         if key == self._planned:
             return
@@ -218,6 +225,8 @@ class DashboardLayout(App[None]):
         self._zoomed = number if target is not None else 0
         screen = self.screen_stack[0]
         screen.set_class(bool(self._zoomed), "-zoomed")
+        if target is not None:
+            self._dash.remove_class("-tight", "-no-footer")  # a zoomed panel has the room
         for _, panel, _ in self.panels():
             panel.set_class(panel is target, "-zoomed")
             if target is not None:

@@ -27,8 +27,11 @@ SHORT = {
 }
 
 
-def describe(h: SourceHealth | None, name: str, now_mono: float, wall_now: object) -> Content:
-    """One source's status as styled words: ``Coinbase LIVE 2s``."""
+def describe(
+    h: SourceHealth | None, name: str, now_mono: float, wall_now: object, brief: bool = False
+) -> Content:
+    """One source's status as styled words: ``Coinbase LIVE 2s``. ``brief`` (a narrow
+    terminal) leaves out the reason, so every source fits: the panel shows it."""
     label = SHORT.get(name, name)
     if h is None:
         return Content.assemble(label + " ", ("CONNECTING", "italic"))
@@ -48,7 +51,7 @@ def describe(h: SourceHealth | None, name: str, now_mono: float, wall_now: objec
         detail = f" {countdown(h.retry_at - now_mono)}"
     if state is FeedState.RATE_LIMITED and h.retry_at is not None:
         detail = f" for {age(h.retry_at - now_mono)}"
-    if h.reason and state is not FeedState.CONNECTING:
+    if h.reason and state is not FeedState.CONNECTING and not brief:
         detail += f" ({h.reason})"
     if h.last_data is not None and state is not FeedState.CONNECTING:
         detail += f" · data {step_age(now_mono - h.last_data)} old"
@@ -110,8 +113,9 @@ class StatusBar(Widget):
 
     def tick(self, now_mono: float, now_wall: object) -> None:
         """Repaint changed ages and states (1 Hz, and after ``show``)."""
-        parts = [describe(self._health.get(n), n, now_mono, now_wall) for n in self.sources]
         width = max(1, self.content_size.width or self.app.size.width - 2)
+        brief = width < self.NARROW_BELOW
+        parts = [describe(self._health.get(n), n, now_mono, now_wall, brief) for n in self.sources]
         sep = self.SEP if width >= self.NARROW_BELOW else self.NARROW_SEP
         places = self._flow(parts, width, sep)
         old_parts, old_places = self._parts, self._places
