@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from feeds.model.fed import FedOddsView, MeetingRow, SourceLine
 from widgets.border import set_subtitle, set_title
+from widgets.cells import Cell
 from widgets.fit import ALL, FitPanel, Need, wrapped
 from widgets.format import step_age
 
@@ -245,9 +246,10 @@ class FedOddsPanel(FitPanel):
         yield Static("", id="fed-brief", markup=False, classes="-clip")
         yield Static("", id="fed-cols", markup=False, classes="-clip")
         for i in range(MAX_ROWS):
-            yield Static("", id=f"fed-row-{i}", markup=False, classes="fed-row -clip")
+            # Cells: an age that moves repaints its own characters, not the whole row.
+            yield Cell("", id=f"fed-row-{i}", classes="fed-row -clip")
         yield Static("", id="fed-sum", markup=False, classes="-clip")
-        yield Static("", id="fed-sources", markup=False, classes="-clip")
+        yield Cell("", id="fed-sources", classes="-clip")
         yield Static("", id="fed-notes", markup=False)
 
     # -- inputs --------------------------------------------------------------------------

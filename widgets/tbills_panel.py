@@ -19,6 +19,7 @@ from feeds.model.tbills import (
     TodayOperation,
 )
 from widgets.border import set_subtitle, set_title
+from widgets.cells import Cell
 from widgets.fit import ALL, FitPanel, Need
 from widgets.format import step_age
 
@@ -120,7 +121,9 @@ class TbillsPanel(FitPanel):
     def compose(self) -> ComposeResult:
         """The headline (next operation, latest result, program tally) and the detail
         lines the screen deals rows to."""
-        for name in ("next", "today", "latest", "tally", "chart", "recent", "schedule"):
+        # The countdown lines are Cells: a second that passes repaints its digits only.
+        yield Cell("", id="tb-next")
+        for name in ("today", "latest", "tally", "chart", "recent", "schedule"):
             yield Static("", id=f"tb-{name}", markup=False)
         for name in ("liquidity", "ages"):
             yield Static("", id=f"tb-{name}", markup=False)
