@@ -184,6 +184,7 @@ class LockstepApp(LiveConfig):
         ath_panel = self._dash.query_one(AthPanel)
         ath_slice = self.store.slice("ath", AthSlice)
         quotes_panel = self._dash.query_one(QuotesPanel)
+        divergence_panel = self._dash.query_one(DivergencePanel)
 
         def paint_ath() -> None:
             view = ath_slice.view()
@@ -195,11 +196,12 @@ class LockstepApp(LiveConfig):
             # The quotes panel shows the ATH view's distances and RECORD flags (it
             # repaints only when one of its own symbols' marks changed).
             quotes_panel.set_ath(view.marks)
+            divergence_panel.set_ath(view.marks)
             # BTC's distance from its high shows on the BTC line (a short terminal hides
             # the ATH panel).
             for r in view.rows:
                 if r.symbol == "BTC-USD":
-                    btc.set_ath_distance(r.distance_pct, r.new_ath)
+                    btc.set_ath(r)
 
         self._painters["ath"] = paint_ath
         self._tickers.append(ath_panel.tick)

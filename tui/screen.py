@@ -1,14 +1,22 @@
 """The dashboard screen and its layout: what is mounted where, the size classes that
-reflow it (columns, grid, compact, brief, too small), zoom, and the low-bandwidth and
-theme switches. :class:`DashboardLayout` is the bottom layer of
-:class:`~tui.app.LockstepApp`."""
+reflow it (columns, grid, compact, tight, too small), the rows each panel is dealt for
+the terminal's size (:func:`widgets.fit.deal`), zoom, and the low-bandwidth and theme
+switches. :class:`DashboardLayout` is the bottom layer of :class:`~tui.app.LockstepApp`.
+
+The layout is planned as btop does: every panel says what its headline takes and what
+detail it could add (:meth:`widgets.fit.FitPanel.need`); the plan deals the rows of
+each column by priority and sets each panel's height. It runs on a resize (of the
+terminal, or of the dashboard area when the status bar wraps) and when a panel's
+needs change shape, never on a paint tick."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.events import Click, Resize
 from textual.screen import Screen
 from textual.widget import Widget
@@ -24,6 +32,7 @@ from widgets.btc_panel import BtcPanel
 from widgets.cells import Cell
 from widgets.divergence_panel import DivergencePanel
 from widgets.fed_odds_panel import FedOddsPanel
+from widgets.fit import ALL, FitPanel, deal
 from widgets.quotes_panel import QuotesPanel
 from widgets.status_bar import StatusBar
 from widgets.tbills_panel import TbillsPanel
@@ -32,10 +41,10 @@ W = TypeVar("W", bound=Widget)
 
 MIN_WIDTH = 40
 MIN_HEIGHT = 12
-BRIEF_BELOW = 32
-"""Terminals shorter than this show each panel's essentials only (80×24 fits them all)."""
 GRID_FROM = 160
 """Terminals this wide lay the panels out in two columns."""
+FRAME = 2
+"""Rows a panel's border takes; 1 (title rule only) when the headlines need the room."""
 
 PANELS: tuple[tuple[int, str, str], ...] = (
     (1, "btc", "BTC-USD"),
@@ -47,6 +56,19 @@ PANELS: tuple[tuple[int, str, str], ...] = (
     (7, "alerts-panel", "Alerts"),
 )
 """Zoom number, widget id and name of each panel, in reading order."""
+
+
+class Dashboard(Horizontal):
+    """The panels' area: a change of its size (the terminal, or the status bar taking
+    another line) re-plans the layout."""
+
+    def __init__(self, on_size: Callable[[], None], **kw: Any) -> None:
+        super().__init__(**kw)
+        self._on_size = on_size
+
+    def on_resize(self) -> None:
+        """Re-plan for the new size."""
+        self._on_size()
 
 
 def _panel(widget: W) -> W:
@@ -64,6 +86,8 @@ class DashboardLayout(App[None]):
     low_bandwidth: bool
     _zoomed: int
     _theme_key: str
+    _plan_pending: bool = False
+    _planned: tuple[object, ...] = ()
 
     def get_default_screen(self) -> Screen[Any]:
         """The dashboard screen, whose partial updates visit only the widgets near each
@@ -91,7 +115,7 @@ class DashboardLayout(App[None]):
                 )
             yield Cell("", id="notice")
             yield Cell("", id="wall-clock")
-        with Horizontal(id="dashboard"):
+        with Dashboard(self._plan, id="dashboard"):
             with Vertical(id="col-a", classes="column"):
                 yield _panel(
                     BtcPanel(flash=not self.low_bandwidth, sparkline=not self.low_bandwidth)
@@ -122,6 +146,58 @@ class DashboardLayout(App[None]):
         """Reflow; below the minimum show what size is needed."""
         self._apply_size(event.size.width, event.size.height)
 
+    def on_fit_panel_need_changed(self, message: FitPanel.NeedChanged) -> None:
+        """A panel's needs changed shape: plan again (once, after this round)."""
+        message.stop()
+        if not self._plan_pending:
+            self._plan_pending = True
+            self.call_later(self._plan)
+
+    def _columns(self) -> list[list[FitPanel]]:
+        """The panels of each column, top to bottom (one column when stacked)."""
+        columns = [
+            [w for w in column.children if isinstance(w, FitPanel)]
+            for column in self._dash.query(".column")
+        ]
+        return columns if self._dash.has_class("-grid") else [sum(columns, [])]
+
+    def _plan(self) -> None:
+        """Deal each column's rows to its panels and size them (see :mod:`widgets.fit`)."""
+        self._plan_pending = False
+        if self._zoomed or not self.screen_stack:
+            return
+        try:
+            dash = self._dash.query_one("#dashboard")
+        except NoMatches:
+            return
+        width, height = dash.size
+        if width < 1 or height < 1:
+            return
+        columns = self._columns()
+        inner = max(10, width // len(columns) - 4)  # border and padding
+        needs = [[p.need(inner) for p in column] for column in columns]
+        # The height with the footer shown, so that hiding it cannot undo the decision.
+        footer_hidden = self._dash.has_class("-no-footer")
+        full = height - (1 if footer_hidden else 0)
+        heads = max(sum(n.head + 1 for n in col if n.head) for col in needs)
+        frame = FRAME
+        if any(sum(n.head + frame for n in col if n.head) > full for col in needs):
+            frame = 1
+        # Still short (a status bar on three lines at 80×24): the key hints go; ``?``
+        # and the palette still list every key.
+        self._dash.set_class(heads > full, "-no-footer")
+        key = (width, height, frame, tuple(tuple(col) for col in needs))
+        if key == self._planned:
+            return
+        self._planned = key
+        self._dash.set_class(frame < FRAME, "-tight")
+        for column, col_needs in zip(columns, needs, strict=True):
+            for panel, rows in zip(column, deal(col_needs, height, frame), strict=True):
+                panel.display = rows is not None
+                if rows is not None:
+                    panel.styles.height = rows + frame
+                    panel.fit(rows)
+
     def _apply_size(self, width: int, height: int) -> None:
         small = self._size_classes(self._dash, width, height)
         if small:
@@ -137,7 +213,6 @@ class DashboardLayout(App[None]):
         screen.set_class(not small and (width < 80 or height < 24), "-compact")
         screen.set_class(width >= 120, "-wide")
         screen.set_class(width >= GRID_FROM and not self._zoomed, "-grid")
-        screen.set_class(height < BRIEF_BELOW and not self._zoomed, "-brief")
         return small
 
     def action_zoom(self, number: int) -> None:
@@ -150,11 +225,23 @@ class DashboardLayout(App[None]):
         self._zoomed = number if target is not None else 0
         screen = self.screen_stack[0]
         screen.set_class(bool(self._zoomed), "-zoomed")
+        if target is not None:
+            self._dash.remove_class("-tight", "-no-footer")  # a zoomed panel has the room
         for _, panel, _ in self.panels():
             panel.set_class(panel is target, "-zoomed")
+            if target is not None:
+                # Zoomed: one panel, all of it, as tall as it likes.
+                panel.display = panel is target
+                if panel is target:
+                    panel.styles.height = None
+                    if isinstance(panel, FitPanel):
+                        panel.fit(ALL)
         for column in self._dash.query(".column"):
             column.set_class(target is not None and target.parent is column, "-zoom-host")
         self._apply_size(self.size.width, self.size.height)
+        if target is None:
+            self._planned = ()
+            self._plan()
         if target is not None:
             target.scroll_visible(animate=False)
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.widgets import Static
 
 from feeds.core.text import clean_text
 from feeds.model.alerts import AlertsView, FiredAlert
 from widgets.border import set_subtitle, set_title
+from widgets.fit import FitPanel, Need
 from widgets.format import ET, age
 
 FRESH_S = 60.0
@@ -28,7 +28,7 @@ def alert_row(alert: FiredAlert, now_mono: float | None) -> str:
     return clean_text(f"{when} {ago:>5}  [{alert.rule}] {alert.line}", 400)
 
 
-class AlertsPanel(Vertical):
+class AlertsPanel(FitPanel):
     """Renders an :class:`AlertsView`. ``show`` on change, ``tick`` at 1 Hz for ages.
 
     ``rows`` history lines are mounted once and reused; older alerts stay in the view
@@ -37,7 +37,6 @@ class AlertsPanel(Vertical):
     DEFAULT_CSS = """
     AlertsPanel { height: auto; border: round $panel; padding: 0 1; }
     AlertsPanel > Static { height: 1; width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
-    AlertsPanel #al-empty { height: auto; text-wrap: wrap; }
     """
 
     def __init__(
@@ -71,6 +70,24 @@ class AlertsPanel(Vertical):
 
     # -- rendering ------------------------------------------------------------------
 
+    # -- layout (the screen deals the rows) -------------------------------------------
+
+    def need(self, width: int) -> Need:
+        """Nothing at all with no rules, no alerts and no delivery problem (the panel
+        folds away; zoom 7 still shows it); else one line (the newest alert, or what
+        is watched), the delivery problem, then one more alert per row."""
+        v = self._view
+        if v is None or not (v.rules or v.alerts or v.note):
+            return Need(0)
+        more = max(0, min(self.rows, len(v.alerts)) - 1)
+        return Need(1 + (1 if v.note else 0), ((6, 1),) * more)
+
+    def fit(self, rows: int) -> None:
+        """Show as many alert rows as were dealt."""
+        super().fit(rows)
+        if self._view is not None:
+            self._render_all()
+
     def _set(self, name: str, text: str) -> Static:
         widget = self.query_one(f"#{name}", Static)
         if self._texts.get(name) != text:
@@ -82,7 +99,9 @@ class AlertsPanel(Vertical):
     def _render_all(self) -> None:
         v = self._view
         assert v is not None
+        self._needs_changed((bool(v.rules), min(self.rows, len(v.alerts)), bool(v.note)))
         now = self._now_mono
+        shown = self._dealt - (1 if v.note else 0)
         note = self._set("al-note", f"DELIVERY PROBLEM: {clean_text(v.note)}" if v.note else "")
         note.set_class(bool(v.note), "-down")
         if not v.rules:
@@ -97,7 +116,7 @@ class AlertsPanel(Vertical):
             empty = ""
         self._set("al-empty", empty)
         for i in range(self.rows):
-            alert = v.alerts[i] if i < len(v.alerts) else None
+            alert = v.alerts[i] if i < min(len(v.alerts), max(1, shown)) else None
             row = self._set(f"al-row-{i}", alert_row(alert, now) if alert else "")
             fresh = (
                 i == 0

@@ -1,6 +1,7 @@
 """The all-time-high panel: for BTC and every watchlist symbol, the intraday and closing
 highs with their date and the days since, the distance below in percent, a drawdown band,
-NEW ATH, and the backfill's progress. Renders an :class:`~feeds.model.history.AthView`."""
+RECORD / PENDING (:mod:`widgets.words`), and the backfill's progress. Renders an
+:class:`~feeds.model.history.AthView`."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.events import Resize
 
 from feeds.model.history import AthRow, AthView, BackfillProgress
 from widgets.border import set_subtitle, set_title
 from widgets.cells import Cell
+from widgets.fit import FitPanel, Need
 from widgets.format import coarse_age, signed
+from widgets.words import RECORD, ath_word
 
 WIDE = 110
 """From this many columns on, the panel shows every column in full."""
@@ -42,7 +44,7 @@ def _id(symbol: str) -> str:
     return "ath-row-" + "".join(ch if ch.isalnum() else "-" for ch in symbol.lower())
 
 
-class AthPanel(Vertical):
+class AthPanel(FitPanel):
     """All-time highs. Mount once; :meth:`show` on the ``ath`` topic, :meth:`tick` at 1 Hz."""
 
     DEFAULT_CSS = """
@@ -57,6 +59,8 @@ class AthPanel(Vertical):
         self._rows: dict[str, Cell] = {}
         self._now_mono = 0.0
         self._now_wall: datetime | None = None
+        self._progress_text = ""
+        self._notes_text = ""
 
     def compose(self) -> ComposeResult:
         """Header, rows (mounted as symbols appear), progress and notes lines."""
@@ -68,6 +72,25 @@ class AthPanel(Vertical):
     def wide(self) -> bool:
         """True when the panel has room for every column."""
         return self.size.width >= WIDE
+
+    def need(self, width: int) -> Need:
+        """Nothing always (BTC and the quotes carry each distance); the whole table
+        when it fits, then the backfill progress and the notes."""
+        view = self._view
+        if view is None:
+            return Need(0, ((5, 1),))
+        extra = ((8, 1),) * (bool(self._progress_text) + bool(self._notes_text))
+        return Need(0, ((5, 1 + len(view.rows)), *extra))
+
+    def fit(self, rows: int) -> None:
+        """Progress and notes lines only when dealt rows for them."""
+        super().fit(rows)
+        table = 1 + (len(self._view.rows) if self._view else 0)
+        progress = bool(self._progress_text) and rows > table
+        self.query_one("#ath-progress", Cell).display = progress
+        self.query_one("#ath-notes", Cell).display = (
+            bool(self._notes_text) and rows > table + progress
+        )
 
     def show(self, view: AthView) -> None:
         """Render a new view (called when the ``ath`` topic changed)."""
@@ -116,15 +139,18 @@ class AthPanel(Vertical):
             line.set(self._row_text(row, wide, today))
             if row.note and not wide:
                 notes.append(f"† {row.symbol}: {row.note}")
-            line.set_class(row.new_ath, "-new-ath")
-            line.set_class(row.pending or row.outlier, "-pending")
-            line.set_class(row.band_level == 0 and not row.new_ath, "-near")
+            word = ath_word(row)
+            line.set_class(word == RECORD, "-new-ath")
+            line.set_class(word not in (None, RECORD), "-pending")
+            line.set_class(row.band_level == 0 and word is None, "-near")
             line.set_class(row.band_level >= 3, "-deep")
             line.set_class(row.price_received is None, "-cached")
         self._show_progress(view.progress)
         notes.extend(view.notices)
         notes_line = self.query_one("#ath-notes", Cell)
-        notes_line.set("  ".join(notes))
+        self._notes_text = "  ".join(notes)
+        notes_line.set(self._notes_text)
+        self._needs_changed((len(view.rows), bool(self._progress_text), bool(self._notes_text)))
         notes_line.set_class(bool(view.notices), "-warning")
         set_subtitle(self, self._subtitle(view))
 
@@ -132,13 +158,11 @@ class AthPanel(Vertical):
         rec = row.record
         days = f"{row.days_since_high}d" if row.days_since_high is not None else "—"
         dist = signed(row.distance_pct, 1, "%") if row.distance_pct is not None else "—"
-        word = row.band
-        if row.new_ath:
-            word = "NEW ATH"
-        elif row.outlier:
-            word = "OUTLIER"
-        elif row.pending:
-            word = "PENDING"
+        # One vocabulary (widgets.words): a price above the stored high never shows as a
+        # positive distance; it reads RECORD, PENDING or OUTLIER, as in every panel.
+        word = ath_word(row) or row.band
+        if row.distance_pct is not None and row.distance_pct > 0:
+            dist = word
         src = self._source(row, wide)
         if wide:
             cdist = (
@@ -180,7 +204,8 @@ class AthPanel(Vertical):
         active = [p for p in progress if not p.finished]
         if not active:
             failed = [p for p in progress if "fail" in p.note or "not being saved" in p.note]
-            line.set("  ".join(f"{p.source}: {p.note}" for p in failed))
+            self._progress_text = "  ".join(f"{p.source}: {p.note}" for p in failed)
+            line.set(self._progress_text)
             return
         parts = []
         for p in active:
@@ -192,7 +217,8 @@ class AthPanel(Vertical):
                 f"backfill {p.symbol} ({p.source}) {bar} {pct}% · {p.done}/{p.total}{reached}"
                 f" · {p.note}"
             )
-        line.set("  ".join(parts))
+        self._progress_text = "  ".join(parts)
+        line.set(self._progress_text)
 
     def _subtitle(self, view: AthView) -> str:
         active = [p for p in view.progress if not p.finished]
@@ -202,6 +228,6 @@ class AthPanel(Vertical):
             return "BACKFILL"
         if view.rows and all(r.price_received is None for r in view.rows):
             return "CACHED"
-        if any(r.new_ath for r in view.rows):
-            return "NEW ATH · LIVE"
+        if any(ath_word(r) == RECORD for r in view.rows):
+            return f"{RECORD} · LIVE"
         return "LIVE"

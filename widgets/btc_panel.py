@@ -17,12 +17,14 @@ from feeds.model.btc import BtcView
 from feeds.model.core import FeedState
 from widgets.border import set_subtitle, set_title
 from widgets.cells import Cell
+from widgets.fit import FitPanel, Need
 from widgets.format import age, money, signed
+from widgets.words import AthFacts, ath_word
 
 VENUE_NAMES = {"coinbase": "Coinbase", "kraken": "Kraken"}
 
 
-class BtcPanel(Vertical):
+class BtcPanel(FitPanel):
     """BTC-USD. Mount once; the app calls :meth:`show` when the BTC topic changed and
     :meth:`tick` once a second so the age keeps counting while data is frozen."""
 
@@ -35,7 +37,7 @@ class BtcPanel(Vertical):
     BtcPanel #btc-ath { width: auto; margin-left: 2; }
     BtcPanel #btc-venue { width: 1fr; text-align: right; margin-left: 1; }
     BtcPanel #btc-age { width: 6; margin-left: 1; }
-    BtcPanel Sparkline { height: 2; margin-top: 1; }
+    BtcPanel Sparkline { height: 2; }
     """
 
     FLASH_SECONDS = 0.6
@@ -53,6 +55,8 @@ class BtcPanel(Vertical):
         self._spark_len = -1
         self._cells: dict[str, Cell] = {}
         self._spark_last = 0.0
+        self._spark_fits = True
+        self._spark_ready = False
 
     def compose(self) -> ComposeResult:
         """Price line (price, change, ATH distance, venue), then the details a short
@@ -80,7 +84,8 @@ class BtcPanel(Vertical):
     def set_low_bandwidth(self, on: bool) -> None:
         """No flashes and no sparkline (fewer bytes over slow links); applies at once."""
         self.flash_enabled = self.sparkline_enabled = not on
-        self.query_one(Sparkline).display = not on
+        self._show_spark_display()
+        self._needs_changed(on)
         if on:
             self._unflash()
         else:
@@ -88,15 +93,40 @@ class BtcPanel(Vertical):
             if self._view is not None:
                 self._show_spark(self._view)
 
-    def set_ath_distance(self, pct: Decimal | float | None, at_high: bool = False) -> None:
-        """The distance below the all-time high, from the ATH panel's data."""
+    def set_ath(self, facts: AthFacts | None) -> None:
+        """BTC against its all-time high, from the ATH view: RECORD, PENDING, OUTLIER or
+        the distance below it (``ATH −27.1%``)."""
         cell = self._cell("btc-ath")
-        if pct is None:
+        word = ath_word(facts)
+        if facts is None or facts.distance_pct is None:
             cell.set("")
-        elif at_high:
-            cell.set("AT ATH")
+        elif word is not None:
+            cell.set(word)
         else:
-            cell.set(f"ATH {signed(pct, 1, '%')}")
+            cell.set(f"ATH {signed(facts.distance_pct, 1, '%')}")
+
+    # -- layout (the screen deals the rows) -------------------------------------------
+
+    def need(self, width: int) -> Need:
+        """The price line always; then the range, the book, and a sparkline that grows."""
+        spark = self.sparkline_enabled
+        steps = ((3, 1), (4, 2), (6, 1)) if spark else ((3, 1), (6, 1))
+        return Need(1, steps, grow=spark)
+
+    def fit(self, rows: int) -> None:
+        """The range, a sparkline of two rows, the book; the sparkline takes every row
+        left (the order of :meth:`need`)."""
+        super().fit(rows)
+        spark = self.sparkline_enabled
+        self._cell("btc-range").display = rows >= 2
+        self._cell("btc-book").display = rows >= (5 if spark else 3)
+        self._spark_fits = spark and rows >= 4
+        self.query_one(Sparkline).styles.height = max(2, rows - (3 if rows >= 5 else 2))
+        self._show_spark_display()
+
+    def _show_spark_display(self) -> None:
+        spark = self.query_one(Sparkline)
+        spark.display = self.sparkline_enabled and self._spark_fits and self._spark_ready
 
     def show(self, view: BtcView) -> None:
         """Render a new view (called only when BTC data changed)."""
@@ -149,7 +179,8 @@ class BtcPanel(Vertical):
         width = max(10, self.size.width - 2)
         spark = self.query_one(Sparkline)
         # One or two minutes make a meaningless solid bar: wait for a shape to show.
-        spark.display = len(view.spark) >= 3
+        self._spark_ready = len(view.spark) >= 3
+        self._show_spark_display()
         spark.data = list(view.spark[-width:])
 
     def tick(self, now_mono: float, now_wall: datetime) -> None:

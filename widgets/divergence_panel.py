@@ -5,13 +5,12 @@ thresholds. Renders a :class:`~feeds.model.history.DivergenceView`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.content import Content, Span
 from textual.message import Message
 from textual.widget import Widget
@@ -19,7 +18,9 @@ from textual.widget import Widget
 from feeds.model.history import DivergenceView, Side
 from widgets.border import set_subtitle, set_title
 from widgets.cells import Cell
+from widgets.fit import FitPanel, Need
 from widgets.format import signed, step_age
+from widgets.words import RECORD, AthFacts, ath_word
 
 WINDOWS = ("3m", "1y", "5y")
 
@@ -134,7 +135,7 @@ def _price(value: float | None) -> str:
     return f"{value:,.0f}" if value >= 1000 else f"{value:,.2f}"
 
 
-class DivergencePanel(Vertical, can_focus=True):
+class DivergencePanel(FitPanel, can_focus=True):
     """BTC vs the index. ``w`` cycles the chart window; the app turns the
     :class:`WindowSelected` message into a ``SetChartWindow`` event."""
 
@@ -157,22 +158,62 @@ class DivergencePanel(Vertical, can_focus=True):
         self._chart_height = chart_height
         self._now_mono = 0.0
         self._now_wall: datetime | None = None
+        self._marks: dict[str, AthFacts] = {}
+        self._chart_on = True
 
     def compose(self) -> ComposeResult:
-        """Legend, chart, figures, flag and co-highs."""
+        """The flag with the gap (the headline), then sides, figures, legend, chart and
+        co-highs."""
+        yield Cell(id="div-flag", classes="div-flag")
+        yield Cell(id="div-a")
+        yield Cell(id="div-b")
+        yield Cell(id="div-corr")
         yield Cell(id="div-legend", classes="div-legend")
         chart = DivergenceChart(id="div-chart")
         chart.styles.height = self._chart_height
         yield chart
-        yield Cell(id="div-corr")
-        yield Cell(id="div-a")
-        yield Cell(id="div-b")
-        yield Cell(id="div-flag", classes="div-flag")
         yield Cell(id="div-cohighs", classes="div-cohighs")
+
+    # -- layout (the screen deals the rows) -------------------------------------------
+
+    def need(self, width: int) -> Need:
+        """The flag and gap always; then both sides, the correlations, the legend with
+        a chart that grows into the rows left, the co-highs."""
+        chart = ((5, 4),) if self._chart_on else ((5, 1),)
+        return Need(1, ((3, 2), (4, 1), *chart, (6, 1)), grow=self._chart_on)
+
+    def fit(self, rows: int) -> None:
+        """Show the lines dealt; the chart takes every row the others leave."""
+        super().fit(rows)
+        left = rows - 1
+        for wid, size in (("div-a", 1), ("div-b", 1), ("div-corr", 1)):
+            shown = left >= size
+            self.query_one(f"#{wid}", Cell).display = shown
+            left -= size if shown else 0
+        legend = left >= (4 if self._chart_on else 1)
+        self.query_one("#div-legend", Cell).display = legend
+        left -= 1 if legend else 0
+        chart_rows = max(0, left - 1) if left >= 4 else left
+        chart = self.query_one(DivergenceChart)
+        chart.display = legend and self._chart_on and chart_rows >= 3
+        if chart.display:
+            chart.styles.height = chart_rows
+            left -= chart_rows
+        self.query_one("#div-cohighs", Cell).display = legend and left >= 1
+
+    def set_ath(self, marks: Mapping[str, AthFacts]) -> None:
+        """The ATH view's marks: each side reads RECORD/PENDING as every panel does."""
+        mine = (self._view.a.symbol, self._view.b.symbol) if self._view else ()
+        changed = any(marks.get(s) != self._marks.get(s) for s in mine)
+        self._marks = dict(marks)
+        if changed or not mine:
+            self._paint_sides()
 
     def set_low_bandwidth(self, on: bool) -> None:
         """Hide the braille chart (fewer bytes over slow links); applies at once."""
+        self._chart_on = not on
         self.query_one(DivergenceChart).display = not on
+        self._needs_changed(on)
 
     def action_cycle_window(self) -> None:
         """Ask for the next chart window."""
@@ -195,34 +236,54 @@ class DivergencePanel(Vertical, can_focus=True):
             legend = f"{a.symbol} vs {b.symbol}: waiting for daily history…  {windows}"
         self.query_one("#div-legend", Cell).set(legend)
         self.query_one(DivergenceChart).set_lines(view.a_line, view.b_line)
-        gap = f"gap {signed(view.gap_pp, 1, ' pp')}" if view.gap_pp is not None else "gap —"
         self.query_one("#div-corr", Cell).set(
             f"return corr 30d {_corr(view.corr30)}  90d {_corr(view.corr90)}"
-            f" ({view.history_days} days) · drawdown {gap}"
+            f" ({view.history_days} days)"
         )
-        flag = view.flag
-        flag_line = self.query_one("#div-flag", Cell)
-        if flag is None:
-            flag_line.set("divergence: — (needs both highs and prices)")
-        elif flag.raised:
-            lag_dd = a.drawdown_pct if flag.laggard == a.symbol else b.drawdown_pct
-            flag_line.set(
-                f"DIVERGENCE: {flag.leader} at/near its high (within {flag.near_pct:g}%), "
-                f"{flag.laggard} {signed(lag_dd, 1, '%')} (threshold {flag.threshold_pct:g}%)"
-            )
-        else:
-            flag_line.set(
-                f"no divergence (flag: one side within {flag.near_pct:g}% of its high, "
-                f"the other more than {flag.threshold_pct:g}% below)"
-            )
-        flag_line.set_class(bool(flag and flag.raised), "-raised")
-        self.set_class(bool(flag and flag.raised), "-diverging")
+        self._paint_flag()
         self._paint_co_highs()
         self._paint_sides()
 
+    def _paint_flag(self) -> None:
+        """The headline: the drawdown gap and the divergence flag, shorter when narrow."""
+        view = self._view
+        if view is None:
+            return
+        a, b = view.a, view.b
+        gap = f"gap {signed(view.gap_pp, 1, ' pp')}" if view.gap_pp is not None else "gap —"
+        flag = view.flag
+        narrow = 0 < self.size.width < 100
+        if flag is None:
+            text = f"divergence: — · {gap} (needs both highs and prices)"
+        elif flag.raised:
+            lag_dd = a.drawdown_pct if flag.laggard == a.symbol else b.drawdown_pct
+            lag = f"{flag.laggard} {signed(lag_dd, 1, '%')}"
+            if narrow:
+                text = (
+                    f"DIVERGENCE · {gap} · {flag.leader} near its high, {lag} "
+                    f"(flag >{flag.threshold_pct:g}%)"
+                )
+            else:
+                text = (
+                    f"DIVERGENCE · {gap} · {flag.leader} at/near its high (within "
+                    f"{flag.near_pct:g}%), {lag} (threshold {flag.threshold_pct:g}%)"
+                )
+        elif narrow:
+            text = f"no divergence · {gap} (flag: one side >{flag.threshold_pct:g}% below)"
+        else:
+            text = (
+                f"no divergence · {gap} (flag: one side within {flag.near_pct:g}% of its "
+                f"high, the other more than {flag.threshold_pct:g}% below)"
+            )
+        flag_line = self.query_one("#div-flag", Cell)
+        flag_line.set(text)
+        flag_line.set_class(bool(flag and flag.raised), "-raised")
+        self.set_class(bool(flag and flag.raised), "-diverging")
+
     def on_resize(self) -> None:
-        """Prices join the co-high dates when there is room."""
+        """Prices join the co-high dates when there is room; the flag shortens."""
         self._paint_co_highs()
+        self._paint_flag()
 
     def _paint_co_highs(self) -> None:
         view = self._view
@@ -249,8 +310,12 @@ class DivergencePanel(Vertical, can_focus=True):
 
     def _side(self, s: Side) -> str:
         dd = signed(s.drawdown_pct, 1, "%") if s.drawdown_pct is not None else "—"
-        if s.drawdown_pct is not None and s.drawdown_pct >= 0:
-            dd = "AT HIGH"
+        mark = self._marks.get(s.symbol)
+        word = ath_word(mark)
+        if word is not None:
+            dd = word  # the same word as every panel (widgets.words)
+        elif mark is None and s.drawdown_pct is not None and s.drawdown_pct >= 0:
+            dd = RECORD  # the drawdown is the ATH view's, capped at 0 at the high
         when = ""
         if s.received is not None:
             when = f"{s.source} {step_age(self._now_mono - s.received)}"

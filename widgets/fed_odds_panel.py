@@ -13,12 +13,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.events import Resize
 from textual.widgets import Static
 
 from feeds.model.fed import FedOddsView, MeetingRow, SourceLine
 from widgets.border import set_subtitle, set_title
+from widgets.cells import Cell
+from widgets.fit import ALL, FitPanel, Need, wrapped
 from widgets.format import step_age
 
 MAX_ROWS = 8
@@ -192,7 +193,7 @@ def source_text(s: SourceLine, now_mono: float | None) -> str:
     """``Kalshi LIVE 12s`` / ``ZQ DEGRADED``."""
     name = SHORT_NAMES.get(s.source, s.source)
     if s.state == "OFF":
-        return f"{name} off"
+        return f"{name} OFF"
     age = None if s.received is None or now_mono is None else now_mono - s.received
     return f"{name} {s.state}" + (f" {step_age(age)}" if age is not None else "")
 
@@ -215,16 +216,14 @@ def notes_line(view: FedOddsView) -> str:
     return " | ".join(dict.fromkeys(notes))
 
 
-class FedOddsPanel(Vertical):
+class FedOddsPanel(FitPanel):
     """Market-implied Fed rate odds for the next 4-8 meetings."""
 
     DEFAULT_CSS = """
     FedOddsPanel { height: auto; }
     FedOddsPanel Static { height: 1; width: 1fr; }
     FedOddsPanel #fed-notes { height: auto; }
-    FedOddsPanel #fed-sum { height: auto; }
-    FedOddsPanel > #fed-brief { display: none; }
-    FedOddsPanel > #fed-detail { height: auto; }
+    FedOddsPanel Static.-clip { text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, *, id: str | None = "fed-odds", classes: str | None = None) -> None:
@@ -235,31 +234,68 @@ class FedOddsPanel(Vertical):
         self._now_wall: datetime | None = None
         self._wide = False
         self._texts: dict[str, str] = {}
+        self._width = 76
 
     def compose(self) -> ComposeResult:
-        """Mount every line once; rows beyond the view are hidden, never removed."""
-        yield Static("Fed rate odds: waiting for data", id="fed-head", markup=False)
-        yield Static("", id="fed-brief", markup=False)
-        # Everything below the header: a short terminal shows #fed-brief instead.
-        with Vertical(id="fed-detail"):
-            yield Static("", id="fed-cols", markup=False)
-            for i in range(MAX_ROWS):
-                yield Static("", id=f"fed-row-{i}", markup=False, classes="fed-row")
-            yield Static("", id="fed-sum", markup=False)
-            yield Static("", id="fed-sources", markup=False)
-            yield Static("", id="fed-notes", markup=False)
+        """Mount every line once; rows beyond the view are hidden, never removed. The
+        headline is the header, the next meeting's odds (#fed-brief, or the table's
+        first row when there is room for the table) and the cuts priced (#fed-sum)."""
+        yield Static(
+            "Fed rate odds: waiting for data", id="fed-head", markup=False, classes="-clip"
+        )
+        yield Static("", id="fed-brief", markup=False, classes="-clip")
+        yield Static("", id="fed-cols", markup=False, classes="-clip")
+        for i in range(MAX_ROWS):
+            # Cells: an age that moves repaints its own characters, not the whole row.
+            yield Cell("", id=f"fed-row-{i}", classes="fed-row -clip")
+        yield Static("", id="fed-sum", markup=False, classes="-clip")
+        yield Cell("", id="fed-sources", classes="-clip")
+        yield Static("", id="fed-notes", markup=False)
 
     # -- inputs --------------------------------------------------------------------------
 
     def show(self, view: FedOddsView) -> None:
         """Take a new view (called when the ``fed_odds`` topic changed)."""
         self._view = view
+        self._needs_changed((len(view.rows), wrapped(notes_line(view), self._width)))
         self._render_all()
 
     def tick(self, now_mono: float, now_wall: datetime) -> None:
         """Advance ages and the countdown (1 Hz)."""
         self._now_mono, self._now_wall = now_mono, now_wall
         self._render_all()
+
+    # -- layout (the screen deals the rows) -------------------------------------------
+
+    def need(self, width: int) -> Need:
+        """Header, next meeting, cuts priced always; then the table (heading and the
+        next meeting), the sources, one more meeting per row, the notes."""
+        self._width = width
+        view = self._view
+        if view is None:
+            return Need(3)
+        meetings = ((4, 1),) * max(0, min(MAX_ROWS, len(view.rows)) - 1)
+        notes = wrapped(notes_line(view), width)
+        steps = ((2, 1), (3, 1), *meetings) + (((7, notes),) if notes else ())
+        return Need(3, steps)
+
+    def fit(self, rows: int) -> None:
+        """Show the lines dealt, in the order :meth:`need` listed them."""
+        super().fit(rows)
+        self._render_all()
+
+    def _shown_rows(self, view: FedOddsView) -> tuple[bool, bool, int, bool]:
+        """(table, sources, meeting rows, notes) that fit in the rows dealt."""
+        left = self._dealt - 3
+        n = min(MAX_ROWS, len(view.rows))
+        table = left >= 1 and n > 0
+        left -= 1 if table else 0
+        sources = left >= 1
+        left -= 1 if sources else 0
+        more = max(0, min(n - 1, left)) if table else 0
+        left -= more
+        notes = self._dealt >= ALL or left >= wrapped(notes_line(view), self._width)
+        return table, sources, (1 + more if table else 0), notes
 
     def on_resize(self, event: Resize) -> None:
         """Switch between the compact and the wide layout."""
@@ -283,11 +319,15 @@ class FedOddsPanel(Vertical):
         wall = self._now_wall
         if wall is not None:
             self._set("fed-head", header_line(view, wall, self._wide))
+        table, sources, shown, notes_fit = self._shown_rows(view)
         self._set("fed-brief", brief_line(view, self._now_mono))
+        self.query_one("#fed-brief", Static).display = not table
         self._set("fed-cols", columns_line(view, self._wide))
+        self.query_one("#fed-cols", Static).display = table
+        self.query_one("#fed-sources", Static).display = sources
         for i in range(MAX_ROWS):
             widget = self.query_one(f"#fed-row-{i}", Static)
-            if i >= len(view.rows):
+            if i >= min(len(view.rows), shown):
                 widget.display = False
                 continue
             widget.display = True
@@ -303,7 +343,7 @@ class FedOddsPanel(Vertical):
         self._set("fed-sources", sources_line(view, self._now_mono))
         notes = notes_line(view)
         notes_widget = self.query_one("#fed-notes", Static)
-        notes_widget.display = bool(notes)
+        notes_widget.display = bool(notes) and notes_fit
         self._set("fed-notes", notes)
         self._update_state(view)
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.events import Resize
 from textual.widgets import Static
 
@@ -21,7 +21,9 @@ from feeds.model.history import AthMark
 from feeds.model.quotes import MarketState, QuoteRow, QuotesView
 from widgets.border import set_subtitle, set_title
 from widgets.cells import Cell
+from widgets.fit import FitPanel, Need
 from widgets.format import ET, clock_et, money, signed, step_age
+from widgets.words import RECORD, STALE, ath_word
 
 COMPACT_BELOW = 110
 """Panel widths below this hide the name and day-range columns (every column needs
@@ -38,17 +40,19 @@ def _css_id(symbol: str) -> str:
 
 
 def record_badge(row: QuoteRow, marks: Mapping[str, AthMark]) -> str:
-    """``RECORD`` when the ATH view flags the symbol at its all-time high, else the ATH
-    view's distance below it (``ATH−2.3%``); without a mark, ``52W HI`` at or above the
-    52-week high (the stand-in until the history is loaded). The flag and the distance
-    are the ATH slice's (guarded): a print it has not confirmed is not a RECORD here."""
+    """The ATH view's word for the symbol (``RECORD``, ``PENDING``, ``OUTLIER``: see
+    :mod:`widgets.words`), else its distance below the high (``ATH−2.3%``); without a
+    mark, ``52W HI`` at or above the 52-week high (the stand-in until the history is
+    loaded). The flags and the distance are the ATH slice's (guarded): a print it has
+    not confirmed reads PENDING here, as in every panel."""
     q = row.quote
     if q is None:
         return ""
     mark = marks.get(row.symbol)
     if mark is not None and mark.distance_pct is not None:
-        if mark.at_high:
-            return "RECORD"
+        word = ath_word(mark)
+        if word is not None:
+            return word
         pct = mark.distance_pct
         # The distance from the record, in the same column: "ATH−2.3%", "ATH−27%".
         return "ATH" + signed(pct, 1 if pct > -10 else 0, "%")
@@ -66,7 +70,7 @@ def source_text(row: QuoteRow) -> str:
     return f"{q.source} {delay}"
 
 
-class QuotesPanel(Vertical):
+class QuotesPanel(FitPanel):
     """Renders a :class:`~feeds.model.quotes.QuotesView`.
 
     ``show(view)`` on change, ``tick(now_mono, now_wall)`` at 1 Hz for ages. ``ath`` maps
@@ -112,6 +116,7 @@ class QuotesPanel(Vertical):
         self._cells: dict[str, dict[str, Cell]] = {}
         self._now_mono: float | None = None
         self._now_wall: datetime | None = None
+        self._futures_fit = True
 
     def compose(self) -> ComposeResult:
         yield Static("waiting for the first quotes", id="q-empty", classes="q-title", markup=False)
@@ -142,6 +147,27 @@ class QuotesPanel(Vertical):
         self._ath = dict(ath)
         if view is not None:
             self._paint(full=True)
+
+    # -- layout (the screen deals the rows) -------------------------------------------
+
+    def need(self, width: int) -> Need:
+        """Every watchlist row always; the index futures (title and rows) when there is
+        room."""
+        view = self._view
+        if view is None:
+            return Need(1)
+        futures = ((2, 1 + len(view.futures)),) if view.futures else ()
+        return Need(max(1, len(view.rows)), futures)
+
+    def fit(self, rows: int) -> None:
+        """The futures show only when all of them fit."""
+        super().fit(rows)
+        view = self._view
+        fits = view is None or rows >= max(1, len(view.rows)) + 1 + len(view.futures)
+        if fits != self._futures_fit:
+            self._futures_fit = fits
+            if view is not None:
+                self._paint(full=True)
 
     def on_resize(self, event: Resize) -> None:
         """Hide the name and range columns when narrow."""
@@ -188,11 +214,13 @@ class QuotesPanel(Vertical):
             self._ensure_row(r.symbol, "q-fut-title")
         for r in view.futures:
             self._ensure_row(r.symbol, None)
+        self._needs_changed((len(view.rows), len(view.futures)))
         empty = self.query_one("#q-empty", Static)
         empty.display = not view.rows
-        shown = {r.symbol for r in view.rows + view.futures}
+        futures = view.futures if self._futures_fit else ()
+        shown = {r.symbol for r in view.rows + futures}
         fut_title = self.query_one("#q-fut-title", Cell)
-        fut_title.display = bool(view.futures)
+        fut_title.display = bool(futures)
         if view.futures:
             fut_title.set(
                 f"INDEX FUTURES (not the cash indices) · NYSE {view.cash_state.value}",
@@ -226,7 +254,7 @@ class QuotesPanel(Vertical):
                 cells["range"].set(rng)
                 rec = record_badge(row, self._ath)
                 cells["rec"].set(rec)
-                cells["rec"].set_class(rec in ("RECORD", "52W HI"), "-record")
+                cells["rec"].set_class(rec in (RECORD, "52W HI"), "-record")
                 cells["src"].set(source_text(row))
             state = row.state.value
             if compact and row.state is MarketState.HOLIDAY:
@@ -247,7 +275,7 @@ class QuotesPanel(Vertical):
         q = row.quote
         if row.stale and row.stale_since is not None:
             when = clock_et(row.stale_since)
-            return f"STALE {when}" if self.compact else f"STALE since {when}"
+            return f"{STALE} {when}" if self.compact else f"{STALE} since {when}"
         if q is None:
             return "DOWN" if row.reason else ""
         if self._now_mono is None:
@@ -261,7 +289,7 @@ class QuotesPanel(Vertical):
             parts.append("fallback " + self._status_text("cboe", view.fallback))
         stale = sum(1 for r in view.rows + view.futures if r.stale)
         if stale:
-            parts.append(f"{stale} STALE")
+            parts.append(f"{stale} {STALE}")
         text = " · ".join(parts)
         set_subtitle(self, text)
         failing = view.primary is not None and view.primary.state in _FAILING

@@ -26,8 +26,11 @@ SHORT = {
 }
 
 
-def describe(h: SourceHealth | None, name: str, now_mono: float, wall_now: object) -> Content:
-    """One source's status as styled words: ``Coinbase LIVE 2s``."""
+def describe(
+    h: SourceHealth | None, name: str, now_mono: float, wall_now: object, brief: bool = False
+) -> Content:
+    """One source's status as styled words: ``Coinbase LIVE 2s``. ``brief`` (a narrow
+    terminal) leaves out the reason, so every source fits: the panel shows it."""
     label = SHORT.get(name, name)
     if h is None:
         return Content.assemble(label + " ", ("CONNECTING", "italic"))
@@ -36,7 +39,10 @@ def describe(h: SourceHealth | None, name: str, now_mono: float, wall_now: objec
         when = h.last_data if h.last_data is not None else h.last_seen
         # Fixed width: a changing age then repaints only its own few cells.
         ago = step_age(now_mono - when).rjust(3) if when is not None else "no data yet"
-        return Content.assemble(label + " ", ("LIVE", "bold $success"), f" {ago}")
+        live = Content.assemble(label + " ", ("LIVE", "bold $success"), f" {ago}")
+        if h.hint and not brief:  # a clock-skew hint (reliability D7) rides along
+            return Content.assemble(live, (f" · {h.hint}", "$warning"))
+        return live
     if state is FeedState.STALE:
         when = h.last_seen if h.last_seen is not None else h.since
         return Content.assemble(
@@ -47,7 +53,7 @@ def describe(h: SourceHealth | None, name: str, now_mono: float, wall_now: objec
         detail = f" {countdown(h.retry_at - now_mono)}"
     if state is FeedState.RATE_LIMITED and h.retry_at is not None:
         detail = f" for {age(h.retry_at - now_mono)}"
-    if h.reason and state is not FeedState.CONNECTING:
+    if h.reason and state is not FeedState.CONNECTING and not brief:
         detail += f" ({h.reason})"
     if h.last_data is not None and state is not FeedState.CONNECTING:
         detail += f" · data {step_age(now_mono - h.last_data)} old"
@@ -109,8 +115,9 @@ class StatusBar(Widget):
 
     def tick(self, now_mono: float, now_wall: object) -> None:
         """Repaint changed ages and states (1 Hz, and after ``show``)."""
-        parts = [describe(self._health.get(n), n, now_mono, now_wall) for n in self.sources]
         width = max(1, self.content_size.width or self.app.size.width - 2)
+        brief = width < self.NARROW_BELOW
+        parts = [describe(self._health.get(n), n, now_mono, now_wall, brief) for n in self.sources]
         sep = self.SEP if width >= self.NARROW_BELOW else self.NARROW_SEP
         places = self._flow(parts, width, sep)
         old_parts, old_places = self._parts, self._places

@@ -9,7 +9,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.widgets import Static
 
 from feeds.model.tbills import (
@@ -20,6 +19,8 @@ from feeds.model.tbills import (
     TodayOperation,
 )
 from widgets.border import set_subtitle, set_title
+from widgets.cells import Cell
+from widgets.fit import ALL, FitPanel, Need
 from widgets.format import step_age
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -93,15 +94,16 @@ def daily_chart(daily: tuple[tuple[date, Decimal], ...], width: int, height: int
     return rows
 
 
-class TbillsPanel(Vertical):
+class TbillsPanel(FitPanel):
     """Renders a :class:`TbillsView`. ``show`` on change, ``tick`` at 1 Hz."""
 
     DEFAULT_CSS = """
     TbillsPanel { height: auto; border: round $panel; padding: 0 1; }
-    TbillsPanel Static { height: auto; width: 1fr; }
-    TbillsPanel > #tb-detail { height: auto; }
-    TbillsPanel #tb-chart { height: auto; }
+    TbillsPanel Static { height: auto; width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
     """
+
+    _DETAIL = ("today", "recent", "chart", "schedule", "liquidity", "ages")
+    _PRIORITY = {"today": 3, "recent": 5, "chart": 6, "schedule": 7, "liquidity": 7, "ages": 8}
 
     def __init__(self, *, id: str | None = "tbills-panel", classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -113,13 +115,67 @@ class TbillsPanel(Vertical):
         self._ages_text = ""
         self.charts = True
         """False in low-bandwidth mode: no daily-purchases chart."""
+        self._recent_shown = ALL
+        self._fitted: set[str] = set(self._DETAIL)
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="tb-next", markup=False)
-        # Everything below the next operation: a short terminal hides it.
-        with Vertical(id="tb-detail"):
-            for name in ("today", "tally", "chart", "recent", "schedule", "liquidity", "ages"):
-                yield Static("", id=f"tb-{name}", markup=False)
+        """The headline (next operation, latest result, program tally) and the detail
+        lines the screen deals rows to."""
+        # The countdown lines are Cells: a second that passes repaints its digits only.
+        yield Cell("", id="tb-next")
+        for name in ("today", "latest", "tally", "chart", "recent", "schedule"):
+            yield Static("", id=f"tb-{name}", markup=False)
+        for name in ("liquidity", "ages"):
+            yield Static("", id=f"tb-{name}", markup=False)
+
+    # -- layout (the screen deals the rows) -------------------------------------------
+
+    def _detail_rows(self) -> list[tuple[str, int]]:
+        """Each detail line's rows, in the order they are added."""
+        out: list[tuple[str, int]] = []
+        for name in self._DETAIL:
+            text = self._ages_text if name == "ages" else self._texts.get(name, "")
+            if name == "recent" and self._view is not None:
+                text = self._recent_text(self._view, self._width(), ALL)
+            if text:
+                out.append((name, text.count("\n") + 1))
+        return out
+
+    def need(self, width: int) -> Need:
+        """Next operation, latest result and tally always; then today's operation,
+        the last operations (one more per row), the chart, schedule, liquidity, ages."""
+        steps: list[tuple[int, int]] = []
+        for name, rows in self._detail_rows():
+            if name == "recent":
+                steps += [(5, 2)] + [(6, 1)] * (rows - 2)
+            else:
+                steps.append((self._PRIORITY[name], rows))
+        return Need(3, tuple(steps))
+
+    def fit(self, rows: int) -> None:
+        """Show the detail lines dealt, in the order :meth:`need` listed them."""
+        super().fit(rows)
+        left = rows - 3
+        fitted: set[str] = set()
+        self._recent_shown = 0
+        for name, size in self._detail_rows():
+            if name == "recent" and left >= 2:
+                self._recent_shown = min(size - 1, left - 1)
+                left -= self._recent_shown + 1
+                fitted.add(name)
+                if self._recent_shown < size - 1:
+                    break
+                continue
+            if size > left:
+                break
+            left -= size
+            fitted.add(name)
+        self._fitted = fitted
+        if self._view is not None:
+            self._render_all()
+
+    def _width(self) -> int:
+        return max(20, self.size.width) if self.size.width else 76
 
     # -- inputs ---------------------------------------------------------------------
 
@@ -138,7 +194,7 @@ class TbillsPanel(Vertical):
         """Advance countdowns, phases and ages (1 Hz)."""
         self._now_mono, self._now_wall = now_mono, now_wall
         if self._view is not None:
-            self._render_all()
+            self._render_all(reshape=False)
 
     # -- rendering ------------------------------------------------------------------
 
@@ -148,18 +204,19 @@ class TbillsPanel(Vertical):
             old_lines = self._texts.get(name, "").count("\n")
             self._texts[name] = text
             widget.update(text, layout=old_lines != text.count("\n") or not text)
-            widget.display = bool(text)
+            widget.display = bool(text) and (name not in self._DETAIL or name in self._fitted)
         for cls, on in (classes or {}).items():
             widget.set_class(on, cls)
 
-    def _render_all(self) -> None:
+    def _render_all(self, reshape: bool = True) -> None:
         v = self._view
         assert v is not None
         wall = self._now_wall
-        width = max(20, self.size.width) if self.size.width else 76  # content width
+        width = self._width()  # content width
         self._set("next", self._next_text(v, wall))
-        today_text, today_cls = self._today_text(v, wall)
+        today_text, today_cls = self._today_text(v, wall, width)
         self._set("today", today_text, today_cls)
+        self._set("latest", self._latest_text(v, width))
         self._set("tally", self._tally_text(v, width))
         chart = daily_chart(v.tally.daily, max(1, min(width - 12, 60))) if self.charts else []
         if chart:
@@ -169,12 +226,20 @@ class TbillsPanel(Vertical):
             )
             chart[0] = chart[0].ljust(min(width - 12, 60)) + " per day"
         self._set("chart", "\n".join(chart))
-        self._set("recent", self._recent_text(v, width))
+        self._set("recent", self._recent_text(v, width, self._recent_shown))
         sched_text, sched_bad = self._schedule_text(v)
         self._set("schedule", sched_text, {"-down": sched_bad})
         liq_text, liq_stale = self._liquidity_text(v, width)
         self._set("liquidity", liq_text, {"-stale": liq_stale})
         self._subtitle(v)
+        if not reshape:
+            return  # a tick moves countdowns and ages, never the lines shown
+        shape = tuple((name, rows) for name, rows in self._detail_rows())
+        for name in self._DETAIL:
+            line = self.query_one(f"#tb-{name}", Static)
+            text = self._ages_text if name == "ages" else self._texts.get(name)
+            line.display = bool(text) and name in self._fitted
+        self._needs_changed(shape)
 
     def _next_text(self, v: TbillsView, wall: datetime | None) -> str:
         op: ScheduledOperation | None = v.next_operation
@@ -196,7 +261,22 @@ class TbillsPanel(Vertical):
                 text += f" · closes in {fmt_span((op.window_end - wall).total_seconds())}"
         return text
 
-    def _today_text(self, v: TbillsView, wall: datetime | None) -> tuple[str, dict[str, bool]]:
+    def _latest_text(self, v: TbillsView, width: int) -> str:
+        """The latest result: today's once it is out, else the newest of the last ops."""
+        done = [t.operation for t in v.today_ops if t.status is OperationStatus.RESULTS]
+        op = done[0] if done else (v.recent[0] if v.recent else None)
+        if op is None:
+            return "LATEST no results yet"
+        ratio = f" ({op.submitted / op.accepted:.2f}x)" if op.accepted and op.submitted else ""
+        text = (
+            f"LATEST {op.operation_date:%a %b} {op.operation_date.day} {_kind(op.kind)} "
+            f"accepted {fmt_usd(op.accepted)} of {fmt_usd(op.submitted)}"
+        )
+        return text + (f" submitted{ratio}" if len(text) + 10 + len(ratio) <= width else "")
+
+    def _today_text(
+        self, v: TbillsView, wall: datetime | None, width: int = 120
+    ) -> tuple[str, dict[str, bool]]:
         if not v.today_ops:
             if not v.business_day:
                 return "TODAY no operation (not a business day)", {"-stale": False}
@@ -208,7 +288,10 @@ class TbillsPanel(Vertical):
             late |= is_late
             op = t.operation
             rng = _range(op.maturity_start, op.maturity_end)
+            # The id and the maturities only where the line has room for them.
             head = f"TODAY {op.operation_id} {_kind(op.kind)} {rng}"
+            if width < 110:
+                head = f"TODAY {_kind(op.kind)}"
             if status is OperationStatus.RESULTS:
                 ratio = ""
                 if op.accepted and op.submitted:
@@ -264,12 +347,13 @@ class TbillsPanel(Vertical):
             f"{bar} {share:.0%} · {total}"
         )
 
-    def _recent_text(self, v: TbillsView, width: int) -> str:
-        if not v.recent:
+    def _recent_text(self, v: TbillsView, width: int, shown: int = ALL) -> str:
+        if not v.recent or shown < 1:
             return ""
         wide = width >= 100
-        rows = [f"LAST {len(v.recent)}"]
-        for op in v.recent:
+        ops = v.recent[:shown]
+        rows = [f"LAST {len(ops)}"]
+        for op in ops:
             kind = (
                 "BILL  "
                 if op.kind is OperationKind.BILL

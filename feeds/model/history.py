@@ -140,13 +140,18 @@ class AthMark:
             (negative below; positive only for an unconfirmed or outlier print above it).
         at_high: True when the price is at or above the confirmed high and is neither
             waiting for confirmation nor an outlier: the RECORD flag.
-        new_ath: True when the confirmed high was set today (NEW ATH).
+        new_ath: True when the confirmed high was set today.
+        pending: True for a print above the stored high that the guard has not
+            confirmed yet.
+        outlier: True for a print the guard judged an outlier.
     """
 
     symbol: str
     distance_pct: Decimal | None
     at_high: bool
     new_ath: bool
+    pending: bool = False
+    outlier: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +239,9 @@ class AthRow:
     @property
     def mark(self) -> AthMark:
         """This row's distance and flags, for the panels that show them."""
-        return AthMark(self.symbol, self.distance_pct, self.at_high, self.new_ath)
+        return AthMark(
+            self.symbol, self.distance_pct, self.at_high, self.new_ath, self.pending, self.outlier
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -39,10 +40,11 @@ from tui.runtime import Runtime, build_runtime
 from widgets.btc_panel import BtcPanel
 from widgets.divergence_panel import DivergenceChart
 from widgets.quotes_panel import QuotesPanel
+from widgets.status_bar import SHORT
 from widgets.tbills_panel import TbillsPanel
 
 MONO = 1000.0
-SIZES = [(80, 24), (120, 40), (200, 60)]
+SIZES = [(80, 24), (100, 30), (120, 40), (160, 45), (200, 60), (250, 70)]
 
 
 @functools.cache
@@ -66,7 +68,7 @@ def seed_full(runtime: Runtime, clock: ManualClock) -> None:
     }
     for sym, (px, prev) in quotes.items():
         store.apply(quote(sym, px, prev=prev, year_high=None, name=sym, received=now - 4))
-    for sym in ("BTC-USD", "^RUT", "^GSPC", "^NDX"):
+    for sym in ("BTC-USD", *quotes):
         store.apply(HistoryBars("yahoo", sym, bars(sym), LEVELS[sym].first_trade, now - 100))
     cal = load_calendar()
     kalshi = SimKalshi(SimHttpServer("k"), clock)
@@ -115,12 +117,14 @@ async def settle(app: LockstepApp, runtime: Runtime, clock: ManualClock, pilot: 
 
 
 def _export(app: LockstepApp) -> str:
-    """The screen's text, line by line, from the SVG screenshot (runs of spaces are
-    drawn as backgrounds there, so words of adjacent cells may touch)."""
-    rows: dict[float, list[str]] = {}
-    for m in re.finditer(r'<text[^>]*y="([0-9.]+)"[^>]*>([^<]*)</text>', app.export_screenshot()):
-        rows.setdefault(float(m.group(1)), []).append(html.unescape(m.group(2)))
-    return "\n".join("".join(rows[y]) for y in sorted(rows)).replace("\xa0", " ")
+    """The screen's text, one line per terminal row, from the SVG screenshot (runs of
+    spaces are drawn as backgrounds there, so words of adjacent cells may touch)."""
+    rows: dict[int, list[str]] = {}
+    pattern = r'<text[^>]*clip-path="url\(#[\w-]*?line-(\d+)\)"[^>]*>([^<]*)</text>'
+    for m in re.finditer(pattern, app.export_screenshot()):
+        rows.setdefault(int(m.group(1)), []).append(html.unescape(m.group(2)).replace("\n", ""))
+    lines = ["".join(rows.get(y, [])) for y in range(app.size.height)]
+    return "\n".join(lines).replace("\xa0", " ")
 
 
 @pytest.mark.parametrize("theme", ["dark", "light"])
@@ -151,23 +155,78 @@ def test_snapshot_no_color(
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-async def test_80x24_shows_the_essentials(tmp_path: Path) -> None:
+def _headline_misses(shown: str, sources: Sequence[str]) -> list[str]:
+    """The headline facts (values, not labels) missing from the screen's text."""
+    checks = {
+        "BTC price": r"\$92,104\.17",
+        "BTC venue and age": r"via Coinbase\s*· \d+s",
+        "BTC distance from ATH": r"\$92,104\.17.*(ATH −\d+\.\d%|RECORD|PENDING)",
+        "next FOMC and its odds": r"(Jan 28:? .*cut \d+%|Jan 28 +\d+% +\d+% +\d+%)",
+        "cuts priced over 12 months": r"Priced: [^\n]*−\d+ bp by \w+ \d{4}",
+        "next T-bill operation": r"NEXT  Mon Dec 15 10:10-10:30 ET",
+        "latest T-bill result": r"LATEST \w+ \w+ \d+ \w+ accepted \$[\d.]+ \w+ of \$",
+        "program tally": r"PERIOD \w+ \d+-\w+ \d+ \$[\d.]+\s?\w* of \$[\d.]+ \w+",
+        "gap and its flag": r"(DIVERGENCE|no divergence) · gap [−+]?\d+\.\d pp",
+    }
+    misses = [name for name, pattern in checks.items() if not re.search(pattern, shown)]
+    for sym in ("^RUT", "IWM", "^GSPC", "^DJI", "^NDX", "SI=F", "GC=F"):
+        line = next((ln for ln in shown.splitlines() if ln.lstrip("│ ").startswith(sym)), "")
+        if not re.search(r"\d[\d,]*\.\d\d.*(ATH−\d+(\.\d)?%|RECORD|PENDING)", line):
+            misses.append(f"{sym} quote with its distance from ATH")
+    for name in sources:
+        label = SHORT.get(name, name)
+        if not re.search(rf"{re.escape(label)} (LIVE|STALE|DOWN|CONNECTING)", shown):
+            misses.append(f"{name} state")
+    return misses
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_every_headline_fact_is_on_screen_without_scrolling(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    app, runtime, clock = full_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(app, runtime, clock, pilot)
+        await pilot.pause()
+        assert app.screen.has_class("-grid") == (size[0] >= 160)
+        shown = _export(app)
+        misses = _headline_misses(shown, runtime.sources)
+        assert misses == [], f"{misses}\n{shown}"
+        # Nothing needs scrolling to be seen.
+        assert app.query_one("#dashboard").max_scroll_y == 0
+        for column in app.query(".column"):
+            assert column.max_scroll_y == 0
+        await app.action_quit()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_no_band_of_blank_rows_in_the_dashboard(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    app, runtime, clock = full_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(app, runtime, clock, pilot)
+        await pilot.pause()
+        dash = app.query_one("#dashboard").region
+        lines = _export(app).splitlines()[dash.y : dash.bottom]
+        blank = [i for i, ln in enumerate(lines) if not ln.strip()]
+        assert len(blank) <= 2, "\n".join(lines)
+        # An Alerts panel with no rules and no alerts takes no line at all.
+        assert not app.query_one("#alerts-panel").display
+        await app.action_quit()
+
+
+async def test_80x24_uses_title_rules_and_a_resize_reflows(tmp_path: Path) -> None:
     app, runtime, clock = full_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, runtime, clock, pilot)
-        assert app.screen.has_class("-brief") and not app.screen.has_class("-grid")
-        shown = _export(app)
-        assert "$92,104.17" in shown and "via Coinbase" in shown  # BTC, venue ...
-        assert re.search(r"via \w+\s*· \d+s", shown)  # ... and age
-        assert "ATH −" in shown  # BTC's distance from its all-time high
-        for sym in ("^RUT", "IWM", "^GSPC", "^DJI", "^NDX", "SI=F", "GC=F"):
-            assert sym in shown
-        assert "FOMC Wed Jan 28" in shown and "cut " in shown and "hold " in shown
-        assert "NEXT  Mon Dec 15 10:10-10:30 ET" in shown  # the next T-bill operation
-        assert "Coinbase LIVE" in shown  # the status bar
-        # Nothing needs scrolling to be seen.
-        dash = app.query_one("#dashboard")
-        assert dash.max_scroll_y == 0
+        assert app.screen.has_class("-tight") and not app.screen.has_class("-grid")
+        assert not app.query_one("#ath").display  # detail goes first
+        await pilot.resize_terminal(160, 45)
+        await pilot.pause()
+        await pilot.pause()
+        assert not app.screen.has_class("-tight") and app.query_one("#ath").display
+        assert app.query_one("#fed-row-3").display  # more meetings with room
         await app.action_quit()
 
 
@@ -180,7 +239,7 @@ async def test_two_columns_from_160_and_one_below(tmp_path: Path) -> None:
         assert fed.region.x > btc.region.right - 1 and fed.region.y == btc.region.y
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
-        assert not app.screen.has_class("-grid") and not app.screen.has_class("-brief")
+        assert not app.screen.has_class("-grid") and not app.screen.has_class("-tight")
         assert app.query_one("#quotes-panel").region.y > btc.region.y
         assert fed.region.x == btc.region.x
         await app.action_quit()
@@ -195,7 +254,7 @@ async def test_number_keys_zoom_a_panel_and_back(tmp_path: Path, size: tuple[int
         await pilot.pause()
         fed = app.query_one("#fed-odds")
         assert app.screen.has_class("-zoomed") and fed.has_class("-zoomed")
-        assert not app.screen.has_class("-brief")  # zoomed: the whole panel
+        assert not app.screen.has_class("-tight")  # zoomed: the whole panel
         assert not app.query_one(BtcPanel).display or app.query_one(BtcPanel).region.area == 0
         assert fed.region.height >= size[1] - 6  # top bar, status bar, footer remain
         assert app.query_one("#fed-sum").region.area > 0  # the details show when zoomed

@@ -79,14 +79,14 @@ async def test_compact_rows_words_and_classes() -> None:
         assert "25-10-06" in btc.text and "67d" in btc.text and "kr <1m" in btc.text
         assert btc.has_class("-deep") and not btc.has_class("-new-ath")
         rut = row(app, "^RUT")
-        assert "NEW ATH" in rut.text and rut.has_class("-new-ath")
+        assert "RECORD" in rut.text and rut.has_class("-new-ath")  # widgets.words
         assert "2,558" in rut.text and "0d" in rut.text
         dji = row(app, "^DJI")
         assert "†" in dji.text and dji.has_class("-cached") and "cls" in dji.text
         notes = app.query_one("#ath-notes", Cell).text
         assert "^DJI: high since 1992" in notes
         assert all(len(row(app, s).text) <= 80 for s in ["BTC-USD", *SYMBOLS])
-        assert panel.border_subtitle == "NEW ATH · LIVE"
+        assert panel.border_subtitle == "RECORD · LIVE"
 
 
 async def test_wide_layout_shows_both_dates_and_the_note() -> None:

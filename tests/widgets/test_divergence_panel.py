@@ -80,17 +80,17 @@ async def test_figures_flag_and_co_highs() -> None:
         panel.show(make_view())
         panel.tick(MONO, WALL)
         await pilot.pause()
-        assert "DIVERGENCE: ^RUT at/near its high" in line(app, "flag")
-        assert "BTC-USD −27.0%" in line(app, "flag") and "threshold 20%" in line(app, "flag")
+        assert "DIVERGENCE · gap −27.0 pp · ^RUT near its high" in line(app, "flag")
+        assert "BTC-USD −27.0%" in line(app, "flag") and "flag >20%" in line(app, "flag")
         assert panel.has_class("-diverging")
         co = line(app, "cohighs")
         assert "2025-10-06/10-15 · 2024-11-21/11-11 · 2021-11-10/11-08" in co
         a, b = line(app, "a"), line(app, "b")
         assert "BTC-USD" in a and "92,100  −27.0% from ATH 126,200 2025-10-06" in a
-        assert "kraken <5s" in a and "AT HIGH from ATH 2,547 2025-12-11" in b
+        assert "kraken <5s" in a and "RECORD from ATH 2,547 2025-12-11" in b
         assert all(len(line(app, n)) <= 98 for n in ("a", "b", "corr", "cohighs", "flag"))
         corr = line(app, "corr")
-        assert "30d +" in corr and "90d +" in corr and "gap −27.0 pp" in corr
+        assert "30d +" in corr and "90d +" in corr  # the gap is in the flag headline
         assert "[1Y]" in line(app, "legend")
         chart = app.query_one(DivergenceChart).plain_lines()
         assert len(chart) == 8 and any(ch != " " for row in chart for ch in row)

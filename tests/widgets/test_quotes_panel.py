@@ -179,10 +179,10 @@ async def test_record_badge_uses_52w_high_until_ath_is_supplied() -> None:
         await pilot.pause()
         assert text(app, "IWM", "rec") == "ATH−37%"
         # A print above the high the ATH guard has not confirmed is not a RECORD here,
-        # whatever the quote's price says.
+        # whatever the quote's price says, and never a positive distance: PENDING.
         panel.set_ath({"IWM": mark("IWM", "0.4", at_high=False)})
         await pilot.pause()
-        assert text(app, "IWM", "rec") == "ATH+0.4%"
+        assert text(app, "IWM", "rec") == "PENDING"
         assert not cell(app, "IWM", "rec").has_class("-record")
 
 
