@@ -45,12 +45,19 @@ def fmt_usd(value: Decimal | None) -> str:
 
 
 def fmt_span(seconds: float) -> str:
-    """A countdown: ``45s``, ``4m 12s``, ``1h 05m``, ``2d 23h``."""
+    """A countdown: ``45s``, ``4m 12s``, ``12m``, ``1h 05m``, ``2d 23h``.
+
+    Seconds show only in the last five minutes, where they matter: further out, a
+    second-by-second countdown would repaint (and, over SSH, send) a line every second
+    for nothing. Whole units are rounded down, so it never promises more time than
+    is left."""
     s = max(0, int(seconds))
     if s < 60:
         return f"{s}s"
-    if s < 3600:
+    if s < 300:
         return f"{s // 60}m {s % 60:02d}s"
+    if s < 3600:
+        return f"{s // 60}m"
     if s < 86400:
         return f"{s // 3600}h {s % 3600 // 60:02d}m"
     return f"{s // 86400}d {s % 86400 // 3600}h"

@@ -99,10 +99,14 @@ async def test_announced_counts_down_then_closes_on_tick() -> None:
         panel.show(make_view(results=False, wall=et(10, 25)))
         panel.tick(MONO, et(10, 25))
         await pilot.pause()
-        assert "ANNOUNCED 10:10-10:30 ET · up to $8.20 bn · closes (in 5m 00s)" in text(
+        assert "ANNOUNCED 10:10-10:30 ET · up to $8.20 bn · closes (in 5m)" in text(
             app, "today"
         )
-        assert "closes in 5m 00s" in text(app, "next")
+        assert "closes in 5m" in text(app, "next")
+        # Seconds count in the last five minutes only.
+        panel.tick(MONO + 1, et(10, 25, 1))
+        await pilot.pause()
+        assert "closes in 4m 59s" in text(app, "next")
         panel.tick(MONO + 330, et(10, 30, 30))
         await pilot.pause()
         assert "CLOSED, awaiting results" in text(app, "today")
@@ -160,7 +164,8 @@ def test_formatters_and_chart() -> None:
     assert fmt_usd(Decimal("2889455e6")) == "$2.89 tn"
     assert fmt_usd(Decimal("847.8e9")) == "$848 bn"
     assert fmt_usd(None) == "n/a"
-    assert fmt_span(300) == "5m 00s" and fmt_span(3 * 86400 + 3600) == "3d 1h"
+    assert fmt_span(299) == "4m 59s" and fmt_span(300) == "5m" and fmt_span(3599) == "59m"
+    assert fmt_span(3 * 86400 + 3600) == "3d 1h"
     daily = ((date(2025, 12, 12), Decimal(8)), (date(2025, 12, 15), Decimal(4)))
     assert daily_chart(daily, 10, height=2) == ["█", "██"]
     assert daily_chart((), 10) == []
