@@ -99,9 +99,7 @@ async def test_announced_counts_down_then_closes_on_tick() -> None:
         panel.show(make_view(results=False, wall=et(10, 25)))
         panel.tick(MONO, et(10, 25))
         await pilot.pause()
-        assert "ANNOUNCED 10:10-10:30 ET · up to $8.20 bn · closes (in 5m)" in text(
-            app, "today"
-        )
+        assert "ANNOUNCED 10:10-10:30 ET · up to $8.20 bn · closes (in 5m)" in text(app, "today")
         assert "closes in 5m" in text(app, "next")
         # Seconds count in the last five minutes only.
         panel.tick(MONO + 1, et(10, 25, 1))
