@@ -385,10 +385,17 @@ def _stream_ssl_context(settings: Settings) -> ssl.SSLContext | None:
 
 
 def build_runtime(
-    settings: Settings, clock: Clock, *, demo: bool = False, data: Path | None = None
+    settings: Settings,
+    clock: Clock,
+    *,
+    demo: bool = False,
+    data: Path | None = None,
+    hub: str | None = None,
 ) -> Runtime:
     """Build feeds and store from the settings. ``data`` is the data directory (the
-    history database lives there); None keeps history in memory only.
+    history database lives there); None keeps history in memory only. With ``hub`` (a
+    Redis URL), the store is the same but its one feed is the desk hub's
+    (:class:`~feeds.hub.subscribe.HubFeed`): nothing is fetched directly.
 
     Nothing here opens a file or a connection: the history is opened by the
     :class:`~feeds.history.loader.HistoryLoader` feed and the HTTP client's transport on
@@ -464,6 +471,13 @@ def build_runtime(
         history=history,
         first_price=first_price,
     )
+    if hub is not None:
+        from feeds.hub.subscribe import HubFeed
+
+        # The hub's own source: STALE when its heartbeat stops (three missed beats).
+        health.set_threshold("hub", settings.hub.heartbeat_s * 3 + 1.0)
+        runtime.feeds[:] = [HubFeed(settings.hub, hub, clock)]
+        runtime.sources.insert(0, "hub")
     runtime.snapshot_sections.update(
         quotes=lambda now: quotes_snapshot_json(quotes, now),
         history=lambda now: history_snapshot_json(ath.view(), divergence.view(), now),

@@ -1,0 +1,126 @@
+"""``lockstep hub``: run every feed once, headless, on the one runtime, and publish every
+event to Redis for the desk's terminals (:mod:`feeds.hub.publish`). Also the terminal
+side's start-up check of a hub URL (:func:`probe_hub`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TextIO
+
+from feeds.core.clock import Clock, ShiftedClock
+from feeds.hub.keys import HubKeys, read_shift
+from feeds.hub.publish import Publisher, Tap, connect, describe_error
+from feeds.hub.settings import redact
+from tui.runtime import Runtime
+
+STATUS_EVERY_S = 5.0
+"""How often the hub prints its state (when it changed)."""
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+async def check_redis(url: str, timeout: float = 5.0) -> str | None:
+    """A one-line problem reaching Redis at ``url`` (password-free), or None."""
+    redis = connect(url)
+    try:
+        async with asyncio.timeout(timeout):
+            await redis.ping()
+    except Exception as exc:  # noqa: BLE001 - every failure is one line for the user
+        return describe_error(exc, url)
+    finally:
+        with contextlib.suppress(Exception):
+            await redis.aclose()
+    return None
+
+
+async def serve(
+    runtime: Runtime,
+    url: str,
+    *,
+    out: TextIO,
+    stop: asyncio.Event | None = None,
+    status_every: float = STATUS_EVERY_S,
+    on_ready: Callable[[Publisher], None] | None = None,
+) -> int:
+    """Publish ``runtime``'s events until ``stop`` is set or a signal arrives; the
+    runtime is closed on the way out. Returns the exit status."""
+    problem = await check_redis(url)
+    if problem is not None:
+        print(f"lockstep hub: {problem}", file=sys.stderr)
+        await runtime.aclose()
+        return 1
+    stop = stop if stop is not None else asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in SIGNALS:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    publisher = Publisher(runtime.settings.hub, url, runtime.clock)
+    runtime.feeds[:] = [Tap(feed, publisher) for feed in runtime.feeds]
+    where = redact(url)
+    print(f"lockstep hub: publishing to {where} (prefix {publisher.keys.prefix})", file=out)
+    out.flush()
+    runtime.start()
+    task = asyncio.create_task(publisher.run(), name="hub-publisher")
+    if on_ready is not None:
+        on_ready(publisher)
+    last_line = ""
+    next_status = 0.0
+    try:
+        while not stop.is_set() and not task.done():
+            now = runtime.clock.monotonic()
+            runtime.drain(now)  # the hub's own store moves on (staleness, analyses)
+            if now >= next_status:
+                next_status = now + status_every
+                line = (
+                    f"lockstep hub: {publisher.state}; {publisher.subscribers} subscriber(s); "
+                    f"{publisher.published} published; {publisher.dropped} dropped"
+                )
+                if line != last_line:
+                    print(line, file=out)
+                    out.flush()
+                    last_line = line
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.5)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        await runtime.aclose()
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+    print(f"lockstep hub: stopped ({publisher.published} published)", file=out)
+    out.flush()
+    return 0
+
+
+async def probe_hub(url: str, prefix: str, timeout: float = 5.0) -> tuple[str | None, float]:
+    """Before a terminal starts on a hub: a one-line problem reaching Redis (or None),
+    and the hub's clock shift (a demo hub replays a past day; 0 otherwise)."""
+    redis = connect(url)
+    try:
+        async with asyncio.timeout(timeout):
+            await redis.ping()
+            raw = await redis.get(HubKeys(prefix).heartbeat)
+    except Exception as exc:  # noqa: BLE001 - every failure is one line for the user
+        return describe_error(exc, url), 0.0
+    finally:
+        with contextlib.suppress(Exception):
+            await redis.aclose()
+    return None, read_shift(raw)
+
+
+def terminal_clock(shift: float) -> tuple[Clock, bool]:
+    """The clock of a terminal on a hub: shifted like the hub's when the hub runs the
+    demo (then the values are simulated, and labelled so), else the system's."""
+    from feeds.core.clock import SystemClock
+
+    if abs(shift) < 60.0:
+        return SystemClock(), False
+    return ShiftedClock(datetime.now(UTC) + timedelta(seconds=shift)), True
