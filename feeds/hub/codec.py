@@ -4,7 +4,7 @@ An entry is one JSON object ``{"v": 1, "t": "Tick", "w": <wall>, "d": {...}}``: 
 version, the type tag, the hub's wall time at publication and the event's fields. Values
 are written by their declared type (``Decimal`` as a string, dates as ISO text, enums as
 their value, tuples as lists, nested model types as objects), so decoding is driven by the
-same declarations and checks every field: JSON only (never pickle or eval), the schema
+same declarations and checks every field: JSON only (never a code-executing format), the schema
 checked, prices finite and positive, text sanitised. A bad entry becomes a counted
 :class:`BadMessage`; decoding never raises.
 
