@@ -109,6 +109,11 @@ class Publisher:
         self._wake = asyncio.Event()
         self._redis: Any = None
 
+    @property
+    def pending(self) -> int:
+        """Entries waiting to be written."""
+        return len(self._queue)
+
     def offer(self, event: object) -> None:
         """Queue ``event`` for publication if the hub relays its type (others: ignored)."""
         if BY_NAME.get(type(event).__name__) is not type(event):
