@@ -13,10 +13,65 @@ from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 from feeds.core.clock import Clock, ShiftedClock
+from feeds.core.health import HealthSlice
 from feeds.hub.keys import HubKeys, read_shift
 from feeds.hub.publish import Publisher, Tap, connect, describe_error
 from feeds.hub.settings import redact
-from tui.runtime import Runtime
+from feeds.hub.subscribe import HubFeed
+from feeds.model.core import FeedState, FeedStatus
+from tui.runtime import Feed, Runtime
+
+FALLBACK_NOTE = "using this terminal's own feeds"
+
+
+class HubFallback:
+    """A hub terminal's safety net: when the hub has given no heartbeat for
+    ``after`` seconds (the hub or Redis gone), run this terminal's own feeds, and say so
+    in the hub's status; stop them again once the hub is LIVE. Called with the monotonic
+    now on every :meth:`Runtime.drain`."""
+
+    def __init__(self, runtime: Runtime, direct: Callable[[], list[Feed]], after: float) -> None:
+        self.runtime = runtime
+        self.direct = direct
+        self.after = after
+        self.active: list[Feed] = []
+        """The direct feeds running now (empty: on the hub)."""
+        self.fallbacks = 0
+        """Times this terminal fell back to its own feeds."""
+        self._started = runtime.clock.monotonic()
+
+    def __call__(self, now: float) -> None:
+        """Fall back, or return to the hub, as the hub's health says."""
+        store = self.runtime.store
+        if not store.has("health"):
+            return
+        hub = store.slice("health", HealthSlice).view().get("hub")
+        live = hub is not None and hub.state is FeedState.LIVE
+        if self.active:
+            if live:
+                feeds, self.active = self.active, []
+                self.runtime.replace_feeds(feeds, [])
+                self._note("")
+            return
+        if live:
+            return
+        last = hub.last_data if hub is not None and hub.last_data is not None else self._started
+        if now - last < self.after:
+            return
+        self.active = self.direct()
+        self.fallbacks += 1
+        self.runtime.replace_feeds([], self.active)
+        self._note(FALLBACK_NOTE)
+        reason = hub.reason if hub is not None and hub.reason else "hub gone"
+        state = hub.state if hub is not None else FeedState.DOWN
+        since = hub.since if hub is not None else now
+        store.apply(FeedStatus("hub", state, f"{reason}; {FALLBACK_NOTE}", since))
+
+    def _note(self, text: str) -> None:
+        for feed in self.runtime.feeds:
+            if isinstance(feed, HubFeed):
+                feed.note = text
+
 
 STATUS_EVERY_S = 5.0
 """How often the hub prints its state (when it changed)."""

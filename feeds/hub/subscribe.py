@@ -65,11 +65,16 @@ class HubFeed:
         self.skips = 0
         """Times this terminal fell behind and skipped to the latest values."""
         self.state = FeedState.CONNECTING
+        self.note = ""
+        """Added to every status reason while set (the terminal's fallback says here that
+        it runs its own feeds)."""
         self._last_beat: float | None = None
         self._closed = False
 
     def _status(self, state: FeedState, reason: str, retry_at: float | None = None) -> FeedStatus:
         self.state = state
+        if self.note and state is not FeedState.LIVE:
+            reason = f"{reason}; {self.note}" if reason else self.note
         return FeedStatus(SOURCE, state, reason, self.clock.monotonic(), retry_at)
 
     async def events(self) -> AsyncIterator[object]:
