@@ -229,6 +229,15 @@ def test_the_demo_hub_serves_a_snapshot_and_stops_cleanly_on_a_signal(
         assert doc["btc"]["source"] in ("coinbase", "kraken") and doc["btc"]["price"] > 0
         rut = next(q for q in doc["quotes"] if q["symbol"] == "^RUT")
         assert rut["source"] == "yahoo" and rut["price"] > 0
+        # A third kind of terminal: watch, its alert rules fed by the hub.
+        cfg = tmp_path / "watch.toml"
+        cfg.write_text('[alerts]\nrules = ["btc below 999999"]\nbell = false\n')
+        args = ["watch", "--config", str(cfg), "--hub", url, "--json", "--count", "1"]
+        watched = _run([*args, "--duration", "40"], tmp_path)
+        assert watched.returncode == 0, watched.stderr
+        alert = json.loads(watched.stdout.splitlines()[0])
+        assert alert["rule"] == "btc below 999999" and alert["demo"] is True
+        assert alert["source"] in ("coinbase", "kraken")
         hub.send_signal(sig)
         out, err = hub.communicate(timeout=30)
         assert hub.returncode == 0, err
