@@ -27,7 +27,7 @@ class HubSettings:
     prefix: str = "lockstep"
     """Key prefix, so several desks can share one Redis."""
     fallback_after: float = 30.0
-    """Seconds without the hub before a terminal would use its own direct feeds."""
+    """Seconds without the hub's heartbeat before a terminal runs its own feeds."""
     fallback: str = "direct"
     """``"direct"`` (use the terminal's own feeds when the hub is gone) or ``"none"``."""
     stream_len: int = 10_000
