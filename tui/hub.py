@@ -15,7 +15,7 @@ from typing import TextIO
 from feeds.core.clock import Clock, ShiftedClock
 from feeds.core.health import HealthSlice
 from feeds.hub.keys import HubKeys, read_shift
-from feeds.hub.publish import Publisher, Tap, connect, describe_error
+from feeds.hub.publish import Publisher, Tap, connect, describe_error, stop_task
 from feeds.hub.settings import redact
 from feeds.hub.subscribe import HubFeed
 from feeds.model.core import FeedState, FeedStatus
@@ -73,6 +73,9 @@ class HubFallback:
                 feed.note = text
 
 
+LEAD_RETRY_S = 1.0
+"""How often a standby hub tries to take the lease."""
+
 STATUS_EVERY_S = 5.0
 """How often the hub prints its state (when it changed)."""
 
@@ -111,15 +114,26 @@ async def serve(
         return 1
     stop = stop if stop is not None else asyncio.Event()
     loop = asyncio.get_running_loop()
-    installed = []
+    installed: list[signal.Signals] = []
     for sig in SIGNALS:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
             installed.append(sig)
     publisher = Publisher(runtime.settings.hub, url, runtime.clock)
-    runtime.feeds[:] = [Tap(feed, publisher) for feed in runtime.feeds]
     where = redact(url)
-    print(f"lockstep hub: publishing to {where} (prefix {publisher.keys.prefix})", file=out)
+    if not await _lead(publisher, stop, out):
+        await publisher.aclose()
+        await runtime.aclose()
+        _restore(loop, installed)
+        print("lockstep hub: stopped (standby, never led)", file=out)
+        out.flush()
+        return 0
+    runtime.feeds[:] = [Tap(feed, publisher) for feed in runtime.feeds]
+    print(
+        f"lockstep hub: leading; publishing to {where} (prefix {publisher.keys.prefix}, "
+        f"fencing token {publisher.token})",
+        file=out,
+    )
     out.flush()
     runtime.start()
     task = asyncio.create_task(publisher.run(), name="hub-publisher")
@@ -144,15 +158,42 @@ async def serve(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.5)
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+        publisher.close_soon()
+        await stop_task(task, 5.0)
         await runtime.aclose()
-        for sig in installed:
-            loop.remove_signal_handler(sig)
+        _restore(loop, installed)
+    if publisher.lost:
+        print(f"lockstep hub: {publisher.state}; exiting", file=out)
+        out.flush()
+        return 3
     print(f"lockstep hub: stopped ({publisher.published} published)", file=out)
     out.flush()
     return 0
+
+
+def _restore(loop: asyncio.AbstractEventLoop, installed: list[signal.Signals]) -> None:
+    for sig in installed:
+        loop.remove_signal_handler(sig)
+
+
+async def _lead(publisher: Publisher, stop: asyncio.Event, out: TextIO) -> bool:
+    """Take the lease, waiting as the standby while another hub holds it; False if
+    told to stop first. Only the leader runs the feeds: a standby makes no requests."""
+    said = ""
+    while not stop.is_set():
+        try:
+            if await publisher.try_lead():
+                return True
+            line = "standby: another hub leads; waiting for its lease"
+        except Exception as exc:  # noqa: BLE001 - Redis gone meanwhile: say so, keep trying
+            line = describe_error(exc, publisher.url)
+        if line != said:
+            print(f"lockstep hub: {line}", file=out)
+            out.flush()
+            said = line
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), LEAD_RETRY_S)
+    return False
 
 
 async def probe_hub(url: str, prefix: str, timeout: float = 5.0) -> tuple[str | None, float]:

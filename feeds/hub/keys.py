@@ -29,6 +29,16 @@ class HubKeys:
         return f"{self.prefix}:heartbeat"
 
     @property
+    def lease(self) -> str:
+        """The leading hub's lease: ``holder:token``, with a TTL."""
+        return f"{self.prefix}:lease"
+
+    @property
+    def fence(self) -> str:
+        """The fencing-token counter (``INCR``: every new leader's token is larger)."""
+        return f"{self.prefix}:fence"
+
+    @property
     def subscribers(self) -> str:
         """Sorted set: subscriber id -> wall time it last said it is there."""
         return f"{self.prefix}:subscribers"

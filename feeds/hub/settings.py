@@ -17,6 +17,7 @@ class HubSettings:
         "fallback_after": (1.0, 3600.0),
         "stream_len": (100, 1_000_000),
         "heartbeat_s": (0.2, 60.0),
+        "lease_s": (1.0, 60.0),
     }
     """Allowed ``(lowest, highest)`` per key, checked when the config file is read."""
 
@@ -34,6 +35,9 @@ class HubSettings:
     """The stream keeps about this many entries (``XADD MAXLEN ~``)."""
     heartbeat_s: float = 1.0
     """How often the hub writes its heartbeat, seconds."""
+    lease_s: float = 5.0
+    """The leading hub's lease, seconds: renewed on every heartbeat; a standby hub takes
+    over this long after the leader stops renewing it (it checks every second)."""
 
     def __post_init__(self) -> None:
         if self.url:
@@ -42,6 +46,8 @@ class HubSettings:
                 raise ValueError(f"hub.url {problem}")
         if self.fallback not in ("direct", "none"):
             raise ValueError('hub.fallback must be "direct" or "none"')
+        if not self.lease_s > self.heartbeat_s * 2:
+            raise ValueError("hub.lease_s must be more than twice heartbeat_s")
         if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", self.prefix):
             raise ValueError("hub.prefix must be 1-64 letters, digits or _.:-")
 
