@@ -68,8 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--hub",
         metavar="URL",
-        help="read every value from a desk hub (redis:// or rediss:// URL) instead of "
-        "the sources; default [hub] url",
+        help="the desk hub's Redis (redis:// or rediss:// URL): a terminal reads every "
+        "value from it instead of the sources, `lockstep hub` publishes to it; "
+        "default [hub] url",
     )
     parser = argparse.ArgumentParser(
         prog="lockstep",
