@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -103,8 +104,38 @@ def cmd_lint(_: list[str]) -> int:
     return 0
 
 
+REDIS_INSTALL = "apt-get update && apt-get install -y redis-server"
+"""What the hub's tests need beyond Python: a real ``redis-server`` (Debian's package)."""
+
+
+def ensure_redis_server() -> int:
+    """Make sure ``redis-server`` is on PATH for the hub's tests: install it with apt-get
+    when running as root on a machine that has apt-get, else say exactly what to run."""
+    if shutil.which("redis-server"):
+        return 0
+    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if is_root and shutil.which("apt-get"):
+        print(f"dev.py: redis-server not found; installing it: {REDIS_INSTALL}", flush=True)
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        rc = _run(["apt-get", "update"], env=env) or _run(
+            ["apt-get", "install", "-y", "redis-server"], env=env
+        )
+        if rc == 0 and shutil.which("redis-server"):
+            return 0
+    print(
+        "dev.py: the tests need redis-server (the desk hub's tests run a real one on "
+        f"127.0.0.1). Install it, then run the tests again:\n    sudo sh -c '{REDIS_INSTALL}'"
+        "\n(or your system's redis-server package, e.g. `brew install redis`)",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def cmd_test(extra: list[str]) -> int:
     rc = cmd_lint([])
+    if rc:
+        return rc
+    rc = ensure_redis_server()
     if rc:
         return rc
     # asyncio debug surfaces slow callbacks and never-awaited coroutines in the feeds.

@@ -42,6 +42,8 @@ commands:
   config            print a complete, commented configuration file with the defaults
   fedwatch          FedWatch-method odds from 30-day Fed funds futures prices you give
   watch             run the [alerts] rules without a screen; print each alert
+  hub               a desk hub: run every source once and publish to Redis
+                    (terminals then use --hub URL, or [hub] url in the config)
 
 config file: --config PATH, else $LOCKSTEP_CONFIG, else config.toml in the platform
 config directory. Data (history, log): [storage] dir, else $LOCKSTEP_DATA_DIR.
@@ -62,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo",
         action="store_true",
         help="run against lockstep's simulated market on 127.0.0.1 (clearly labelled)",
+    )
+    common.add_argument(
+        "--hub",
+        metavar="URL",
+        help="the desk hub's Redis (redis:// or rediss:// URL): a terminal reads every "
+        "value from it instead of the sources, `lockstep hub` publishes to it; "
+        "default [hub] url",
     )
     parser = argparse.ArgumentParser(
         prog="lockstep",
@@ -90,6 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("config", help="print a commented configuration file with the defaults")
     add_fedwatch_parser(sub)
     add_watch_parser(sub, common)
+    sub.add_parser(
+        "hub",
+        parents=[common],
+        help="run every source once and publish each value to Redis for the desk",
+        description="Run every feed once, headless, and publish every event to Redis "
+        "(--hub URL or [hub] url). Stops cleanly on Ctrl-C, SIGTERM or SIGHUP.",
+    )
     return parser
 
 
@@ -156,18 +172,94 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging(data_dir(settings))
     except OSError as exc:
         print(f"lockstep: cannot write the log in {data_dir(settings)}: {exc}", file=sys.stderr)
+    hub_url = getattr(args, "hub", None) or settings.hub.url or None
+    if hub_url is not None:
+        from feeds.hub.settings import url_problem
+
+        problem = url_problem(hub_url)
+        if problem:
+            print(f"lockstep: --hub {problem}", file=sys.stderr)
+            return 2
+    if args.command == "hub":
+        if hub_url is None:
+            print("lockstep hub: needs a Redis URL (--hub URL or [hub] url)", file=sys.stderr)
+            return 2
+        return run_hub(settings, hub_url, demo=args.demo)
+    demo = args.demo
+    hub_clock: Clock | None = None
+    if hub_url is not None:
+        found = _hub_clock(hub_url, settings)
+        if isinstance(found, str):
+            print(f"lockstep: {found}", file=sys.stderr)
+            return 1
+        hub_clock, demo = found
     if args.command == "snapshot":
-        return run_snapshot(settings, demo=args.demo, timeout=args.timeout)
+        return run_snapshot(
+            settings, demo=demo, timeout=args.timeout, hub=hub_url, hub_clock=hub_clock
+        )
     if args.command == "watch":
         from tui.watch import run_watch
 
-        return run_watch(args, settings, demo=args.demo)
+        if hub_url is not None:
+            args.hub_url, args.hub_clock = hub_url, hub_clock
+        return run_watch(args, settings, demo=demo)
     path, _ = config_path(args.config, os.environ)
-    return run_monitor(settings, demo=args.demo, config=path, ui_overrides=overrides)
+    return run_monitor(
+        settings,
+        demo=demo,
+        config=path,
+        ui_overrides=overrides,
+        hub=hub_url,
+        hub_clock=hub_clock,
+    )
 
 
-def run_snapshot(settings: Settings, *, demo: bool, timeout: float) -> int:
-    """``lockstep snapshot --json``."""
+def _hub_clock(url: str, settings: Settings) -> tuple[Clock, bool] | str:
+    """A terminal's clock and demo flag on the hub at ``url``, or the one-line problem
+    reaching it (password-free)."""
+    import asyncio
+
+    from tui.hub import probe_hub, terminal_clock
+
+    problem, shift = asyncio.run(probe_hub(url, settings.hub.prefix))
+    if problem is not None:
+        return problem
+    return terminal_clock(shift)
+
+
+def run_hub(settings: Settings, url: str, *, demo: bool) -> int:
+    """``lockstep hub``: every feed once, each event published to Redis at ``url``."""
+    import asyncio
+
+    from feeds.core.clock import SystemClock
+    from tui.hub import serve
+    from tui.runtime import build_runtime
+
+    market = None
+    clock: Clock = SystemClock()
+    if demo:
+        settings, clock, market = _demo_market(settings)
+    try:
+        runtime = build_runtime(settings, clock, demo=demo, data=_data_for(settings, demo))
+        if demo:
+            _seed_demo_sparkline(runtime, clock)
+        return asyncio.run(serve(runtime, url, out=sys.stdout))
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if market is not None:
+            market.stop()
+
+
+def run_snapshot(
+    settings: Settings,
+    *,
+    demo: bool,
+    timeout: float,
+    hub: str | None = None,
+    hub_clock: Clock | None = None,
+) -> int:
+    """``lockstep snapshot --json`` (from the desk hub at ``hub`` when given)."""
     import asyncio
 
     from feeds.core.clock import SystemClock
@@ -177,10 +269,13 @@ def run_snapshot(settings: Settings, *, demo: bool, timeout: float) -> int:
 
     market = None
     clock: Clock = SystemClock()
-    if demo:
+    if hub is not None:
+        clock = hub_clock if hub_clock is not None else clock
+    elif demo:
         settings, clock, market = _demo_market(settings)
     try:
-        runtime = build_runtime(settings, clock, demo=demo, data=_data_for(settings, demo))
+        data = None if hub is not None else _data_for(settings, demo)
+        runtime = build_runtime(settings, clock, demo=demo, data=data, hub=hub)
         doc = asyncio.run(take(runtime, timeout))
     finally:
         if market is not None:
@@ -203,9 +298,12 @@ def run_monitor(
     demo: bool,
     config: Path | None = None,
     ui_overrides: dict[str, object] | None = None,
+    hub: str | None = None,
+    hub_clock: Clock | None = None,
 ) -> int:
     """The TUI. ``config`` is the file to watch and to save watchlist changes to;
-    ``ui_overrides`` are the command line's ``[ui]`` values (they win on reload)."""
+    ``ui_overrides`` are the command line's ``[ui]`` values (they win on reload). With
+    ``hub``, every value comes from the desk hub at that URL."""
     term = os.environ.get("TERM", "")
     if not sys.stdout.isatty() or term in ("dumb", "unknown"):
         print(
@@ -220,10 +318,13 @@ def run_monitor(
 
     market = None
     clock: Clock = SystemClock()
-    if demo:
+    if hub is not None:
+        clock = hub_clock if hub_clock is not None else clock
+    elif demo:
         settings, clock, market = _demo_market(settings)
-    runtime = build_runtime(settings, clock, demo=demo, data=_data_for(settings, demo))
-    if demo:
+    data = None if hub is not None else _data_for(settings, demo)
+    runtime = build_runtime(settings, clock, demo=demo, data=data, hub=hub)
+    if demo and hub is None:
         _seed_demo_sparkline(runtime, clock)
     app = LockstepApp(
         runtime,

@@ -23,6 +23,7 @@ import platformdirs
 
 from feeds.alerts.settings import AlertsSettings
 from feeds.history.settings import HistorySettings
+from feeds.hub.settings import HubSettings
 from feeds.quotes.settings import QuotesSettings
 from feeds.rates.settings import FedOddsSettings
 from feeds.tbills.settings import TbillsSettings
@@ -146,6 +147,7 @@ class Settings:
     fed: FedOddsSettings = field(default_factory=FedOddsSettings)
     tbills: TbillsSettings = field(default_factory=TbillsSettings)
     alerts: AlertsSettings = field(default_factory=AlertsSettings)
+    hub: HubSettings = field(default_factory=HubSettings)
 
 
 def config_path(cli_path: str | None, env: typing.Mapping[str, str]) -> tuple[Path, bool]:

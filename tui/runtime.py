@@ -135,6 +135,9 @@ class Runtime:
     first_price: asyncio.Event = field(default_factory=asyncio.Event)
     """Set by the feed pumps when the store first holds a BTC price (the gate of
     :func:`streams_first`)."""
+    on_drain: Callable[[float], None] | None = None
+    """Called by every :meth:`drain` with the monotonic now (the hub terminal's fallback
+    to its own feeds, :class:`tui.hub.HubFallback`)."""
     _spawn: Spawn = field(default=spawn_task, repr=False)
     _jobs: dict[int, Job] = field(default_factory=dict, repr=False)
     """The running pump of each feed, by ``id(feed)``."""
@@ -184,6 +187,8 @@ class Runtime:
         changed topics, and start the analyses they call for. Returns those topics."""
         store = self.store
         store.refresh(now)
+        if self.on_drain is not None:
+            self.on_drain(now)
         topics = store.drain()
         if "divergence" in topics and not self._closed:
             self._analyse()
@@ -385,10 +390,17 @@ def _stream_ssl_context(settings: Settings) -> ssl.SSLContext | None:
 
 
 def build_runtime(
-    settings: Settings, clock: Clock, *, demo: bool = False, data: Path | None = None
+    settings: Settings,
+    clock: Clock,
+    *,
+    demo: bool = False,
+    data: Path | None = None,
+    hub: str | None = None,
 ) -> Runtime:
     """Build feeds and store from the settings. ``data`` is the data directory (the
-    history database lives there); None keeps history in memory only.
+    history database lives there); None keeps history in memory only. With ``hub`` (a
+    Redis URL), the store is the same but its one feed is the desk hub's
+    (:class:`~feeds.hub.subscribe.HubFeed`): nothing is fetched directly.
 
     Nothing here opens a file or a connection: the history is opened by the
     :class:`~feeds.history.loader.HistoryLoader` feed and the HTTP client's transport on
@@ -464,6 +476,32 @@ def build_runtime(
         history=history,
         first_price=first_price,
     )
+    if hub is not None:
+        from feeds.hub.subscribe import HubFeed
+        from tui.hub import HubFallback
+
+        def direct() -> list[Feed]:
+            """This terminal's own network feeds, for when the hub is gone (new ones
+            each time: a closed feed is not restarted)."""
+            own: list[Feed] = [
+                CoinbaseTickerFeed(ep.coinbase_ws, clock=clock, timing=timing, ssl_context=ctx),
+                KrakenTickerFeed(ep.kraken_ws, clock=clock, timing=timing, ssl_context=ctx),
+            ]
+            own += build_quote_feeds(
+                q, ep.yahoo, ep.cboe, client, clock, wanted=quotes.fallback_symbols
+            )
+            own += build_fed_odds_feeds(
+                f, ep.kalshi, ep.polymarket, ep.nyfed, ep.fred, ep.yahoo, client, clock
+            )
+            own += build_tbills_feeds(t, ep.nyfed, ep.nyfed_web, ep.fred, client, clock)
+            return own
+
+        # The hub's own source: STALE when its heartbeat stops (three missed beats).
+        health.set_threshold("hub", settings.hub.heartbeat_s * 3 + 1.0)
+        runtime.feeds[:] = [HubFeed(settings.hub, hub, clock)]
+        runtime.sources.insert(0, "hub")
+        if settings.hub.fallback == "direct":
+            runtime.on_drain = HubFallback(runtime, direct, settings.hub.fallback_after)
     runtime.snapshot_sections.update(
         quotes=lambda now: quotes_snapshot_json(quotes, now),
         history=lambda now: history_snapshot_json(ath.view(), divergence.view(), now),

@@ -129,7 +129,10 @@ def run_watch(
         )
     market = None
     clock: Clock = SystemClock()
-    if demo:
+    hub: str | None = getattr(args, "hub_url", None)  # set by tui/cli.py for --hub
+    if hub is not None:
+        clock = args.hub_clock
+    elif demo:
         from feeds.sim.market import MarketThread
 
         clock = ShiftedClock(DEMO_START)
@@ -137,7 +140,8 @@ def run_watch(
         settings = with_endpoints(settings, **market.start())
     try:
         base = data_dir(settings)
-        runtime = build_runtime(settings, clock, demo=demo, data=base / "demo" if demo else base)
+        data = None if hub else base / "demo" if demo else base
+        runtime = build_runtime(settings, clock, demo=demo, data=data, hub=hub)
         if out is None:
             out = sys.stdout
             if hasattr(out, "reconfigure"):

@@ -1,0 +1,305 @@
+"""The publishing side of the desk hub: every event the feeds yield goes to Redis once.
+
+:class:`Tap` wraps a feed: its events go on into the hub's own store unchanged and a copy
+goes to the :class:`Publisher`'s bounded queue. The publisher writes them in batches
+(one pipeline per batch): each entry onto the bounded stream (``XADD MAXLEN ~``) and,
+when it is state, into the latest-value hash, so a terminal that starts paints at once.
+Its heartbeat key expires by itself when the hub stops. A Redis that restarts loses
+nothing a terminal needs: the hub keeps the latest entries and writes them all again
+when it finds the hash gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+from feeds.core.clock import Clock
+from feeds.hub.codec import BY_NAME, encode, topic_key, wall_time
+from feeds.hub.keys import HubKeys, beat_bytes
+from feeds.hub.lease import BEAT, LATEST, PUBLISH, RELEASE, LeaseLost, acquire
+from feeds.hub.settings import HubSettings, redact, redact_text
+
+log = logging.getLogger("lockstep.hub")
+
+QUEUE_MAX = 50_000
+"""Entries waiting for Redis at most; beyond it the oldest are dropped (and counted):
+the latest values are republished from the hash anyway."""
+
+BATCH = 500
+"""Entries per pipeline."""
+
+SUBSCRIBER_TTL_S = 15.0
+"""A terminal that has not said it is there for this long is no longer counted."""
+
+
+class _Feed(Protocol):
+    source: str
+
+    def events(self) -> AsyncIterator[object]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class Tap:
+    """A feed whose events also go to a :class:`Publisher` (same contract as the feed)."""
+
+    def __init__(self, feed: _Feed, publisher: Publisher) -> None:
+        self.inner = feed
+        self.source = feed.source
+        self._publisher = publisher
+
+    async def events(self) -> AsyncIterator[object]:
+        """The inner feed's events, each also offered to the publisher."""
+        offer = self._publisher.offer
+        async for event in self.inner.events():
+            offer(event)
+            yield event
+
+    async def aclose(self) -> None:
+        """Close the inner feed."""
+        await self.inner.aclose()
+
+
+def connect(url: str) -> Any:
+    """A redis-py asyncio client for ``url`` (not connected until first used)."""
+    import redis.asyncio as aioredis
+
+    return aioredis.from_url(url, socket_connect_timeout=5.0, socket_timeout=10.0)
+
+
+def describe_error(exc: BaseException, url: str) -> str:
+    """One line about a Redis failure, naming the URL without its password."""
+    import redis.exceptions as rex
+
+    where = redact(url)
+    if isinstance(exc, rex.AuthenticationError | rex.AuthorizationError) or (
+        isinstance(exc, rex.ResponseError) and "WRONGPASS" in str(exc)
+    ):
+        return f"hub {where}: authentication failed (wrong user or password)"
+    if isinstance(exc, rex.TimeoutError | TimeoutError):
+        return f"hub {where}: timed out"
+    if isinstance(exc, rex.ConnectionError | OSError):
+        return f"hub {where}: cannot connect ({redact_text(str(exc), url)[:160]})"
+    return f"hub {where}: {type(exc).__name__}: {redact_text(str(exc), url)[:160]}"
+
+
+class Publisher:
+    """Writes entries to Redis. ``offer`` never blocks a feed; ``run`` drains the queue."""
+
+    def __init__(self, settings: HubSettings, url: str, clock: Clock) -> None:
+        self.settings = settings
+        self.url = url
+        self.keys = HubKeys(settings.prefix)
+        self.clock = clock
+        self.published = 0
+        """Entries written to the stream."""
+        self.dropped = 0
+        """Entries dropped because Redis could not keep up (queue full)."""
+        self.subscribers = 0
+        """Terminals counted at the last heartbeat."""
+        self.state = "starting"
+        """``starting``, ``publishing`` or an error line (password-free)."""
+        self.holder = f"{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        """This hub's name in the lease."""
+        self.token: int | None = None
+        """The fencing token of the lease this hub holds, if it leads."""
+        self.lost = False
+        """True once another hub took the lease: this one publishes nothing more."""
+        self._closing = False
+        self._queue: deque[tuple[bytes, str | None]] = deque()
+        self._latest: dict[str, bytes] = {}
+        self._wake = asyncio.Event()
+        self._redis: Any = connect(url)  # no I/O until first used
+
+    @property
+    def mine(self) -> str:
+        """The lease value while this hub leads (``holder:token``), else ""."""
+        return f"{self.holder}:{self.token}" if self.token is not None else ""
+
+    @property
+    def _lease_ms(self) -> int:
+        return int(self.settings.lease_s * 1000)
+
+    async def try_lead(self) -> bool:
+        """Take the lease if it is free (or renew ours); True if this hub now leads."""
+        k = self.keys
+        token = await acquire(self._redis, k.lease, k.fence, self.holder, self._lease_ms, self.mine)
+        if token > 0:
+            self.token = token
+            return True
+        return False
+
+    async def _refenced(self) -> None:
+        """A fenced write found the lease not ours. Gone altogether (Redis restarted
+        empty): take it again. Another hub's: this one has lost it."""
+        if await self._redis.get(self.keys.lease) is None:
+            self.token = None
+            if await self.try_lead():
+                return
+        self.lost = True
+        self.state = "lost the lease to another hub; stopped publishing"
+        self._wake.set()
+        raise LeaseLost(self.state)
+
+    @property
+    def pending(self) -> int:
+        """Entries waiting to be written."""
+        return len(self._queue)
+
+    def offer(self, event: object) -> None:
+        """Queue ``event`` for publication if the hub relays its type (others: ignored)."""
+        if BY_NAME.get(type(event).__name__) is not type(event):
+            return
+        try:
+            entry = encode(event, self.clock)
+        except (TypeError, ValueError):
+            log.exception("cannot encode %s", type(event).__name__)
+            return
+        key = topic_key(event)
+        if key is not None:
+            self._latest[key] = entry
+        if len(self._queue) >= QUEUE_MAX:
+            self._queue.popleft()
+            self.dropped += 1
+        self._queue.append((entry, key))
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Publish until cancelled; on a Redis failure say so and retry (the queue stays
+        bounded meanwhile)."""
+        delay = 0.5
+        beat = asyncio.create_task(self._beat_loop(), name="hub-heartbeat")
+        try:
+            while not self.lost and not self._closing:
+                try:
+                    if self.token is None and not await self.try_lead():
+                        await self._refenced()
+                    await self._republish_if_lost()
+                    self.state = "publishing"
+                    delay = 0.5
+                    while not self.lost and not self._closing:
+                        await self._flush()
+                        self._wake.clear()
+                        if not self._queue:
+                            with contextlib.suppress(TimeoutError):
+                                await asyncio.wait_for(self._wake.wait(), 1.0)
+                except asyncio.CancelledError:
+                    raise
+                except LeaseLost:
+                    log.warning("%s", self.state)
+                    return
+                except Exception as exc:  # noqa: BLE001 - Redis down: retry, never crash
+                    self.state = describe_error(exc, self.url)
+                    log.warning("%s", self.state)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 10.0)
+        finally:
+            # redis-py can swallow a cancellation that lands inside a command; the flag
+            # ends the loops whatever happens to the cancellation.
+            self._closing = True
+            await stop_task(beat)
+            await self.aclose()
+
+    async def _flush(self) -> None:
+        k = self.keys
+        maxlen = self.settings.stream_len
+        while self._queue and not self.lost:
+            batch = [self._queue.popleft() for _ in range(min(BATCH, len(self._queue)))]
+            args: list[object] = [self.mine, maxlen, len(batch)]
+            for entry, key in batch:
+                args += [entry, key or ""]
+            try:
+                done = await self._redis.eval(PUBLISH, 3, k.lease, k.stream, k.latest, *args)
+            except BaseException:
+                # Not sent: back to the front, in order (bounded by offer's limit).
+                self._queue.extendleft(reversed(batch))
+                raise
+            if int(done) < 0:
+                # Fenced out: nothing was written. Retried only if the lease was merely
+                # gone (a Redis restart) and is ours again.
+                self._queue.extendleft(reversed(batch))
+                await self._refenced()
+                continue
+            self.published += len(batch)
+
+    async def _republish_if_lost(self) -> None:
+        """After a Redis restart (or on a fresh one) the hash is gone: write it again."""
+        k = self.keys
+        if self._latest and not await self._redis.exists(k.latest):
+            pairs = [v for item in self._latest.items() for v in item]
+            if int(await self._redis.eval(LATEST, 2, k.lease, k.latest, self.mine, *pairs)) < 0:
+                await self._refenced()
+                await self._republish_if_lost()
+
+    async def _beat_loop(self) -> None:
+        every = self.settings.heartbeat_s
+        k = self.keys
+        while not self.lost and not self._closing:
+            try:
+                if self.token is None:
+                    # Not leading yet: the publishing loop takes the lease first.
+                    await asyncio.sleep(0.05)
+                    continue
+                if not await self.try_lead():
+                    await self._refenced()  # raises LeaseLost unless it is ours again
+                wall = wall_time(self.clock)
+                shift = self.clock.now().timestamp() - wall
+                r = self._redis
+                pipe = r.pipeline(transaction=False)
+                pipe.zremrangebyscore(k.subscribers, "-inf", wall - SUBSCRIBER_TTL_S)
+                pipe.zcard(k.subscribers)
+                pipe.exists(k.latest)
+                _, count, has_latest = await pipe.execute()
+                self.subscribers = int(count)
+                if self._latest and not has_latest:
+                    await self._republish_if_lost()
+                ttl_ms = max(1000, int(every * 3000))
+                beat = beat_bytes(wall, self.published, self.subscribers, os.getpid(), shift)
+                if int(await r.eval(BEAT, 2, k.lease, k.heartbeat, self.mine, beat, ttl_ms)) < 0:
+                    await self._refenced()
+            except asyncio.CancelledError:
+                raise
+            except LeaseLost:
+                return
+            except Exception as exc:  # noqa: BLE001 - reported as the state; retried
+                self.state = describe_error(exc, self.url)
+            await asyncio.sleep(every)
+
+    def close_soon(self) -> None:
+        """Ask :meth:`run` to end (with a cancellation: :func:`stop_task`)."""
+        self._closing = True
+        self._wake.set()
+
+    async def aclose(self) -> None:
+        """Give the lease up and take the heartbeat down, if still ours (terminals see
+        the hub gone at once, a standby takes over at once), and close the connection."""
+        r, self._redis = self._redis, None
+        if r is None:
+            return
+        if self.token is not None and not self.lost:
+            k = self.keys
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(2.0):
+                    await r.eval(RELEASE, 2, k.lease, k.heartbeat, self.mine)
+        with contextlib.suppress(Exception):
+            await r.aclose()
+
+
+async def stop_task(task: asyncio.Task[None], timeout: float = 2.0) -> None:
+    """Cancel ``task`` and wait for it, at most ``timeout`` seconds per attempt, cancelling
+    again if a cancellation was swallowed on the way."""
+    for _ in range(3):
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+        if done:
+            if not task.cancelled():
+                task.exception()  # retrieved: never "exception was never retrieved"
+            return

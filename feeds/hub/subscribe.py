@@ -1,0 +1,172 @@
+"""The subscribing side: a terminal reads the hub's events into its own store.
+
+:class:`HubFeed` follows the feed contract (``events()`` forever, never raising for bad
+data; ``aclose()``). It reads the latest-value hash first, so the first frame is full,
+then the stream from there (``XREAD BLOCK`` with ``COUNT``: bounded reads). A terminal
+more than :data:`BEHIND_MS` behind the stream skips to the latest values: it never makes
+the hub wait, and the stream's own bound (``MAXLEN ~``) keeps Redis small.
+
+The hub is a source of its own (``"hub"``): LIVE while its heartbeat comes, STALE when
+the heartbeat is missing, DOWN when Redis cannot be reached or the hub has been gone for
+``fallback_after`` seconds. Every entry is decoded strictly (:mod:`feeds.hub.codec`); a
+bad one is a counted :class:`BadMessage` of the ``hub`` source and is never shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from feeds.core.clock import Clock
+from feeds.hub.codec import SOURCE, Decoder, wall_time
+from feeds.hub.keys import HubBeat, HubKeys, read_beat
+from feeds.hub.publish import connect, describe_error
+from feeds.hub.settings import HubSettings, redact
+from feeds.model.core import BadMessage, FeedState, FeedStatus
+
+COUNT = 500
+"""Entries per ``XREAD``."""
+
+BEHIND_MS = 2_000
+"""A terminal this far behind the newest entry skips to the latest values."""
+
+
+def _stream_ms(entry_id: bytes | str) -> int:
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    head = text.split("-", 1)[0]
+    return int(head) if head.isdigit() else 0
+
+
+class HubFeed:
+    """All of a terminal's data from the desk hub, as one feed."""
+
+    source = SOURCE
+
+    def __init__(
+        self,
+        settings: HubSettings,
+        url: str,
+        clock: Clock,
+        *,
+        block_ms: int = 1_000,
+        subscriber_id: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.url = url
+        self.keys = HubKeys(settings.prefix)
+        self.clock = clock
+        self.decoder = Decoder(clock)
+        self.block_ms = block_ms
+        self.id = subscriber_id or f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.skips = 0
+        """Times this terminal fell behind and skipped to the latest values."""
+        self.state = FeedState.CONNECTING
+        self.note = ""
+        """Added to every status reason while set (the terminal's fallback says here that
+        it runs its own feeds)."""
+        self._last_beat: float | None = None
+        self._closed = False
+
+    def _status(self, state: FeedState, reason: str, retry_at: float | None = None) -> FeedStatus:
+        self.state = state
+        if self.note and state is not FeedState.LIVE:
+            reason = f"{reason}; {self.note}" if reason else self.note
+        return FeedStatus(SOURCE, state, reason, self.clock.monotonic(), retry_at)
+
+    async def events(self) -> AsyncIterator[object]:
+        """The hub's events, forever (reconnecting with backoff)."""
+        yield self._status(FeedState.CONNECTING, f"connecting to {redact(self.url)}")
+        delay = 0.5
+        while not self._closed:
+            redis = connect(self.url)
+            try:
+                async for event in self._session(redis):
+                    delay = 0.5
+                    yield event
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - Redis gone: say so, retry
+                now = self.clock.monotonic()
+                yield self._status(FeedState.DOWN, describe_error(exc, self.url), now + delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await redis.aclose()
+
+    async def _session(self, redis: Any) -> AsyncIterator[object]:
+        await redis.ping()  # a wrong password or no server shows here, once
+        last_id = await self._newest_id(redis)
+        for event in await self._latest(redis):
+            yield event
+        async for event in self._beat(redis):
+            yield event
+        next_beat = self.clock.monotonic() + self.settings.heartbeat_s
+        block = min(self.block_ms, int(self.settings.heartbeat_s * 1000))
+        while not self._closed:
+            reply = await redis.xread({self.keys.stream: last_id}, count=COUNT, block=block)
+            entries = reply[0][1] if reply else []
+            for entry_id, fields in entries:
+                last_id = entry_id
+                yield self.decoder.decode(fields.get(b"e") if isinstance(fields, dict) else None)
+            if len(entries) == COUNT:
+                newest = await self._newest_id(redis)
+                if _stream_ms(newest) - _stream_ms(last_id) > BEHIND_MS:
+                    # Fallen behind: the latest values, then only what comes after them.
+                    self.skips += 1
+                    last_id = newest
+                    for event in await self._latest(redis):
+                        yield event
+            if self.clock.monotonic() >= next_beat:
+                next_beat = self.clock.monotonic() + self.settings.heartbeat_s
+                async for event in self._beat(redis):
+                    yield event
+
+    async def _newest_id(self, redis: Any) -> bytes | str:
+        newest = await redis.xrevrange(self.keys.stream, count=1)
+        return newest[0][0] if newest else "0-0"
+
+    async def _latest(self, redis: Any) -> list[object]:
+        """Every latest value, oldest publication first (a source's status before the
+        data that followed it)."""
+        raw = await redis.hgetall(self.keys.latest)
+        decoded: list[tuple[float, object]] = []
+        for value in raw.values():
+            event = self.decoder.decode(value)
+            decoded.append((self.decoder.published or 0.0, event))
+        decoded.sort(key=lambda pair: pair[0])
+        return [event for _, event in decoded]
+
+    async def _beat(self, redis: Any) -> AsyncIterator[object]:
+        """Say we are here, read the hub's heartbeat, and report the hub's state."""
+        now_wall = wall_time(self.clock)
+        pipe = redis.pipeline(transaction=False)
+        pipe.zadd(self.keys.subscribers, {self.id: now_wall})
+        pipe.get(self.keys.heartbeat)
+        _, raw = await pipe.execute()
+        now = self.clock.monotonic()
+        beat = read_beat(raw) if raw is not None else None
+        if beat is None and raw is not None:
+            yield BadMessage(SOURCE, "bad heartbeat")
+        if beat is not None:
+            wall, published, subscribers = beat
+            received = min(now, now + (wall - now_wall))
+            self._last_beat = now
+            if self.state is not FeedState.LIVE:
+                yield self._status(FeedState.LIVE, "")
+            yield HubBeat(SOURCE, published, subscribers, received)
+            return
+        gone = None if self._last_beat is None else now - self._last_beat
+        if gone is not None and gone < self.settings.fallback_after:
+            if self.state is not FeedState.STALE:
+                yield self._status(FeedState.STALE, f"no heartbeat from the hub for {gone:.0f} s")
+        elif self.state is not FeedState.DOWN:
+            yield self._status(FeedState.DOWN, f"no hub is publishing on {redact(self.url)}")
+
+    async def aclose(self) -> None:
+        """Stop (the connection is closed by the reading loop as it ends)."""
+        self._closed = True

@@ -1,0 +1,222 @@
+"""``lockstep hub``: run every feed once, headless, on the one runtime, and publish every
+event to Redis for the desk's terminals (:mod:`feeds.hub.publish`). Also the terminal
+side's start-up check of a hub URL (:func:`probe_hub`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TextIO
+
+from feeds.core.clock import Clock, ShiftedClock
+from feeds.core.health import HealthSlice
+from feeds.hub.keys import HubKeys, read_shift
+from feeds.hub.publish import Publisher, Tap, connect, describe_error, stop_task
+from feeds.hub.settings import redact
+from feeds.hub.subscribe import HubFeed
+from feeds.model.core import FeedState, FeedStatus
+from tui.runtime import Feed, Runtime
+
+FALLBACK_NOTE = "using this terminal's own feeds"
+
+
+class HubFallback:
+    """A hub terminal's safety net: when the hub has given no heartbeat for
+    ``after`` seconds (the hub or Redis gone), run this terminal's own feeds, and say so
+    in the hub's status; stop them again once the hub is LIVE. Called with the monotonic
+    now on every :meth:`Runtime.drain`."""
+
+    def __init__(self, runtime: Runtime, direct: Callable[[], list[Feed]], after: float) -> None:
+        self.runtime = runtime
+        self.direct = direct
+        self.after = after
+        self.active: list[Feed] = []
+        """The direct feeds running now (empty: on the hub)."""
+        self.fallbacks = 0
+        """Times this terminal fell back to its own feeds."""
+        self._started = runtime.clock.monotonic()
+
+    def __call__(self, now: float) -> None:
+        """Fall back, or return to the hub, as the hub's health says."""
+        store = self.runtime.store
+        if not store.has("health"):
+            return
+        hub = store.slice("health", HealthSlice).view().get("hub")
+        live = hub is not None and hub.state is FeedState.LIVE
+        if self.active:
+            if live:
+                feeds, self.active = self.active, []
+                self.runtime.replace_feeds(feeds, [])
+                self._note("")
+            return
+        if live:
+            return
+        last = hub.last_data if hub is not None and hub.last_data is not None else self._started
+        if now - last < self.after:
+            return
+        self.active = self.direct()
+        self.fallbacks += 1
+        self.runtime.replace_feeds([], self.active)
+        self._note(FALLBACK_NOTE)
+        reason = hub.reason if hub is not None and hub.reason else "hub gone"
+        state = hub.state if hub is not None else FeedState.DOWN
+        since = hub.since if hub is not None else now
+        store.apply(FeedStatus("hub", state, f"{reason}; {FALLBACK_NOTE}", since))
+
+    def _note(self, text: str) -> None:
+        for feed in self.runtime.feeds:
+            if isinstance(feed, HubFeed):
+                feed.note = text
+
+
+LEAD_RETRY_S = 1.0
+"""How often a standby hub tries to take the lease."""
+
+STATUS_EVERY_S = 5.0
+"""How often the hub prints its state (when it changed)."""
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+async def check_redis(url: str, timeout: float = 5.0) -> str | None:
+    """A one-line problem reaching Redis at ``url`` (password-free), or None."""
+    redis = connect(url)
+    try:
+        async with asyncio.timeout(timeout):
+            await redis.ping()
+    except Exception as exc:  # noqa: BLE001 - every failure is one line for the user
+        return describe_error(exc, url)
+    finally:
+        with contextlib.suppress(Exception):
+            await redis.aclose()
+    return None
+
+
+async def serve(
+    runtime: Runtime,
+    url: str,
+    *,
+    out: TextIO,
+    stop: asyncio.Event | None = None,
+    status_every: float = STATUS_EVERY_S,
+    on_ready: Callable[[Publisher], None] | None = None,
+) -> int:
+    """Publish ``runtime``'s events until ``stop`` is set or a signal arrives; the
+    runtime is closed on the way out. Returns the exit status."""
+    problem = await check_redis(url)
+    if problem is not None:
+        print(f"lockstep hub: {problem}", file=sys.stderr)
+        await runtime.aclose()
+        return 1
+    stop = stop if stop is not None else asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for sig in SIGNALS:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    publisher = Publisher(runtime.settings.hub, url, runtime.clock)
+    where = redact(url)
+    if not await _lead(publisher, stop, out):
+        await publisher.aclose()
+        await runtime.aclose()
+        _restore(loop, installed)
+        print("lockstep hub: stopped (standby, never led)", file=out)
+        out.flush()
+        return 0
+    runtime.feeds[:] = [Tap(feed, publisher) for feed in runtime.feeds]
+    print(
+        f"lockstep hub: leading; publishing to {where} (prefix {publisher.keys.prefix}, "
+        f"fencing token {publisher.token})",
+        file=out,
+    )
+    out.flush()
+    runtime.start()
+    task = asyncio.create_task(publisher.run(), name="hub-publisher")
+    if on_ready is not None:
+        on_ready(publisher)
+    last_line = ""
+    next_status = 0.0
+    try:
+        while not stop.is_set() and not task.done():
+            now = runtime.clock.monotonic()
+            runtime.drain(now)  # the hub's own store moves on (staleness, analyses)
+            if now >= next_status:
+                next_status = now + status_every
+                line = (
+                    f"lockstep hub: {publisher.state}; {publisher.subscribers} subscriber(s); "
+                    f"{publisher.published} published; {publisher.dropped} dropped"
+                )
+                if line != last_line:
+                    print(line, file=out)
+                    out.flush()
+                    last_line = line
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.5)
+    finally:
+        publisher.close_soon()
+        await stop_task(task, 5.0)
+        await runtime.aclose()
+        _restore(loop, installed)
+    if publisher.lost:
+        print(f"lockstep hub: {publisher.state}; exiting", file=out)
+        out.flush()
+        return 3
+    print(f"lockstep hub: stopped ({publisher.published} published)", file=out)
+    out.flush()
+    return 0
+
+
+def _restore(loop: asyncio.AbstractEventLoop, installed: list[signal.Signals]) -> None:
+    for sig in installed:
+        loop.remove_signal_handler(sig)
+
+
+async def _lead(publisher: Publisher, stop: asyncio.Event, out: TextIO) -> bool:
+    """Take the lease, waiting as the standby while another hub holds it; False if
+    told to stop first. Only the leader runs the feeds: a standby makes no requests."""
+    said = ""
+    while not stop.is_set():
+        try:
+            if await publisher.try_lead():
+                return True
+            line = "standby: another hub leads; waiting for its lease"
+        except Exception as exc:  # noqa: BLE001 - Redis gone meanwhile: say so, keep trying
+            line = describe_error(exc, publisher.url)
+        if line != said:
+            print(f"lockstep hub: {line}", file=out)
+            out.flush()
+            said = line
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), LEAD_RETRY_S)
+    return False
+
+
+async def probe_hub(url: str, prefix: str, timeout: float = 5.0) -> tuple[str | None, float]:
+    """Before a terminal starts on a hub: a one-line problem reaching Redis (or None),
+    and the hub's clock shift (a demo hub replays a past day; 0 otherwise)."""
+    redis = connect(url)
+    try:
+        async with asyncio.timeout(timeout):
+            await redis.ping()
+            raw = await redis.get(HubKeys(prefix).heartbeat)
+    except Exception as exc:  # noqa: BLE001 - every failure is one line for the user
+        return describe_error(exc, url), 0.0
+    finally:
+        with contextlib.suppress(Exception):
+            await redis.aclose()
+    return None, read_shift(raw)
+
+
+def terminal_clock(shift: float) -> tuple[Clock, bool]:
+    """The clock of a terminal on a hub: shifted like the hub's when the hub runs the
+    demo (then the values are simulated, and labelled so), else the system's."""
+    from feeds.core.clock import SystemClock
+
+    if abs(shift) < 60.0:
+        return SystemClock(), False
+    return ShiftedClock(datetime.now(UTC) + timedelta(seconds=shift)), True
