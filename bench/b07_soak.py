@@ -68,8 +68,10 @@ def _ours(filename: str) -> bool:
 
 
 def _where(tb: tracemalloc.Traceback) -> str:
-    """The allocating frame and, when it is not ours, the first frame in lockstep's code."""
-    frames = list(tb)  # most recent call first (tracemalloc's default order)
+    """The allocating frame and, when it is not ours, the innermost frame in lockstep's
+    code that led to it."""
+    # A Traceback runs from the oldest frame to the allocating one (Python >= 3.7).
+    frames = list(reversed(tb))
     top = frames[0]
     text = f"{_short(top.filename)}:{top.lineno}"
     if not _ours(top.filename):
