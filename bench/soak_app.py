@@ -81,7 +81,9 @@ def measure() -> dict[str, object]:
     doc["types"] = dict(Counter(type_name(o) for o in objs))
     lru: dict[str, list[int | None]] = {}
     for o in objs:
-        if isinstance(o, functools._lru_cache_wrapper):
+        # type(), not isinstance(): isinstance asks a weakref.proxy for its __class__, and
+        # a dead one (websockets gives each connection's logger one) raises ReferenceError.
+        if type(o) is functools._lru_cache_wrapper:
             info = o.cache_info()
             if info.currsize >= LRU_MIN:
                 key = f"{getattr(o, '__module__', '?')}.{getattr(o, '__qualname__', '?')}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import tracemalloc
+import weakref
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,24 @@ def test_top_growth_ranks_the_sites_between_two_snapshots(tmp_path: Path) -> Non
     assert site.startswith("tests/bench/test_soak_analysis.py:")
     assert size.startswith("+") and size.endswith(" kB")
     assert int(count.replace(",", "")) >= 500
+
+
+class _Referent:
+    pass
+
+
+def test_a_report_survives_a_dead_weakref_proxy() -> None:
+    # websockets keeps a weakref.proxy to each connection in its logger adapter; after a
+    # forced disconnect the proxy can outlive the connection until the cyclic GC runs.
+    from bench.soak_app import measure
+
+    referent = _Referent()
+    held = [weakref.proxy(referent)]
+    del referent
+    doc = measure()
+    assert held
+    types = doc["types"]
+    assert isinstance(types, dict)
+    assert types["weakref.ProxyType"] >= 1
+    assert isinstance(doc["rss_mb"], float) and doc["rss_mb"] > 0
+    assert isinstance(doc["fds"], int) and doc["fds"] > 0
