@@ -26,7 +26,7 @@ def test_results_md_states_each_root_cause_as_misses_py_does() -> None:
     assert stale == []
 
 
-def test_the_long_soak_that_d6_cites_is_in_results_md() -> None:
+def test_the_long_soak_the_soak_cause_cites_is_in_results_md() -> None:
     text = (ROOT / "bench" / "RESULTS.md").read_text(encoding="utf-8")
     assert "'B7 long soak'" in CAUSES["D6"]
     assert "\n### B7 long soak (65 min, 2 runs)\n" in text
