@@ -6,6 +6,14 @@
                                       on any figure worse than 2× its target
     python -m bench --only B4,B10     selected benchmarks (B4, B5, B6 share their runs)
     python -m bench --soak-long       B7 as specified: 5 min warm-up + 60 min at 2,000 msg/s
+                                      (tracemalloc on inside the app: growth sites)
+    python -m bench --soak-long --no-tracemalloc
+                                      the same without tracemalloc: the run that judges
+                                      RSS (each snapshot leaves pymalloc holding arenas)
+    python -m bench --only B7 --soak-long --no-write > /work/tmp/soak.log 2>&1
+                                      a long soak that leaves RESULTS.md alone (two such
+                                      runs may share a box: temp dirs and 127.0.0.1:0
+                                      ports are their own)
     python -m bench --list            what each benchmark measures
 
 The app under test is the real ``lockstep`` against the simulated market on 127.0.0.1.
@@ -75,6 +83,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--skip", default="", help="comma-separated ids to leave out")
     p.add_argument("--runs", type=int, default=None, help="runs per cell for B4-B6 / PEER")
     p.add_argument("--soak-long", action="store_true", help="B7 for 65 minutes")
+    p.add_argument(
+        "--no-tracemalloc",
+        action="store_true",
+        help="B7 without tracemalloc in the app (the long soak traces by default)",
+    )
     p.add_argument(
         "--write-results",
         action="store_true",
@@ -174,7 +187,16 @@ def run_all(ids: list[str], args: argparse.Namespace) -> list[Section]:
         elif bench == "B7":
             from bench import b07_soak
 
-            guard("B7", lambda: [b07_soak.run(quick, long=args.soak_long)])
+            guard(
+                "B7",
+                lambda: [
+                    b07_soak.run(
+                        quick,
+                        long=args.soak_long,
+                        traced=False if args.no_tracemalloc else None,
+                    )
+                ],
+            )
         elif bench == "B10":
             from bench import b10_slowlink
 
