@@ -123,6 +123,10 @@ def sections(m: Matrix, quick: bool) -> list[Section]:
                 target="≤ 2.0",
                 limit=2.0,
                 note=f"floor {fmt(m.med(p, 'baseline', 'cpu_pct'))} % in the same invocation",
+                # Not a CI gate: the floor is a second process measured on its own, and
+                # in quick passes it moved from 4.8 % to 2.7 % with the app's own CPU at
+                # P2 unchanged (11.4 -> 11.6 %). The app's absolute CPU rows stay gated.
+                gate=False,
             )
             b5.add(
                 f"RSS after warm-up, {label}",

@@ -53,6 +53,12 @@ def run(quick: bool) -> Section:
         ses.in_view()  # compare at the same scroll position as before the storm
         time.sleep(0.3)
         after = skeleton(prog.texts)
+        # After a storm the last layout plan can take a few frames to reach the screen:
+        # look again for up to 3 s. A layout that never comes back still fails.
+        deadline = time.monotonic() + 3.0
+        while after != before and time.monotonic() < deadline:
+            time.sleep(0.25)
+            after = skeleton(prog.texts)
         repaint = next((f for f in prog.frames if f.t0 >= t_last and f.full), None)
         full_during = sum(1 for f in prog.frames if t0 <= f.t0 <= t_last and f.full)
         log_text = ""
