@@ -109,6 +109,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _sources(
+    settings: Settings, demo: bool, hub: str | None, hub_clock: Clock | None
+) -> tuple[Settings, Clock, Any, Path | None]:
+    """Where a terminal's values come from: the hub (its clock, no data directory), the
+    simulated market (its settings, clock and running market) or the real sources."""
+    from feeds.core.clock import SystemClock
+
+    if hub is not None:
+        return settings, hub_clock if hub_clock is not None else SystemClock(), None, None
+    market = None
+    clock: Clock = SystemClock()
+    if demo:
+        settings, clock, market = _demo_market(settings)
+    return settings, clock, market, _data_for(settings, demo)
+
+
 def _demo_market(settings: Settings) -> tuple[Settings, Clock, Any]:
     from feeds.core.clock import DEMO_START, ShiftedClock
     from feeds.sim.market import MarketThread
@@ -262,19 +278,12 @@ def run_snapshot(
     """``lockstep snapshot --json`` (from the desk hub at ``hub`` when given)."""
     import asyncio
 
-    from feeds.core.clock import SystemClock
     from feeds.core.jsonout import dumps
     from tui.runtime import build_runtime
     from tui.snapshot import take
 
-    market = None
-    clock: Clock = SystemClock()
-    if hub is not None:
-        clock = hub_clock if hub_clock is not None else clock
-    elif demo:
-        settings, clock, market = _demo_market(settings)
+    settings, clock, market, data = _sources(settings, demo, hub, hub_clock)
     try:
-        data = None if hub is not None else _data_for(settings, demo)
         runtime = build_runtime(settings, clock, demo=demo, data=data, hub=hub)
         doc = asyncio.run(take(runtime, timeout))
     finally:
@@ -312,17 +321,10 @@ def run_monitor(
             file=sys.stderr,
         )
         return 2
-    from feeds.core.clock import SystemClock
     from tui.app import LockstepApp
     from tui.runtime import build_runtime
 
-    market = None
-    clock: Clock = SystemClock()
-    if hub is not None:
-        clock = hub_clock if hub_clock is not None else clock
-    elif demo:
-        settings, clock, market = _demo_market(settings)
-    data = None if hub is not None else _data_for(settings, demo)
+    settings, clock, market, data = _sources(settings, demo, hub, hub_clock)
     runtime = build_runtime(settings, clock, demo=demo, data=data, hub=hub)
     if demo and hub is None:
         _seed_demo_sparkline(runtime, clock)
