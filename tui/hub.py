@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from feeds.hub.settings import redact
 from feeds.hub.subscribe import HubFeed
 from feeds.model.core import FeedState, FeedStatus
 from tui.runtime import Feed, Runtime
+from tui.terminal import install_signal_handlers, remove_signal_handlers
 
 FALLBACK_NOTE = "using this terminal's own feeds"
 
@@ -79,8 +79,6 @@ LEAD_RETRY_S = 1.0
 STATUS_EVERY_S = 5.0
 """How often the hub prints its state (when it changed)."""
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
 
 async def check_redis(url: str, timeout: float = 5.0) -> str | None:
     """A one-line problem reaching Redis at ``url`` (password-free), or None."""
@@ -113,18 +111,13 @@ async def serve(
         await runtime.aclose()
         return 1
     stop = stop if stop is not None else asyncio.Event()
-    loop = asyncio.get_running_loop()
-    installed: list[signal.Signals] = []
-    for sig in SIGNALS:
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
-            installed.append(sig)
+    installed = install_signal_handlers(lambda _name: stop.set())
     publisher = Publisher(runtime.settings.hub, url, runtime.clock)
     where = redact(url)
     if not await _lead(publisher, stop, out):
         await publisher.aclose()
         await runtime.aclose()
-        _restore(loop, installed)
+        remove_signal_handlers(installed)
         print("lockstep hub: stopped (standby, never led)", file=out)
         out.flush()
         return 0
@@ -161,7 +154,7 @@ async def serve(
         publisher.close_soon()
         await stop_task(task, 5.0)
         await runtime.aclose()
-        _restore(loop, installed)
+        remove_signal_handlers(installed)
     if publisher.lost:
         print(f"lockstep hub: {publisher.state}; exiting", file=out)
         out.flush()
@@ -169,11 +162,6 @@ async def serve(
     print(f"lockstep hub: stopped ({publisher.published} published)", file=out)
     out.flush()
     return 0
-
-
-def _restore(loop: asyncio.AbstractEventLoop, installed: list[signal.Signals]) -> None:
-    for sig in installed:
-        loop.remove_signal_handler(sig)
 
 
 async def _lead(publisher: Publisher, stop: asyncio.Event, out: TextIO) -> bool:

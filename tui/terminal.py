@@ -18,16 +18,30 @@ from collections.abc import Callable
 HARD_EXIT_AFTER = 3.0
 
 
-def install_signal_handlers(request_exit: Callable[[str], None]) -> None:
-    """SIGHUP, SIGTERM and SIGINT ask the app to exit (terminal restored, data flushed)."""
+def install_signal_handlers(request_exit: Callable[[str], None]) -> list[signal.Signals]:
+    """SIGHUP, SIGTERM and SIGINT ask the app to exit (terminal restored, data flushed).
+
+    Returns the signals whose handlers were installed, for
+    :func:`remove_signal_handlers`."""
     if sys.platform == "win32":
-        return  # asyncio has no signal handlers there; Textual's own Ctrl-C handling applies
+        return []  # asyncio has no signal handlers there; Textual's own Ctrl-C handling applies
     loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
     for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
         try:
             loop.add_signal_handler(sig, request_exit, sig.name)
+            installed.append(sig)
         except (RuntimeError, ValueError):  # not the main thread (tests, embedding)
             pass
+    return installed
+
+
+def remove_signal_handlers(installed: list[signal.Signals]) -> None:
+    """Undo :func:`install_signal_handlers` (a caller that runs more than once in a
+    process, like the hub in the tests)."""
+    loop = asyncio.get_running_loop()
+    for sig in installed:
+        loop.remove_signal_handler(sig)
 
 
 _armed: list[threading.Timer] = []
