@@ -113,10 +113,14 @@ class LockstepApp(LiveConfig):
         watch_terminal: bool = True,
         config_path: Path | None = None,
         ui_overrides: Mapping[str, object] | None = None,
+        read_only: bool = False,
     ) -> None:
         """``config_path``: the file to watch and to save watchlist changes to (None:
         neither). ``ui_overrides``: ``[ui]`` values from the command line, which win
-        over the file on every reload. ``fps``/``low_bandwidth`` are shorthands for them."""
+        over the file on every reload. ``fps``/``low_bandwidth`` are shorthands for them.
+        ``read_only``: a view (``lockstep serve``'s sessions): no watchlist edits, no
+        config writes, no alert command, no screenshot file."""
+        self.read_only = read_only
         overrides = dict(ui_overrides or {})
         if fps is not None:
             overrides["fps"] = fps
@@ -301,7 +305,10 @@ class LockstepApp(LiveConfig):
             yield SystemCommand(
                 f"Zoom {number}: {name}", "full screen; again to return", self._zoomer(number)
             )
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if self.read_only and command.title == "Screenshot":
+                continue  # a view writes no file (nor delivers one through the browser)
+            yield command
 
     def _zoomer(self, number: int) -> Callable[[], None]:
         return lambda: self.action_zoom(number)

@@ -44,6 +44,7 @@ commands:
   watch             run the [alerts] rules without a screen; print each alert
   hub               a desk hub: run every source once and publish to Redis
                     (terminals then use --hub URL, or [hub] url in the config)
+  serve             the dashboard in a browser: http://127.0.0.1:8000 (read-only views)
 
 config file: --config PATH, else $LOCKSTEP_CONFIG, else config.toml in the platform
 config directory. Data (history, log): [storage] dir, else $LOCKSTEP_DATA_DIR.
@@ -85,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="no sparklines or flashes: fewer bytes over slow SSH links",
     )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="a view: no watchlist edits, no config writes, no alert command "
+        "(what `lockstep serve` runs in each browser session)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="command")
     snap = sub.add_parser(
         "snapshot", parents=[common], help="print the latest values as JSON and exit"
@@ -106,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run every feed once, headless, and publish every event to Redis "
         "(--hub URL or [hub] url). Stops cleanly on Ctrl-C, SIGTERM or SIGHUP.",
     )
+    from tui.serve import add_serve_parser
+
+    add_serve_parser(sub, common)
     return parser
 
 
@@ -196,6 +206,10 @@ def main(argv: list[str] | None = None) -> int:
         if problem:
             print(f"lockstep: --hub {problem}", file=sys.stderr)
             return 2
+    if args.command == "serve":
+        from tui.serve import run_serve
+
+        return run_serve(args, settings, hub_url)
     if args.command == "hub":
         if hub_url is None:
             print("lockstep hub: needs a Redis URL (--hub URL or [hub] url)", file=sys.stderr)
@@ -227,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         ui_overrides=overrides,
         hub=hub_url,
         hub_clock=hub_clock,
+        read_only=args.read_only,
     )
 
 
@@ -309,12 +324,15 @@ def run_monitor(
     ui_overrides: dict[str, object] | None = None,
     hub: str | None = None,
     hub_clock: Clock | None = None,
+    read_only: bool = False,
 ) -> int:
     """The TUI. ``config`` is the file to watch and to save watchlist changes to;
     ``ui_overrides`` are the command line's ``[ui]`` values (they win on reload). With
-    ``hub``, every value comes from the desk hub at that URL."""
+    ``hub``, every value comes from the desk hub at that URL. ``read_only``: a view."""
     term = os.environ.get("TERM", "")
-    if not sys.stdout.isatty() or term in ("dumb", "unknown"):
+    # A `lockstep serve` session names Textual's web driver and talks to it over pipes.
+    web = bool(os.environ.get("TEXTUAL_DRIVER"))
+    if not web and (not sys.stdout.isatty() or term in ("dumb", "unknown")):
         print(
             "lockstep: needs an interactive terminal (stdout is not a tty or TERM is dumb); "
             "for scripts use `lockstep snapshot --json`",
@@ -333,6 +351,7 @@ def run_monitor(
         sim_toggle=market.toggle if market is not None else None,
         config_path=config,
         ui_overrides=ui_overrides,
+        read_only=read_only,
     )
     try:
         app.run()

@@ -11,6 +11,7 @@ import ast
 import inspect
 import ipaddress
 import os
+import re
 import tomllib
 import types
 import typing
@@ -134,6 +135,32 @@ class NetworkSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ServeSettings:
+    """`lockstep serve`: the dashboard in a browser."""
+
+    RANGES: ClassVar[dict[str, tuple[float, float]]] = {"max_sessions": (1, 64)}
+    """Allowed ``(lowest, highest)`` per key, checked when the config file is read."""
+
+    token: str = ""
+    """Access token a browser must present (the URL's ?token=). Empty: `lockstep serve`
+    makes a new one at each start when it listens beyond loopback. Set, it is required on
+    every address. At least 16 characters: letters, digits, - and _."""
+    max_sessions: int = 8
+    """Browser sessions at once (1-64); each runs its own dashboard process. The next one
+    is refused with a page that says so."""
+
+    def __post_init__(self) -> None:
+        if self.token and not re.fullmatch(r"[A-Za-z0-9_-]{16,200}", self.token):
+            # The token travels in a URL and a cookie: URL-safe characters only, and long
+            # enough not to be guessed (never echoed back in the message).
+            raise ValueError(
+                "serve.token must be 16-200 letters, digits, - or _ "
+                '(or empty for a new one at each start: python3 -c "import secrets; '
+                'print(secrets.token_urlsafe())")'
+            )
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything configurable, one table per section."""
 
@@ -148,6 +175,7 @@ class Settings:
     tbills: TbillsSettings = field(default_factory=TbillsSettings)
     alerts: AlertsSettings = field(default_factory=AlertsSettings)
     hub: HubSettings = field(default_factory=HubSettings)
+    serve: ServeSettings = field(default_factory=ServeSettings)
 
 
 def config_path(cli_path: str | None, env: typing.Mapping[str, str]) -> tuple[Path, bool]:

@@ -37,6 +37,9 @@ class LiveConfig(PaintLoop):
     _config_path: Path | None
     _config_watcher: ConfigWatcher | None
     _alerts: AlertsRunner
+    read_only: bool = False
+    """A view only (``lockstep serve``'s browser sessions, ``--read-only``): no watchlist
+    edits, nothing saved to the config file, no alert command run."""
 
     def _with_overrides(self, settings: Settings) -> Settings:
         ui: UiSettings = replace(settings.ui, **self._ui_overrides)  # type: ignore[arg-type]
@@ -55,6 +58,9 @@ class LiveConfig(PaintLoop):
                 markup=False,
             )
 
+        if self.read_only:
+            # A view runs no command: the hook belongs to the terminal that owns the rules.
+            settings = replace(settings, command="")
         delivery = Delivery(settings, bell=self.bell, notify=toast, demo=demo)
         return AlertsRunner(self.store, make_engine(settings), delivery)
 
@@ -66,6 +72,8 @@ class LiveConfig(PaintLoop):
 
     def add_symbol(self, symbol: str) -> None:
         """Add ``symbol`` to the watchlist, save it to the config file, poll it."""
+        if self._refuse_edit():
+            return
         current = self.watchlist()
         if symbol in current:
             self.notify(f"{symbol} is already on the watchlist", timeout=3, markup=False)
@@ -86,16 +94,28 @@ class LiveConfig(PaintLoop):
 
     def remove_symbol(self, symbol: str) -> None:
         """Remove ``symbol`` from the watchlist and save it to the config file."""
+        if self._refuse_edit():
+            return
         current = self.watchlist()
         if symbol not in current:
             return
         if self._save_watchlist(tuple(s for s in current if s != symbol)):
             self.notify(f"removed {symbol}{self._saved_where()}", timeout=4, markup=False)
 
+    def _refuse_edit(self) -> bool:
+        """True (and says so) when this dashboard is a read-only view."""
+        if self.read_only:
+            self.notify(
+                "read-only view: change the watchlist in a terminal", timeout=4, markup=False
+            )
+        return self.read_only
+
     def _saved_where(self) -> str:
         return f" (saved to {self._config_path})" if self._config_path else " (not saved)"
 
     def _save_watchlist(self, symbols: tuple[str, ...]) -> bool:
+        if self.read_only:
+            return False
         if self._config_path is not None:
             try:
                 save_watchlist(self._config_path, symbols)

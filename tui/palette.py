@@ -2,6 +2,7 @@
 
 Typing ``add nvda`` (or just ``nvda``) offers "Add NVDA to the watchlist"; every symbol
 on the watchlist is offered for removal. The app saves the change to the config file.
+A read-only dashboard (``lockstep serve``'s browser sessions) offers neither.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class WatchlistCommands(Provider):
 
     def _owner(self) -> WatchlistOwner | None:
         app = self.app
+        if getattr(app, "read_only", False):
+            return None  # a read-only view (a browser session) offers no edits
         return app if hasattr(app, "add_symbol") else None  # type: ignore[return-value]
 
     async def discover(self) -> Hits:
