@@ -131,11 +131,40 @@ def ensure_redis_server() -> int:
     return 1
 
 
+CHROMIUM_INSTALL = "apt-get update && apt-get install -y chromium"
+"""What the browser tests (tests/web) need: a real headless Chromium (Debian's package)."""
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def ensure_chromium() -> int:
+    """Make sure a Chromium is on PATH for ``lockstep serve``'s browser tests: install
+    Debian's ``chromium`` with apt-get when running as root on a machine that has apt-get,
+    else say exactly what to run."""
+    if any(shutil.which(name) for name in CHROMIUM_NAMES):
+        return 0
+    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if is_root and shutil.which("apt-get"):
+        print(f"dev.py: chromium not found; installing it: {CHROMIUM_INSTALL}", flush=True)
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        rc = _run(["apt-get", "update"], env=env) or _run(
+            ["apt-get", "install", "-y", "chromium"], env=env
+        )
+        if rc == 0 and shutil.which("chromium"):
+            return 0
+    print(
+        "dev.py: the tests need chromium (the browser tests drive a headless one on "
+        f"127.0.0.1). Install it, then run the tests again:\n    sudo sh -c '{CHROMIUM_INSTALL}'"
+        "\n(or your system's chromium package)",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def cmd_test(extra: list[str]) -> int:
     rc = cmd_lint([])
     if rc:
         return rc
-    rc = ensure_redis_server()
+    rc = ensure_redis_server() or ensure_chromium()
     if rc:
         return rc
     # asyncio debug surfaces slow callbacks and never-awaited coroutines in the feeds.

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hmac
 import html
 import logging
@@ -192,6 +193,7 @@ class WebServer:
         self.options = options
         self._sessions: dict[Any, web.WebSocketResponse] = {}
         self._stopping = False
+        self._ending: set[asyncio.Future[None]] = set()
         self._port = options.port
 
     @property
@@ -320,12 +322,23 @@ class WebServer:
         finally:
             if watcher is not None:
                 watcher.cancel()
+            # aiohttp cancels the handler when the browser's connection goes: the ending
+            # runs on as its own task (kept here), so the process is always reaped and
+            # the slot freed.
+            ending = asyncio.ensure_future(self._end(session, ws))
+            self._ending.add(ending)
+            ending.add_done_callback(self._ending.discard)
+            await asyncio.shield(ending)
+        return ws
+
+    async def _end(self, session: Any, ws: web.WebSocketResponse) -> None:
+        try:
             await session.close(STOP_WAIT_S)
             if not ws.closed:
                 await ws.close()
+        finally:
             self._sessions.pop(session, None)
             log.info("session %s ended", session.app_service_id[:8])
-        return ws
 
     async def stop_sessions(self) -> None:
         """Refuse new sessions; ask every session to quit, kill what does not."""
@@ -335,6 +348,8 @@ class WebServer:
         for _, ws in sessions:
             if not ws.closed:
                 await ws.close()
+        if self._ending:
+            await asyncio.gather(*self._ending, return_exceptions=True)
 
 
 async def _pump(ws: web.WebSocketResponse, session: Any) -> None:
@@ -441,22 +456,31 @@ def _new_session(argv: Sequence[str], ws: web.WebSocketResponse) -> Any:
                 await self.process.wait()
 
         async def close(self, wait_s: float) -> None:
-            """Ask the process to quit; kill it if it has not within ``wait_s``."""
-            try:
-                async with asyncio.timeout(wait_s):
-                    await self.stop()
-                    await self.wait()
-            except TimeoutError:
-                log.warning("session %s did not quit; killing it", self.app_service_id[:8])
-            except Exception:  # broken pipes to a process already gone
-                pass
+            """Ask the process to quit; kill it if it has not within ``wait_s``.
+
+            AppService.stop is not used: it waits on a task that swallows cancellation,
+            so a process that ignores "quit" would hold its slot for ever."""
             process = self.process
             if process is not None and process.returncode is None:
+                await self.send_meta({"type": "quit"})  # False on a broken pipe; no raise
                 try:
-                    process.kill()
-                except ProcessLookupError:
-                    pass
-                await process.wait()
+                    async with asyncio.timeout(wait_s):
+                        await process.wait()
+                except TimeoutError:
+                    log.warning("session %s did not quit; killing it", self.app_service_id[:8])
+                    with contextlib.suppress(ProcessLookupError):
+                        process.kill()
+                    await process.wait()
+            task, self._task = self._task, None
+            if task is not None:
+                # Its output ends with the process (unless a child of it kept the pipe).
+                try:
+                    async with asyncio.timeout(1.0):
+                        await asyncio.shield(task)
+                except TimeoutError:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     return Session()
 
