@@ -74,6 +74,12 @@ async def test_serve_demo_shows_the_dashboard_and_closing_the_tab_ends_its_proce
         tab = await browser.new_tab(served.url)
         screen = await shows_the_demo_dashboard(tab)
         assert "SIMULATED" in screen
+        # Live: the browser's screen follows the simulated market's ticks.
+        first = btc_price(screen)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and btc_price(await tab.screen() or "") == first:
+            await _pause()
+        assert btc_price(await tab.screen() or "") not in (None, first)
         (session,) = served.wait_sessions(1)
         # The session is the dashboard itself, read-only, in demo.
         assert "--read-only" in session.cmdline() and "--demo" in session.cmdline()
@@ -184,3 +190,16 @@ async def test_the_session_limit_refuses_with_a_page_and_sigterm_ends_everything
         assert served.proc.returncode == 0, rest
         assert "lockstep serve: stopped" in rest
         assert psutil.wait_procs([session], timeout=10)[1] == []
+
+
+async def test_a_killed_server_leaves_no_session_behind(tmp_path: Path, browser: Browser) -> None:
+    """SIGKILL gives the server no chance to end its sessions: each notices that its pipe
+    from the server has gone and exits by itself (no orphaned dashboards)."""
+    with serving(tmp_path, "--demo") as served:
+        tab = await browser.new_tab(served.url)
+        await shows_the_demo_dashboard(tab)
+        (session,) = served.wait_sessions(1)
+        served.proc.kill()
+        served.proc.communicate(timeout=10)
+        gone, alive = psutil.wait_procs([session], timeout=20)
+        assert alive == [], "a session outlived its killed server"
