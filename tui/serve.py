@@ -181,6 +181,18 @@ def _full_text(limit: int) -> str:
     return FULL_PAGE.format(limit=limit)
 
 
+def _loopback_host(host_header: str) -> bool:
+    """Whether a Host header names a loopback address (``127.0.0.1:8000``, ``[::1]``,
+    ``localhost``)."""
+    from urllib.parse import urlsplit
+
+    try:
+        name = urlsplit(f"//{host_header}").hostname
+    except ValueError:
+        return False
+    return is_loopback(name)
+
+
 def _cookie_name(port: int) -> str:
     # Cookies ignore the port: two servers on one host keep theirs apart by name.
     return f"lockstep_token_{port}"
@@ -252,6 +264,10 @@ class WebServer:
             allowed, from_url = self._authorised(request)
             if not allowed:
                 return web.Response(status=403, text=DENIED)
+            if self.options.token is None and not _loopback_host(request.host):
+                # No token means loopback only; a page from another name that resolves
+                # here (DNS rebinding) must not read the dashboard or start sessions.
+                return web.Response(status=403, text="lockstep: unexpected Host\n")
             if request.path == "/ws" and not self._same_origin(request):
                 return web.Response(status=403, text="lockstep: cross-origin websocket refused\n")
             response = await handler(request)

@@ -157,6 +157,25 @@ async def test_a_websocket_from_another_sites_page_is_refused(
     assert "cross-origin" in await r.text()
 
 
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [("127.0.0.1:8000", 200), ("localhost:8000", 200), ("[::1]:8000", 200), ("localhost", 200)]
+    + [("evil.example:8000", 403), ("evil.example", 403), ("127.0.0.1.evil.example", 403)],
+)
+async def test_without_a_token_only_loopback_names_are_answered(
+    open_client: TestClient[Any, Any], host: str, status: int
+) -> None:
+    """DNS rebinding: another site's name pointed at 127.0.0.1 gets nothing."""
+    paths = (
+        ("/", "/static/js/textual.js") if status == 200 else ("/", "/static/css/xterm.css", "/ws")
+    )
+    for path in paths:
+        r = await open_client.get(path, headers={"Host": host})
+        assert r.status == status, path
+        if status == 403:
+            assert "unexpected Host" in await r.text()
+
+
 async def test_a_full_server_answers_with_a_page_not_a_hang() -> None:
     client, server = await client_for(options(max_sessions=1))
     try:
