@@ -7,6 +7,12 @@ when it is state, into the latest-value hash, so a terminal that starts paints a
 Its heartbeat key expires by itself when the hub stops. A Redis that restarts loses
 nothing a terminal needs: the hub keeps the latest entries and writes them all again
 when it finds the hash gone.
+
+History pages are state that adds up: the latest page of a symbol is not its history.
+The publisher merges every page into that symbol's whole daily series (bounded:
+:data:`MAX_BARS` days, :data:`MAX_SYMBOLS` symbols) and writes the series to the history
+hash before the page goes onto the stream, so a terminal that starts at any time reads
+the whole series there and the pages after it from the stream.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ import socket
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Protocol
 
 from feeds.core.clock import Clock
@@ -26,6 +34,7 @@ from feeds.hub.codec import BY_NAME, encode, topic_key, wall_time
 from feeds.hub.keys import HubKeys, beat_bytes
 from feeds.hub.lease import BEAT, LATEST, PUBLISH, RELEASE, LeaseLost, acquire
 from feeds.hub.settings import HubSettings, redact, redact_text
+from feeds.model.history import Bar, HistoryBars
 
 log = logging.getLogger("lockstep.hub")
 
@@ -38,6 +47,39 @@ BATCH = 500
 
 SUBSCRIBER_TTL_S = 15.0
 """A terminal that has not said it is there for this long is no longer counted."""
+
+MAX_BARS = 40_000
+"""Days kept of one symbol's series in the history hash (the oldest go first). The
+S&P 500 since 1927 is about 25,000; 40,000 bars encode to under 5 MB, inside the
+decoder's 8 MB entry limit."""
+
+MAX_SYMBOLS = 500
+"""Symbols kept in the history hash; a page of a symbol beyond them is relayed on the
+stream only (the watchlist is far smaller)."""
+
+
+@dataclass(slots=True)
+class _Series:
+    """One symbol's whole daily series as the hub has it (pages merged by day)."""
+
+    source: str
+    bars: dict[date, Bar] = field(default_factory=dict)
+    first_trade: date | None = None
+    received: float = 0.0
+
+    def merge(self, page: HistoryBars) -> None:
+        self.source, self.received = page.source, page.received
+        if page.first_trade is not None:
+            self.first_trade = page.first_trade
+        for bar in page.bars:
+            self.bars[bar.day] = bar
+        if len(self.bars) > MAX_BARS:
+            for day in sorted(self.bars)[: len(self.bars) - MAX_BARS]:
+                del self.bars[day]
+
+    def event(self, symbol: str) -> HistoryBars:
+        bars = tuple(self.bars[d] for d in sorted(self.bars))
+        return HistoryBars(self.source, symbol, bars, self.first_trade, self.received)
 
 
 class _Feed(Protocol):
@@ -113,9 +155,17 @@ class Publisher:
         """The fencing token of the lease this hub holds, if it leads."""
         self.lost = False
         """True once another hub took the lease: this one publishes nothing more."""
+        self.rewrites = 0
+        """Times this hub found its hashes gone (a Redis restart) and wrote them again."""
         self._closing = False
         self._queue: deque[tuple[bytes, str | None]] = deque()
         self._latest: dict[str, bytes] = {}
+        self._series: dict[str, _Series] = {}
+        self._history: dict[str, bytes] = {}
+        """Each symbol's whole series as last written (kept to write again after a
+        Redis restart)."""
+        self._dirty: set[str] = set()
+        """Symbols whose series changed since it was last written."""
         self._wake = asyncio.Event()
         self._redis: Any = connect(url)  # no I/O until first used
 
@@ -164,6 +214,9 @@ class Publisher:
             log.exception("cannot encode %s", type(event).__name__)
             return
         key = topic_key(event)
+        if isinstance(event, HistoryBars):
+            key = None  # its symbol's whole series goes to the history hash instead
+            self._add_page(event)
         if key is not None:
             self._latest[key] = entry
         if len(self._queue) >= QUEUE_MAX:
@@ -171,6 +224,40 @@ class Publisher:
             self.dropped += 1
         self._queue.append((entry, key))
         self._wake.set()
+
+    def _add_page(self, page: HistoryBars) -> None:
+        series = self._series.get(page.symbol)
+        if series is None:
+            if len(self._series) >= MAX_SYMBOLS:
+                return
+            series = self._series[page.symbol] = _Series(page.source)
+        series.merge(page)
+        self._dirty.add(page.symbol)
+
+    async def _write_history(self) -> None:
+        """Write the changed symbols' whole series to the history hash (fenced). Runs
+        before a batch goes onto the stream, so the hash always holds every page the
+        stream has had: a terminal that reads it and then the stream misses none."""
+        while self._dirty and not self.lost:
+            symbols = sorted(self._dirty)
+            self._dirty.clear()
+            events = [self._series[s].event(s) for s in symbols]
+            # Tens of thousands of bars take a while to encode: off the event loop.
+            entries = await asyncio.to_thread(_encode_all, events, self.clock)
+            pairs: list[object] = []
+            for symbol, entry in zip(symbols, entries, strict=True):
+                pairs += [symbol, entry]
+            k = self.keys
+            try:
+                done = await self._redis.eval(LATEST, 2, k.lease, k.history, self.mine, *pairs)
+            except BaseException:
+                self._dirty.update(symbols)
+                raise
+            if int(done) < 0:
+                self._dirty.update(symbols)
+                await self._refenced()
+                continue
+            self._history.update(zip(symbols, entries, strict=True))
 
     async def run(self) -> None:
         """Publish until cancelled; on a Redis failure say so and retry (the queue stays
@@ -212,6 +299,8 @@ class Publisher:
         k = self.keys
         maxlen = self.settings.stream_len
         while self._queue and not self.lost:
+            if self._dirty:
+                await self._write_history()
             batch = [self._queue.popleft() for _ in range(min(BATCH, len(self._queue)))]
             args: list[object] = [self.mine, maxlen, len(batch)]
             for entry, key in batch:
@@ -231,13 +320,19 @@ class Publisher:
             self.published += len(batch)
 
     async def _republish_if_lost(self) -> None:
-        """After a Redis restart (or on a fresh one) the hash is gone: write it again."""
+        """After a Redis restart (or on a fresh one) the hashes are gone: write them
+        again (the latest values, and every symbol's whole series)."""
         k = self.keys
-        if self._latest and not await self._redis.exists(k.latest):
-            pairs = [v for item in self._latest.items() for v in item]
-            if int(await self._redis.eval(LATEST, 2, k.lease, k.latest, self.mine, *pairs)) < 0:
-                await self._refenced()
-                await self._republish_if_lost()
+        for values, key in ((self._latest, k.latest), (self._history, k.history)):
+            if values and not await self._redis.exists(key):
+                pairs = [v for item in values.items() for v in item]
+                if int(await self._redis.eval(LATEST, 2, k.lease, key, self.mine, *pairs)) < 0:
+                    await self._refenced()
+                    await self._republish_if_lost()
+                    return
+                # The heartbeat says so: a terminal that reconnected before this write
+                # found the hashes empty, and reads them again.
+                self.rewrites += 1
 
     async def _beat_loop(self) -> None:
         every = self.settings.heartbeat_s
@@ -257,12 +352,16 @@ class Publisher:
                 pipe.zremrangebyscore(k.subscribers, "-inf", wall - SUBSCRIBER_TTL_S)
                 pipe.zcard(k.subscribers)
                 pipe.exists(k.latest)
-                _, count, has_latest = await pipe.execute()
+                pipe.exists(k.history)
+                _, count, has_latest, has_history = await pipe.execute()
                 self.subscribers = int(count)
-                if self._latest and not has_latest:
+                if (self._latest and not has_latest) or (self._history and not has_history):
                     await self._republish_if_lost()
                 ttl_ms = max(1000, int(every * 3000))
-                beat = beat_bytes(wall, self.published, self.subscribers, os.getpid(), shift)
+                generation = f"{self.holder}:{self.rewrites}"
+                beat = beat_bytes(
+                    wall, self.published, self.subscribers, os.getpid(), shift, generation
+                )
                 if int(await r.eval(BEAT, 2, k.lease, k.heartbeat, self.mine, beat, ttl_ms)) < 0:
                     await self._refenced()
             except asyncio.CancelledError:
@@ -291,6 +390,10 @@ class Publisher:
                     await r.eval(RELEASE, 2, k.lease, k.heartbeat, self.mine)
         with contextlib.suppress(Exception):
             await r.aclose()
+
+
+def _encode_all(events: list[HistoryBars], clock: Clock) -> list[bytes]:
+    return [encode(e, clock) for e in events]
 
 
 async def stop_task(task: asyncio.Task[None], timeout: float = 2.0) -> None:

@@ -1,8 +1,9 @@
 """The subscribing side: a terminal reads the hub's events into its own store.
 
 :class:`HubFeed` follows the feed contract (``events()`` forever, never raising for bad
-data; ``aclose()``). It reads the latest-value hash first, so the first frame is full,
-then the stream from there (``XREAD BLOCK`` with ``COUNT``: bounded reads). A terminal
+data; ``aclose()``). It reads the latest-value hash (and every symbol's whole daily
+series from the history hash) first, so the first frame and the history are full, then
+the stream from there (``XREAD BLOCK`` with ``COUNT``: bounded reads). A terminal
 more than :data:`BEHIND_MS` behind the stream skips to the latest values: it never makes
 the hub wait, and the stream's own bound (``MAXLEN ~``) keeps Redis small.
 
@@ -23,7 +24,7 @@ from typing import Any
 
 from feeds.core.clock import Clock
 from feeds.hub.codec import SOURCE, Decoder, wall_time
-from feeds.hub.keys import HubBeat, HubKeys, read_beat
+from feeds.hub.keys import HubBeat, HubKeys, read_beat, read_generation
 from feeds.hub.publish import connect, describe_error
 from feeds.hub.settings import HubSettings, redact
 from feeds.model.core import BadMessage, FeedState, FeedStatus
@@ -33,6 +34,9 @@ COUNT = 500
 
 BEHIND_MS = 2_000
 """A terminal this far behind the newest entry skips to the latest values."""
+
+BIG_ENTRY = 100_000
+"""Bytes: an entry this large (a long daily series) is decoded in a worker thread."""
 
 
 def _stream_ms(entry_id: bytes | str) -> int:
@@ -69,6 +73,10 @@ class HubFeed:
         """Added to every status reason while set (the terminal's fallback says here that
         it runs its own feeds)."""
         self._last_beat: float | None = None
+        self._generation: str | None = None
+        """The heartbeat's generation when this terminal last read the hashes."""
+        self._reread = False
+        """Set when the generation changed: read the hashes again."""
         self._closed = False
 
     def _status(self, state: FeedState, reason: str, retry_at: float | None = None) -> FeedStatus:
@@ -100,6 +108,8 @@ class HubFeed:
 
     async def _session(self, redis: Any) -> AsyncIterator[object]:
         await redis.ping()  # a wrong password or no server shows here, once
+        self._generation = read_generation(await redis.get(self.keys.heartbeat))
+        self._reread = False
         last_id = await self._newest_id(redis)
         for event in await self._latest(redis):
             yield event
@@ -125,18 +135,36 @@ class HubFeed:
                 next_beat = self.clock.monotonic() + self.settings.heartbeat_s
                 async for event in self._beat(redis):
                     yield event
+                if self._reread:
+                    # The hub wrote its hashes again (Redis restarted): read them again.
+                    self._reread = False
+                    for event in await self._latest(redis):
+                        yield event
 
     async def _newest_id(self, redis: Any) -> bytes | str:
         newest = await redis.xrevrange(self.keys.stream, count=1)
         return newest[0][0] if newest else "0-0"
 
     async def _latest(self, redis: Any) -> list[object]:
-        """Every latest value, oldest publication first (a source's status before the
-        data that followed it)."""
-        raw = await redis.hgetall(self.keys.latest)
+        """Every latest value and every symbol's whole daily series, oldest publication
+        first (a source's status before the data that followed it)."""
+        pipe = redis.pipeline(transaction=False)
+        pipe.hgetall(self.keys.latest)
+        pipe.hgetall(self.keys.history)
+        latest, history = await pipe.execute()
         decoded: list[tuple[float, object]] = []
-        for value in raw.values():
+        for value in latest.values():
             event = self.decoder.decode(value)
+            decoded.append((self.decoder.published or 0.0, event))
+        for value in history.values():
+            # A long series takes a while to decode (strictly, like every entry): off
+            # the event loop, one at a time (the decoder's counters are not shared).
+            big = isinstance(value, bytes) and len(value) > BIG_ENTRY
+            event = (
+                await asyncio.to_thread(self.decoder.decode, value)
+                if big
+                else (self.decoder.decode(value))
+            )
             decoded.append((self.decoder.published or 0.0, event))
         decoded.sort(key=lambda pair: pair[0])
         return [event for _, event in decoded]
@@ -150,6 +178,9 @@ class HubFeed:
         _, raw = await pipe.execute()
         now = self.clock.monotonic()
         beat = read_beat(raw) if raw is not None else None
+        generation = read_generation(raw)
+        if generation is not None and generation != self._generation:
+            self._generation, self._reread = generation, True
         if beat is None and raw is not None:
             yield BadMessage(SOURCE, "bad heartbeat")
         if beat is not None:

@@ -20,6 +20,7 @@ import pytest
 import redis
 
 from feeds.core.clock import DEMO_START, ShiftedClock
+from feeds.history.divergence_state import DivergenceSlice
 from feeds.hub.keys import HubKeys
 from feeds.hub.publish import Publisher
 from feeds.hub.settings import HubSettings
@@ -38,8 +39,9 @@ HUB = HubSettings(heartbeat_s=0.2)
 POLLED = {"coinbase", "kraken", "yahoo", "kalshi", "polymarket", "nyfed", "nyfed_web", "fred"}
 """The sources that answer in the simulated market (Cboe is the quotes' fallback)."""
 SECTIONS = ("btc", "quotes", "fed_odds", "tbills")
-"""What a terminal shows that the hub relays (the history panel is left out: a terminal
-that starts late gets only each symbol's latest history page; see the README)."""
+"""What a terminal shows that the hub relays (the history panel is compared by
+``test_a_terminal_started_after_the_backfill_shows_the_hubs_whole_history``: the backfill
+progress there is each process's own)."""
 
 
 @pytest.fixture
@@ -66,17 +68,18 @@ def _endpoints(m: MarketThread) -> dict[str, str]:
     return endpoints
 
 
+def _strip(value: Any) -> Any:
+    """``value`` with the ages (which keep moving) taken out."""
+    if isinstance(value, dict):
+        return {k: _strip(v) for k, v in value.items() if not k.endswith("age_s")}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
+
+
 def _shown(doc: dict[str, Any]) -> dict[str, Any]:
-    """The relayed sections with the ages (which keep moving) taken out."""
-
-    def strip(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if not k.endswith("age_s")}
-        if isinstance(value, list):
-            return [strip(v) for v in value]
-        return value
-
-    return {k: strip(doc.get(k)) for k in SECTIONS}
+    """The relayed sections with the ages taken out."""
+    return {k: _strip(doc.get(k)) for k in SECTIONS}
 
 
 def _has_everything(doc: dict[str, Any]) -> bool:
@@ -249,3 +252,81 @@ def test_the_demo_hub_serves_a_snapshot_and_stops_cleanly_on_a_signal(
         if hub.poll() is None:
             hub.kill()
             hub.communicate()
+
+
+def _history(doc: dict[str, Any]) -> dict[str, Any]:
+    """The history panel (ATH rows, divergence) with the ages taken out, and the
+    backfill's progress (each process's own) left out."""
+    section = dict(doc.get("history") or {})
+    section.pop("backfill", None)
+    return {"history": _strip(section)}
+
+
+def _backfilled(rt: Runtime) -> bool:
+    section = document(rt).get("history") or {}
+    fills = section.get("backfill") or []
+    rows = section.get("ath") or []
+    return (
+        bool(fills)
+        and all(f["finished"] for f in fills)
+        and bool(rows)
+        and all(r["ath"] is not None for r in rows)
+    )
+
+
+async def test_a_terminal_started_after_the_backfill_shows_the_hubs_whole_history(
+    markets: tuple[MarketThread, MarketThread], redis_server: RedisServer
+) -> None:
+    a, b = markets
+    clock = ShiftedClock(DEMO_START)
+    url = redis_server.url
+    hub_rt = build_runtime(
+        with_endpoints(Settings(hub=HUB), **_endpoints(a)), clock, demo=True, data=None
+    )
+    stop = asyncio.Event()
+    ready: list[Publisher] = []
+    hub_task = asyncio.create_task(
+        serve(hub_rt, url, out=io.StringIO(), stop=stop, on_ready=ready.append)
+    )
+    late: Runtime | None = None
+    try:
+        async with asyncio.timeout(60):
+            while not (ready and _backfilled(hub_rt)):
+                hub_rt.drain(clock.monotonic())
+                await asyncio.sleep(0.1)
+        # Only now does the terminal start: every history page is long gone by.
+        hub_rt.replace_feeds(list(hub_rt.feeds), [])
+        async with asyncio.timeout(30):
+            while ready[0].pending:
+                await asyncio.sleep(0.05)
+        b_settings = with_endpoints(Settings(hub=HUB), **_endpoints(b))
+        late = build_runtime(b_settings, clock, demo=True, data=None, hub=url)
+        late.start()
+        want: dict[str, Any] = {}
+        got: dict[str, Any] = {}
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(20):
+                while True:
+                    for rt in (hub_rt, late):
+                        rt.drain(clock.monotonic())
+                    want, got = _history(document(hub_rt)), _history(document(late))
+                    if got == want and want["history"]["divergence"]["corr_90d"] is not None:
+                        break
+                    await asyncio.sleep(0.1)
+        rows = want["history"]["ath"]
+        assert rows and all(r["ath"] is not None for r in rows)
+        assert want["history"]["divergence"]["corr_90d"] is not None  # the whole series
+        assert got["history"]["ath"] == rows
+        assert got["history"]["divergence"] == want["history"]["divergence"]
+        assert got == want
+        # The hub's whole series, not its latest page: the drawdown chart matches too.
+        hub_div = hub_rt.store.slice("divergence", DivergenceSlice)
+        late_div = late.store.slice("divergence", DivergenceSlice)
+        for symbol in (hub_div.a_symbol, hub_div.b_symbol):
+            assert late_div._bars[symbol] == hub_div._bars[symbol]
+            assert len(hub_div._bars[symbol]) > 300  # more than one backfill page
+    finally:
+        stop.set()
+        if late is not None:
+            await late.aclose()
+        assert await hub_task == 0
