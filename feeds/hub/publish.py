@@ -22,6 +22,7 @@ import contextlib
 import logging
 import os
 import socket
+import ssl
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator
@@ -110,11 +111,41 @@ class Tap:
         await self.inner.aclose()
 
 
-def connect(url: str) -> Any:
-    """A redis-py asyncio client for ``url`` (not connected until first used)."""
+def connect(url: str, ca_file: str = "") -> Any:
+    """A redis-py asyncio client for ``url`` (not connected until first used). A
+    ``rediss://`` URL verifies the server's certificate and host name (redis-py's
+    default, never turned off), against ``ca_file`` when given, else the system's
+    trust store."""
     import redis.asyncio as aioredis
 
-    return aioredis.from_url(url, socket_connect_timeout=5.0, socket_timeout=10.0)
+    tls: dict[str, Any] = {}
+    if ca_file and url.startswith("rediss:"):
+        tls["ssl_ca_certs"] = os.path.expanduser(ca_file)
+    return aioredis.from_url(url, socket_connect_timeout=5.0, socket_timeout=10.0, **tls)
+
+
+def _cert_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification failure behind ``exc`` (redis-py wraps it), if any."""
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return None
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def is_config_error(exc: BaseException) -> bool:
+    """True for a failure that retrying cannot fix: a wrong user or password, a server
+    certificate that does not verify. Anything else (refused, timed out) is an outage."""
+    import redis.exceptions as rex
+
+    if isinstance(exc, rex.AuthenticationError | rex.AuthorizationError):
+        return True
+    if isinstance(exc, rex.ResponseError) and "WRONGPASS" in str(exc):
+        return True
+    return _cert_error(exc) is not None or "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
 def describe_error(exc: BaseException, url: str) -> str:
@@ -126,6 +157,14 @@ def describe_error(exc: BaseException, url: str) -> str:
         isinstance(exc, rex.ResponseError) and "WRONGPASS" in str(exc)
     ):
         return f"hub {where}: authentication failed (wrong user or password)"
+    cert = _cert_error(exc)
+    if cert is not None or "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        why = cert.verify_message if cert is not None and cert.verify_message else ""
+        why = redact_text(str(why), url)[:100]
+        return (
+            f"hub {where}: TLS certificate verify failed{f' ({why})' if why else ''}; "
+            "set [hub] ca_file to the CA that signed the server's certificate"
+        )
     if isinstance(exc, rex.TimeoutError | TimeoutError):
         return f"hub {where}: timed out"
     if isinstance(exc, rex.ConnectionError | OSError):
@@ -167,7 +206,7 @@ class Publisher:
         self._dirty: set[str] = set()
         """Symbols whose series changed since it was last written."""
         self._wake = asyncio.Event()
-        self._redis: Any = connect(url)  # no I/O until first used
+        self._redis: Any = connect(url, settings.ca_file)  # no I/O until first used
 
     @property
     def mine(self) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -34,6 +35,9 @@ COUNT = 500
 
 BEHIND_MS = 2_000
 """A terminal this far behind the newest entry skips to the latest values."""
+
+RETRY_CAP_S = 10.0
+"""The longest wait between two attempts to reach the hub's Redis (before jitter)."""
 
 BIG_ENTRY = 100_000
 """Bytes: an entry this large (a long daily series) is decoded in a worker thread."""
@@ -90,7 +94,7 @@ class HubFeed:
         yield self._status(FeedState.CONNECTING, f"connecting to {redact(self.url)}")
         delay = 0.5
         while not self._closed:
-            redis = connect(self.url)
+            redis = connect(self.url, self.settings.ca_file)
             try:
                 async for event in self._session(redis):
                     delay = 0.5
@@ -98,10 +102,12 @@ class HubFeed:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - Redis gone: say so, retry
+                # Jittered, so a desk's terminals do not all come back at the same instant.
+                wait = delay * random.uniform(0.5, 1.0)
                 now = self.clock.monotonic()
-                yield self._status(FeedState.DOWN, describe_error(exc, self.url), now + delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
+                yield self._status(FeedState.DOWN, describe_error(exc, self.url), now + wait)
+                await asyncio.sleep(wait)
+                delay = min(delay * 2, RETRY_CAP_S)
             finally:
                 with contextlib.suppress(Exception):
                     await redis.aclose()

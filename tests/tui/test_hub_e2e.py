@@ -26,7 +26,7 @@ from feeds.hub.publish import Publisher
 from feeds.hub.settings import HubSettings
 from feeds.hub.subscribe import HubFeed
 from feeds.sim.market import MarketThread
-from tests.feeds.hub.redis_server import RedisServer, running
+from tests.feeds.hub.redis_server import RedisServer, free_port, running
 from tests.ptyharness import ROOT
 from tui.config import Settings, with_endpoints
 from tui.hub import serve
@@ -190,7 +190,13 @@ def _env(tmp: Path) -> dict[str, str]:
 def test_a_wrong_password_is_one_clear_line_naming_the_url_without_it(tmp_path: Path) -> None:
     with running(tmp_path / "redis", password="the-right-one") as server:
         url = f"redis://desk:WRONG-pw-42@127.0.0.1:{server.port}/3"
-        for args in (["snapshot", "--json", "--hub", url], ["hub", "--hub", url]):
+        # Configuration, not an outage: no fallback to direct feeds, whatever the
+        # [hub] fallback, for every kind of terminal and the hub.
+        for args in (
+            ["snapshot", "--json", "--hub", url],
+            ["watch", "--hub", url],
+            ["hub", "--hub", url],
+        ):
             done = _run(args, tmp_path)
             assert done.returncode == 1, (args, done.stderr)
             lines = done.stderr.strip().splitlines()
@@ -330,3 +336,34 @@ async def test_a_terminal_started_after_the_backfill_shows_the_hubs_whole_histor
         if late is not None:
             await late.aclose()
         assert await hub_task == 0
+
+
+def test_snapshot_with_redis_down_is_a_direct_snapshot_saying_the_hub_is_down(
+    tmp_path: Path,
+) -> None:
+    url = f"redis://desk:pw-not-shown-7@127.0.0.1:{free_port()}/0"  # nothing listens
+    args = ["snapshot", "--json", "--demo", "--timeout", "20", "--hub", url]
+    done = _run(args, tmp_path)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    hub = doc["sources"]["hub"]
+    assert list(doc["sources"])[0] == "hub"
+    assert hub["state"] == "DOWN"
+    assert "cannot connect" in hub["reason"] and "using this terminal's own feeds" in hub["reason"]
+    assert "redis://desk:***@127.0.0.1" in hub["reason"]
+    assert doc["demo"] is True  # the terminal's own --demo: the simulated market
+    assert doc["btc"]["price"] > 0 and doc["btc"]["source"] in ("coinbase", "kraken")
+    assert "pw-not-shown-7" not in done.stdout + done.stderr
+
+
+def test_snapshot_with_redis_down_and_fallback_none_is_one_clear_line(tmp_path: Path) -> None:
+    cfg = tmp_path / "none.toml"
+    cfg.write_text('[hub]\nfallback = "none"\n')
+    url = f"redis://:pw-not-shown-8@127.0.0.1:{free_port()}/0"
+    done = _run(["snapshot", "--config", str(cfg), "--json", "--hub", url], tmp_path)
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot connect" in lines[0], done.stderr
+    assert "redis://:***@127.0.0.1" in lines[0]
+    assert "pw-not-shown-8" not in done.stdout + done.stderr
+    assert not done.stdout
