@@ -14,6 +14,7 @@ from typing import TextIO
 
 from feeds.core.clock import Clock, ShiftedClock
 from feeds.core.health import HealthSlice
+from feeds.history.ath_state import AthSlice
 from feeds.hub.keys import HubKeys, read_shift
 from feeds.hub.publish import (
     Publisher,
@@ -26,6 +27,7 @@ from feeds.hub.publish import (
 from feeds.hub.settings import HubSettings, redact
 from feeds.hub.subscribe import HubFeed
 from feeds.model.core import FeedState, FeedStatus
+from feeds.model.history import AthRecord, CachedAth
 from tui.runtime import Feed, Runtime
 from tui.terminal import install_signal_handlers, remove_signal_handlers
 
@@ -101,6 +103,41 @@ class HubFallback:
                 feed.note = text
 
 
+LIVE_HIGH_SOURCE = "ath-live"
+"""Source of the :class:`CachedAth` the hub publishes for a high confirmed from live
+prints (its own topic, apart from the stored cache's)."""
+
+
+class LiveHighs:
+    """Publishes the all-time highs the hub's ATH slice confirmed from live prints.
+
+    Such a high exists only in the hub's ATH slice (and its history file): no feed event
+    carries it. A terminal that saw fewer prints (it started late, or Redis restarted)
+    would judge the next print against an older high. As a :class:`CachedAth` in the
+    latest-value hash, it reaches every terminal, late ones first thing."""
+
+    def __init__(self, runtime: Runtime, publisher: Publisher) -> None:
+        self.runtime = runtime
+        self.publisher = publisher
+        self._sent: dict[str, AthRecord] = {}
+
+    def __call__(self) -> None:
+        """Offer every live-confirmed record that changed since the last call."""
+        store = self.runtime.store
+        if not store.has("ath"):
+            return
+        for row in store.slice("ath", AthSlice).view().rows:
+            rec = row.record
+            if rec is None or self._sent.get(row.symbol) == rec:
+                continue
+            if not any(s.startswith("live:") for s in (rec.high_source, rec.close_source)):
+                continue
+            self._sent[row.symbol] = rec
+            now = self.runtime.clock.monotonic()
+            event = CachedAth(LIVE_HIGH_SOURCE, row.symbol, rec, None, "", None, now)
+            self.publisher.offer(event)
+
+
 LEAD_RETRY_S = 1.0
 """How often a standby hub tries to take the lease."""
 
@@ -162,10 +199,12 @@ async def serve(
         on_ready(publisher)
     last_line = ""
     next_status = 0.0
+    live_highs = LiveHighs(runtime, publisher)
     try:
         while not stop.is_set() and not task.done():
             now = runtime.clock.monotonic()
             runtime.drain(now)  # the hub's own store moves on (staleness, analyses)
+            live_highs()
             if now >= next_status:
                 next_status = now + status_every
                 line = (

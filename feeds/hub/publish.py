@@ -195,7 +195,9 @@ class Publisher:
         self.lost = False
         """True once another hub took the lease: this one publishes nothing more."""
         self.rewrites = 0
-        """Times this hub found its hashes gone (a Redis restart) and wrote them again."""
+        """Times this hub wrote its hashes again (after a Redis restart)."""
+        self._rewrite = False
+        """Set when the lease had to be taken anew: write the hashes again first."""
         self._closing = False
         self._queue: deque[tuple[bytes, str | None]] = deque()
         self._latest: dict[str, bytes] = {}
@@ -220,8 +222,15 @@ class Publisher:
     async def try_lead(self) -> bool:
         """Take the lease if it is free (or renew ours); True if this hub now leads."""
         k = self.keys
-        token = await acquire(self._redis, k.lease, k.fence, self.holder, self._lease_ms, self.mine)
+        mine = self.mine
+        token, fresh = await acquire(
+            self._redis, k.lease, k.fence, self.holder, self._lease_ms, mine
+        )
         if token > 0:
+            if fresh and mine:
+                # Ours had gone (Redis restarted empty, or it lapsed): what Redis held
+                # may be gone with it. Write the hashes again before anything else.
+                self._rewrite = True
             self.token = token
             return True
         return False
@@ -232,6 +241,7 @@ class Publisher:
         if await self._redis.get(self.keys.lease) is None:
             self.token = None
             if await self.try_lead():
+                self._rewrite = True
                 return
         self.lost = True
         self.state = "lost the lease to another hub; stopped publishing"
@@ -338,6 +348,8 @@ class Publisher:
         k = self.keys
         maxlen = self.settings.stream_len
         while self._queue and not self.lost:
+            if self._rewrite:
+                await self._republish()
             if self._dirty:
                 await self._write_history()
             batch = [self._queue.popleft() for _ in range(min(BATCH, len(self._queue)))]
@@ -363,15 +375,31 @@ class Publisher:
         again (the latest values, and every symbol's whole series)."""
         k = self.keys
         for values, key in ((self._latest, k.latest), (self._history, k.history)):
-            if values and not await self._redis.exists(key):
-                pairs = [v for item in values.items() for v in item]
-                if int(await self._redis.eval(LATEST, 2, k.lease, key, self.mine, *pairs)) < 0:
-                    await self._refenced()
-                    await self._republish_if_lost()
-                    return
-                # The heartbeat says so: a terminal that reconnected before this write
-                # found the hashes empty, and reads them again.
-                self.rewrites += 1
+            if self._rewrite or (values and not await self._redis.exists(key)):
+                await self._republish()
+                return
+
+    async def _republish(self) -> None:
+        """Write every latest value and every symbol's whole series again (fenced). A
+        value written since is overwritten by itself: ``_latest`` is always the newest."""
+        k = self.keys
+        self._rewrite = False
+        for values, key in ((self._latest, k.latest), (self._history, k.history)):
+            if not values:
+                continue
+            pairs = [v for item in values.items() for v in item]
+            try:
+                done = await self._redis.eval(LATEST, 2, k.lease, key, self.mine, *pairs)
+            except BaseException:
+                self._rewrite = True
+                raise
+            if int(done) < 0:
+                self._rewrite = True
+                await self._refenced()  # LeaseLost, or ours again: then the next step
+                return
+        # The heartbeat says so: a terminal that reconnected before this write found
+        # the hashes empty or partial, and reads them again.
+        self.rewrites += 1
 
     async def _beat_loop(self) -> None:
         every = self.settings.heartbeat_s
@@ -394,8 +422,9 @@ class Publisher:
                 pipe.exists(k.history)
                 _, count, has_latest, has_history = await pipe.execute()
                 self.subscribers = int(count)
-                if (self._latest and not has_latest) or (self._history and not has_history):
-                    await self._republish_if_lost()
+                lost = (self._latest and not has_latest) or (self._history and not has_history)
+                if lost or self._rewrite:
+                    await self._republish()
                 ttl_ms = max(1000, int(every * 3000))
                 generation = f"{self.holder}:{self.rewrites}"
                 beat = beat_bytes(

@@ -29,6 +29,7 @@ from feeds.hub.keys import HubBeat, HubKeys, read_beat, read_generation
 from feeds.hub.publish import connect, describe_error
 from feeds.hub.settings import HubSettings, redact
 from feeds.model.core import BadMessage, FeedState, FeedStatus
+from feeds.model.history import CachedAth, HistoryBars
 
 COUNT = 500
 """Entries per ``XREAD``."""
@@ -38,6 +39,9 @@ BEHIND_MS = 2_000
 
 RETRY_CAP_S = 10.0
 """The longest wait between two attempts to reach the hub's Redis (before jitter)."""
+
+BASELINE = (HistoryBars, CachedAth)
+"""Read first from the hashes: the daily history and the stored highs."""
 
 BIG_ENTRY = 100_000
 """Bytes: an entry this large (a long daily series) is decoded in a worker thread."""
@@ -152,8 +156,9 @@ class HubFeed:
         return newest[0][0] if newest else "0-0"
 
     async def _latest(self, redis: Any) -> list[object]:
-        """Every latest value and every symbol's whole daily series, oldest publication
-        first (a source's status before the data that followed it)."""
+        """Every latest value and every symbol's whole daily series: the history and
+        stored highs first, then the rest, each oldest publication first (a source's
+        status before the data that followed it)."""
         pipe = redis.pipeline(transaction=False)
         pipe.hgetall(self.keys.latest)
         pipe.hgetall(self.keys.history)
@@ -172,7 +177,9 @@ class HubFeed:
                 else (self.decoder.decode(value))
             )
             decoded.append((self.decoder.published or 0.0, event))
-        decoded.sort(key=lambda pair: pair[0])
+        # The history and the stored highs first: they are what a live print is judged
+        # against (as in a direct run, whose loader hands them over before any print).
+        decoded.sort(key=lambda pair: (not isinstance(pair[1], BASELINE), pair[0]))
         return [event for _, event in decoded]
 
     async def _beat(self, redis: Any) -> AsyncIterator[object]:

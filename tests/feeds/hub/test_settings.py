@@ -74,12 +74,3 @@ def test_ca_file_must_name_a_file(tmp_path: Path) -> None:
         HubSettings(ca_file=str(tmp_path / "missing.pem"))
     with pytest.raises(ValueError, match="ca_file"):
         HubSettings(ca_file="a\x00b")
-
-
-def test_a_config_file_with_a_missing_ca_file_is_a_configuration_error(tmp_path: Path) -> None:
-    from tui.config import ConfigError, load_settings
-
-    cfg = tmp_path / "c.toml"
-    cfg.write_text('[hub]\nca_file = "/nonexistent/lockstep-ca.pem"\n')
-    with pytest.raises(ConfigError, match="ca_file"):
-        load_settings(str(cfg))
