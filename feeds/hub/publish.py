@@ -30,8 +30,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
+import orjson
+
 from feeds.core.clock import Clock
-from feeds.hub.codec import BY_NAME, encode, topic_key, wall_time
+from feeds.hub.codec import BY_NAME, SCHEMA, encode, topic_key, wall_offset, wall_time
 from feeds.hub.keys import HubKeys, beat_bytes
 from feeds.hub.lease import BEAT, LATEST, PUBLISH, RELEASE, LeaseLost, acquire
 from feeds.hub.settings import HubSettings, redact, redact_text
@@ -461,7 +463,36 @@ class Publisher:
 
 
 def _encode_all(events: list[HistoryBars], clock: Clock) -> list[bytes]:
-    return [encode(e, clock) for e in events]
+    return [encode_series(e, clock) for e in events]
+
+
+def encode_series(event: HistoryBars, clock: Clock) -> bytes:
+    """The entry :func:`~feeds.hub.codec.encode` writes for ``event``, the same JSON
+    (decoded by the same strict decoder), written directly: a whole series is tens of
+    thousands of bars, and the generic encoder takes about 20 microseconds a bar."""
+    offset = wall_offset(clock)
+    bars = [
+        {
+            "symbol": b.symbol,
+            "day": b.day.isoformat(),
+            "open": str(b.open),
+            "high": str(b.high),
+            "low": str(b.low),
+            "close": str(b.close),
+            "source": b.source,
+        }
+        for b in event.bars
+    ]
+    first = event.first_trade.isoformat() if event.first_trade is not None else None
+    data = {
+        "source": event.source,
+        "symbol": event.symbol,
+        "bars": bars,
+        "first_trade": first,
+        "received": float(event.received) + offset,
+    }
+    doc = {"v": SCHEMA, "t": "HistoryBars", "w": clock.monotonic() + offset, "d": data}
+    return orjson.dumps(doc)
 
 
 async def stop_task(task: asyncio.Task[None], timeout: float = 2.0) -> None:

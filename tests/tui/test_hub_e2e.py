@@ -261,11 +261,19 @@ def test_the_demo_hub_serves_a_snapshot_and_stops_cleanly_on_a_signal(
 
 
 def _history(doc: dict[str, Any]) -> dict[str, Any]:
-    """The history panel (ATH rows, divergence) with the ages taken out, and the
-    backfill's progress (each process's own) left out."""
+    """The history panel (ATH rows, divergence) with the ages taken out, and left out:
+    the backfill's progress (each process's own) and the live-print guard's judgement
+    of a print above the high (``pending`` until it persists or another source agrees,
+    and ``record`` with it), which depends on the prints a process saw since when. A
+    terminal that started late judges the next prints against the hub's high (a high
+    the hub confirmed is relayed); its ``ath`` values are compared."""
     section = dict(doc.get("history") or {})
     section.pop("backfill", None)
-    return {"history": _strip(section)}
+    out = _strip(section)
+    for row in out.get("ath") or []:
+        row.pop("pending", None)
+        row.pop("record", None)
+    return {"history": out}
 
 
 def _backfilled(rt: Runtime) -> bool:

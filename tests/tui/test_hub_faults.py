@@ -165,7 +165,9 @@ async def test_redis_killed_and_restarted_loses_nothing_old_and_new_terminals_ma
     clock = ShiftedClock(DEMO_START)
     server: RedisServer = start(tmp_path / "r1")
     url = server.url
-    hub = HubSettings(heartbeat_s=0.2, fallback="none")
+    # One process runs the hub and both terminals here (decoding a terminal's whole
+    # history holds the GIL for a while): a heartbeat that tolerates that.
+    hub = HubSettings(heartbeat_s=0.5, lease_s=2.0, fallback="none")
     # No BTC venue turns stale while the values are compared with the hub's sources
     # frozen: which venue is shown then would depend on the instant each crossed the
     # threshold on each process's clock.
@@ -206,7 +208,7 @@ async def test_redis_killed_and_restarted_loses_nothing_old_and_new_terminals_ma
         await until(
             [hub_rt, *terminals],
             lambda: all(hub_state(t) is FeedState.LIVE for t in terminals),
-            timeout=30,
+            timeout=60,
         )
 
         # A terminal that starts shows the venue whose tick it read first, and fails back
@@ -233,14 +235,8 @@ async def test_redis_killed_and_restarted_loses_nothing_old_and_new_terminals_ma
             # And each venue's last price, not only the shown one's.
             last = rt.store.slice("btc", BtcSlice)._last
             out["venues"] = {v: (t.price, t.bid, t.ask) for v, t in last.items()}
-            # The live-print guard's own judgement (a print above the high held as
-            # pending until it persists or another source agrees) depends on the prints
-            # a process saw since when: the old terminal missed those of the outage, the
-            # new one those before it started. The high it judges against is the hub's
-            # (a high the hub confirmed is relayed), and later prints settle the flags.
-            for row in out["history"]["ath"]:
-                row.pop("pending")
-                row.pop("record")
+            # (_history leaves out the live-print guard's own judgement: the old terminal
+            # missed the prints of the outage, the new one those before it started.)
             return out
 
         def same() -> bool:

@@ -7,17 +7,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import orjson
 import pytest
 import redis.asyncio as aioredis
 
-from feeds.core.clock import SystemClock
-from feeds.hub.codec import encode
+from feeds.core.clock import ManualClock, SystemClock
+from feeds.hub.codec import Decoder, encode
 from feeds.hub.keys import HubBeat, HubKeys, beat_bytes
-from feeds.hub.publish import MAX_BARS, QUEUE_MAX, Publisher, stop_task
+from feeds.hub.publish import MAX_BARS, QUEUE_MAX, Publisher, encode_series, stop_task
 from feeds.hub.settings import HubSettings
 from feeds.hub.subscribe import COUNT, HubFeed
 from feeds.model.btc import Tick
@@ -326,3 +328,19 @@ def test_the_history_kept_for_late_terminals_is_bounded() -> None:
     series = pub._series["BTC-USD"].event("BTC-USD")
     assert len(series.bars) == MAX_BARS
     assert series.bars[0] == page(10, 1).bars[0]  # the oldest went first
+
+
+@pytest.mark.parametrize(
+    "series",
+    [
+        page(0, 3, first_trade=date(2014, 12, 1)),
+        page(5, 1),
+        page(0, 0, first_trade=date(2015, 1, 1)),
+    ],
+)
+def test_the_fast_series_encoder_writes_what_the_codec_writes(series: HistoryBars) -> None:
+    clock = ManualClock(datetime(2026, 1, 5, 15, 0, tzinfo=UTC), mono=1000.0)
+    series = replace(series, received=990.0)
+    fast, generic = encode_series(series, clock), encode(series, clock)
+    assert orjson.loads(fast) == orjson.loads(generic)
+    assert Decoder(clock).decode(fast) == series
