@@ -171,7 +171,9 @@ async def test_redis_killed_and_restarted_loses_nothing_old_and_new_terminals_ma
     # No BTC venue turns stale while the values are compared with the hub's sources
     # frozen: which venue is shown then would depend on the instant each crossed the
     # threshold on each process's clock.
-    btc = BtcSettings(stale_after=120.0, reconnect_after=240.0)
+    # And one that fails over (a venue reconnecting in the simulated market) fails back
+    # within a second, so hub and terminals settle on the same venue.
+    btc = BtcSettings(stale_after=120.0, reconnect_after=240.0, failback_after=1.0)
     base = Settings(hub=hub, btc=btc)
     hub_rt = build_runtime(with_endpoints(base, **_endpoints(a)), clock, demo=True, data=None)
     stop = asyncio.Event()
