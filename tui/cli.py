@@ -122,12 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
 def _sources(
     settings: Settings, demo: bool, hub: str | None, hub_clock: Clock | None
 ) -> tuple[Settings, Clock, Any, Path | None]:
-    """Where a terminal's values come from: the hub (its clock, no data directory), the
-    simulated market (its settings, clock and running market) or the real sources."""
+    """Where a terminal's values come from: the hub (its clock), the simulated market
+    (its settings, clock and running market) or the real sources; and the data
+    directory (on a hub, only its own feeds use it, when the hub is gone). A hub
+    terminal whose hub could not be reached at start (no ``hub_clock``) runs like a
+    direct one, on the simulated market with ``demo``."""
     from feeds.core.clock import SystemClock
 
-    if hub is not None:
-        return settings, hub_clock if hub_clock is not None else SystemClock(), None, None
+    if hub is not None and hub_clock is not None:
+        return settings, hub_clock, None, _data_for(settings, demo)
     market = None
     clock: Clock = SystemClock()
     if demo:
@@ -217,13 +220,24 @@ def main(argv: list[str] | None = None) -> int:
         return run_hub(settings, hub_url, demo=args.demo)
     demo = args.demo
     hub_clock: Clock | None = None
+    hub_down: str | None = None
     if hub_url is not None:
         found = _hub_clock(hub_url, settings)
         if isinstance(found, str):
+            # A wrong password or a certificate that does not verify: configuration.
             print(f"lockstep: {found}", file=sys.stderr)
             return 1
-        hub_clock, demo = found
+        if isinstance(found, HubDown):
+            # Unreachable: an outage. The terminal's own --demo says what it runs on.
+            hub_down = found.problem
+            if settings.hub.fallback == "none" and args.command == "snapshot":
+                print(f"lockstep: {hub_down}", file=sys.stderr)
+                return 1
+        else:
+            hub_clock, demo = found
     if args.command == "snapshot":
+        if hub_down is not None:  # fallback = "direct": a direct snapshot, saying so
+            return run_snapshot(settings, demo=demo, timeout=args.timeout, hub_down=hub_down)
         return run_snapshot(
             settings, demo=demo, timeout=args.timeout, hub=hub_url, hub_clock=hub_clock
         )
@@ -231,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         from tui.watch import run_watch
 
         if hub_url is not None:
-            args.hub_url, args.hub_clock = hub_url, hub_clock
+            args.hub_url, args.hub_clock, args.hub_down = hub_url, hub_clock, hub_down
         return run_watch(args, settings, demo=demo)
     path, _ = config_path(args.config, os.environ)
     return run_monitor(
@@ -241,21 +255,31 @@ def main(argv: list[str] | None = None) -> int:
         ui_overrides=overrides,
         hub=hub_url,
         hub_clock=hub_clock,
+        hub_down=hub_down,
         read_only=args.read_only,
     )
 
 
-def _hub_clock(url: str, settings: Settings) -> tuple[Clock, bool] | str:
-    """A terminal's clock and demo flag on the hub at ``url``, or the one-line problem
-    reaching it (password-free)."""
+class HubDown:
+    """The hub's Redis could not be reached at start (an outage, not configuration)."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        """The one-line problem, password-free."""
+
+
+def _hub_clock(url: str, settings: Settings) -> tuple[Clock, bool] | HubDown | str:
+    """A terminal's clock and demo flag on the hub at ``url``; :class:`HubDown` when its
+    Redis cannot be reached; or the one-line configuration problem (a wrong password, a
+    certificate that does not verify), password-free."""
     import asyncio
 
     from tui.hub import probe_hub, terminal_clock
 
-    problem, shift = asyncio.run(probe_hub(url, settings.hub.prefix))
-    if problem is not None:
-        return problem
-    return terminal_clock(shift)
+    probe = asyncio.run(probe_hub(url, settings.hub))
+    if probe.problem is not None:
+        return probe.problem if probe.fatal else HubDown(probe.problem)
+    return terminal_clock(probe.shift)
 
 
 def run_hub(settings: Settings, url: str, *, demo: bool) -> int:
@@ -289,8 +313,11 @@ def run_snapshot(
     timeout: float,
     hub: str | None = None,
     hub_clock: Clock | None = None,
+    hub_down: str | None = None,
 ) -> int:
-    """``lockstep snapshot --json`` (from the desk hub at ``hub`` when given)."""
+    """``lockstep snapshot --json`` (from the desk hub at ``hub`` when given). With
+    ``hub_down`` (the hub's Redis unreachable, ``[hub] fallback = "direct"``), a direct
+    snapshot whose ``sources`` start with the hub, DOWN, saying why."""
     import asyncio
 
     from feeds.core.jsonout import dumps
@@ -304,6 +331,17 @@ def run_snapshot(
     finally:
         if market is not None:
             market.stop()
+    if hub_down is not None:
+        from tui.hub import FALLBACK_NOTE
+
+        down = {
+            "source": "hub",
+            "state": "DOWN",
+            "reason": f"{hub_down}; {FALLBACK_NOTE}",
+            "age_s": None,
+            "bad_messages": 0,
+        }
+        doc["sources"] = {"hub": down, **doc["sources"]}
     if not any(s["age_s"] is not None for s in doc["sources"].values()):
         print(
             f"lockstep: no source answered within {timeout:g} s "
@@ -324,11 +362,14 @@ def run_monitor(
     ui_overrides: dict[str, object] | None = None,
     hub: str | None = None,
     hub_clock: Clock | None = None,
+    hub_down: str | None = None,
     read_only: bool = False,
 ) -> int:
     """The TUI. ``config`` is the file to watch and to save watchlist changes to;
     ``ui_overrides`` are the command line's ``[ui]`` values (they win on reload). With
-    ``hub``, every value comes from the desk hub at that URL. ``read_only``: a view."""
+    ``hub``, every value comes from the desk hub at that URL; ``hub_down`` says why it
+    could not be reached at start (the terminal then starts on its own feeds, or waits,
+    as ``[hub] fallback`` says). ``read_only``: a view (``lockstep serve``'s sessions)."""
     term = os.environ.get("TERM", "")
     # A `lockstep serve` session names Textual's web driver and talks to it over pipes.
     web = bool(os.environ.get("TEXTUAL_DRIVER"))
@@ -343,8 +384,8 @@ def run_monitor(
     from tui.runtime import build_runtime
 
     settings, clock, market, data = _sources(settings, demo, hub, hub_clock)
-    runtime = build_runtime(settings, clock, demo=demo, data=data, hub=hub)
-    if demo and hub is None:
+    runtime = build_runtime(settings, clock, demo=demo, data=data, hub=hub, hub_down=hub_down)
+    if market is not None:
         _seed_demo_sparkline(runtime, clock)
     app = LockstepApp(
         runtime,

@@ -396,11 +396,15 @@ def build_runtime(
     demo: bool = False,
     data: Path | None = None,
     hub: str | None = None,
+    hub_down: str | None = None,
 ) -> Runtime:
     """Build feeds and store from the settings. ``data`` is the data directory (the
     history database lives there); None keeps history in memory only. With ``hub`` (a
     Redis URL), the store is the same but its one feed is the desk hub's
-    (:class:`~feeds.hub.subscribe.HubFeed`): nothing is fetched directly.
+    (:class:`~feeds.hub.subscribe.HubFeed`): nothing is fetched directly, until the hub
+    is gone and ``[hub] fallback = "direct"`` runs this terminal's own feeds. With
+    ``hub_down`` (why the hub's Redis could not be reached at start), that fallback
+    starts at once.
 
     Nothing here opens a file or a connection: the history is opened by the
     :class:`~feeds.history.loader.HistoryLoader` feed and the HTTP client's transport on
@@ -481,12 +485,17 @@ def build_runtime(
         from tui.hub import HubFallback
 
         def direct() -> list[Feed]:
-            """This terminal's own network feeds, for when the hub is gone (new ones
-            each time: a closed feed is not restarted)."""
+            """This terminal's own feeds, all of a direct run's, for when the hub is
+            gone: the streams, the polled sources, the history loader, the backfill and
+            the history's writer (new ones each time: a closed feed is not restarted).
+            The loader reads this terminal's stored history, so the backfill only
+            catches up."""
             own: list[Feed] = [
                 CoinbaseTickerFeed(ep.coinbase_ws, clock=clock, timing=timing, ssl_context=ctx),
                 KrakenTickerFeed(ep.kraken_ws, clock=clock, timing=timing, ssl_context=ctx),
             ]
+            own_loader = HistoryLoader(history, h, symbols, clock)
+            own.append(own_loader)
             own += build_quote_feeds(
                 q, ep.yahoo, ep.cboe, client, clock, wanted=quotes.fallback_symbols
             )
@@ -494,6 +503,10 @@ def build_runtime(
                 f, ep.kalshi, ep.polymarket, ep.nyfed, ep.fred, ep.yahoo, client, clock
             )
             own += build_tbills_feeds(t, ep.nyfed, ep.nyfed_web, ep.fred, client, clock)
+            own += build_backfill_feeds(
+                h, history, ep.coinbase_rest, ep.yahoo, symbols, client, clock, loader=own_loader
+            )
+            own.append(make_history_persister(ath, history))
             return own
 
         # The hub's own source: STALE when its heartbeat stops (three missed beats).
@@ -501,7 +514,9 @@ def build_runtime(
         runtime.feeds[:] = [HubFeed(settings.hub, hub, clock)]
         runtime.sources.insert(0, "hub")
         if settings.hub.fallback == "direct":
-            runtime.on_drain = HubFallback(runtime, direct, settings.hub.fallback_after)
+            runtime.on_drain = HubFallback(
+                runtime, direct, settings.hub.fallback_after, down_at_start=hub_down
+            )
     runtime.snapshot_sections.update(
         quotes=lambda now: quotes_snapshot_json(quotes, now),
         history=lambda now: history_snapshot_json(ath.view(), divergence.view(), now),

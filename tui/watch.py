@@ -130,7 +130,8 @@ def run_watch(
     market = None
     clock: Clock = SystemClock()
     hub: str | None = getattr(args, "hub_url", None)  # set by tui/cli.py for --hub
-    if hub is not None:
+    hub_down: str | None = getattr(args, "hub_down", None)  # its Redis unreachable
+    if hub is not None and hub_down is None:
         clock = args.hub_clock
     elif demo:
         from feeds.sim.market import MarketThread
@@ -140,8 +141,8 @@ def run_watch(
         settings = with_endpoints(settings, **market.start())
     try:
         base = data_dir(settings)
-        data = None if hub else base / "demo" if demo else base
-        runtime = build_runtime(settings, clock, demo=demo, data=data, hub=hub)
+        data = base / "demo" if demo else base  # on a hub: for its own feeds' history
+        runtime = build_runtime(settings, clock, demo=demo, data=data, hub=hub, hub_down=hub_down)
         if out is None:
             out = sys.stdout
             if hasattr(out, "reconfigure"):

@@ -24,6 +24,12 @@ class HubKeys:
         return f"{self.prefix}:latest"
 
     @property
+    def history(self) -> str:
+        """Hash: symbol -> that symbol's whole daily series (one ``HistoryBars`` entry),
+        so a terminal that starts after the backfill gets the hub's full history."""
+        return f"{self.prefix}:history"
+
+    @property
     def heartbeat(self) -> str:
         """The hub's heartbeat (expires when the hub stops writing it)."""
         return f"{self.prefix}:heartbeat"
@@ -62,25 +68,42 @@ class HubBeat:
     received: float
 
 
-def beat_bytes(wall: float, published: int, subscribers: int, pid: int, shift: float) -> bytes:
+def beat_bytes(
+    wall: float, published: int, subscribers: int, pid: int, shift: float, generation: str = ""
+) -> bytes:
     """The heartbeat value the hub writes. ``shift`` is how far the hub's displayed
-    clock is moved from real time (the demo replays a past day; 0 otherwise)."""
-    doc = {"w": wall, "n": published, "s": subscribers, "pid": pid, "shift": shift}
+    clock is moved from real time (the demo replays a past day; 0 otherwise).
+    ``generation`` changes whenever the hub rewrites its hashes (after a Redis restart):
+    a terminal that read them before then reads them again."""
+    doc = {"w": wall, "n": published, "s": subscribers, "pid": pid, "shift": shift, "g": generation}
     return orjson.dumps(doc)
+
+
+def _beat_doc(raw: object) -> dict[str, object] | None:
+    if not isinstance(raw, bytes) or len(raw) > 1_000:
+        return None
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return doc if isinstance(doc, dict) else None
 
 
 def read_shift(raw: object) -> float:
     """The ``shift`` of a heartbeat value (0.0 when absent or not a finite number)."""
-    if not isinstance(raw, bytes) or len(raw) > 1_000:
-        return 0.0
-    try:
-        doc = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return 0.0
-    shift = doc.get("shift") if isinstance(doc, dict) else None
+    doc = _beat_doc(raw)
+    shift = doc.get("shift") if doc is not None else None
     if isinstance(shift, bool) or not isinstance(shift, int | float):
         return 0.0
     return float(shift) if abs(shift) < 1e10 else 0.0
+
+
+def read_generation(raw: object) -> str | None:
+    """The ``generation`` of a heartbeat value (None when there is none: no heartbeat,
+    or not a valid one)."""
+    doc = _beat_doc(raw)
+    generation = doc.get("g") if doc is not None else None
+    return generation[:100] if isinstance(generation, str) else None
 
 
 def read_beat(raw: object) -> tuple[float, int, int] | None:

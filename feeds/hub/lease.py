@@ -18,17 +18,18 @@ local cur = redis.call('GET', KEYS[1])
 if cur then
   if cur == ARGV[3] then
     redis.call('PEXPIRE', KEYS[1], ARGV[2])
-    return tonumber(string.match(cur, ':(%d+)$'))
+    return {tonumber(string.match(cur, ':(%d+)$')), 0}
   end
-  return -1
+  return {-1, 0}
 end
 local token = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. ':' .. token, 'PX', ARGV[2])
-return token
+return {token, 1}
 """
 """Take the lease if it is free, or renew it if it is ours (``ARGV[3]`` is our current
-``holder:token``, or "" before we hold one). Returns the token, or -1 if another hub
-holds it. KEYS: lease, fence. ARGV: holder, ttl ms, current."""
+``holder:token``, or "" before we hold one). Returns ``{token, fresh}``: the token (-1 if
+another hub holds the lease) and 1 when the lease was taken anew rather than renewed.
+KEYS: lease, fence. ARGV: holder, ttl ms, current."""
 
 PUBLISH = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
@@ -65,9 +66,14 @@ class LeaseLost(Exception):
     """This hub no longer holds the lease: it must stop publishing."""
 
 
-async def acquire(redis: Any, lease: str, fence: str, holder: str, ttl_ms: int, mine: str) -> int:
-    """Run :data:`ACQUIRE`: the token held (ours, new or renewed), or -1."""
-    return int(await redis.eval(ACQUIRE, 2, lease, fence, holder, ttl_ms, mine))
+async def acquire(
+    redis: Any, lease: str, fence: str, holder: str, ttl_ms: int, mine: str
+) -> tuple[int, bool]:
+    """Run :data:`ACQUIRE`: the token held (ours, new or renewed; -1 if another hub's),
+    and whether the lease was taken anew (it had lapsed, or Redis lost it)."""
+    reply = await redis.eval(ACQUIRE, 2, lease, fence, holder, ttl_ms, mine)
+    token, fresh = (reply[0], reply[1]) if isinstance(reply, list) and len(reply) == 2 else (-1, 0)
+    return int(token), bool(int(fresh))
 
 
 RELEASE = """

@@ -7,6 +7,12 @@ when it is state, into the latest-value hash, so a terminal that starts paints a
 Its heartbeat key expires by itself when the hub stops. A Redis that restarts loses
 nothing a terminal needs: the hub keeps the latest entries and writes them all again
 when it finds the hash gone.
+
+History pages are state that adds up: the latest page of a symbol is not its history.
+The publisher merges every page into that symbol's whole daily series (bounded:
+:data:`MAX_BARS` days, :data:`MAX_SYMBOLS` symbols) and writes the series to the history
+hash before the page goes onto the stream, so a terminal that starts at any time reads
+the whole series there and the pages after it from the stream.
 """
 
 from __future__ import annotations
@@ -16,16 +22,22 @@ import contextlib
 import logging
 import os
 import socket
+import ssl
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Protocol
 
+import orjson
+
 from feeds.core.clock import Clock
-from feeds.hub.codec import BY_NAME, encode, topic_key, wall_time
+from feeds.hub.codec import BY_NAME, SCHEMA, encode, topic_key, wall_offset, wall_time
 from feeds.hub.keys import HubKeys, beat_bytes
 from feeds.hub.lease import BEAT, LATEST, PUBLISH, RELEASE, LeaseLost, acquire
 from feeds.hub.settings import HubSettings, redact, redact_text
+from feeds.model.history import Bar, HistoryBars
 
 log = logging.getLogger("lockstep.hub")
 
@@ -38,6 +50,39 @@ BATCH = 500
 
 SUBSCRIBER_TTL_S = 15.0
 """A terminal that has not said it is there for this long is no longer counted."""
+
+MAX_BARS = 40_000
+"""Days kept of one symbol's series in the history hash (the oldest go first). The
+S&P 500 since 1927 is about 25,000; 40,000 bars encode to under 5 MB, inside the
+decoder's 8 MB entry limit."""
+
+MAX_SYMBOLS = 500
+"""Symbols kept in the history hash; a page of a symbol beyond them is relayed on the
+stream only (the watchlist is far smaller)."""
+
+
+@dataclass(slots=True)
+class _Series:
+    """One symbol's whole daily series as the hub has it (pages merged by day)."""
+
+    source: str
+    bars: dict[date, Bar] = field(default_factory=dict)
+    first_trade: date | None = None
+    received: float = 0.0
+
+    def merge(self, page: HistoryBars) -> None:
+        self.source, self.received = page.source, page.received
+        if page.first_trade is not None:
+            self.first_trade = page.first_trade
+        for bar in page.bars:
+            self.bars[bar.day] = bar
+        if len(self.bars) > MAX_BARS:
+            for day in sorted(self.bars)[: len(self.bars) - MAX_BARS]:
+                del self.bars[day]
+
+    def event(self, symbol: str) -> HistoryBars:
+        bars = tuple(self.bars[d] for d in sorted(self.bars))
+        return HistoryBars(self.source, symbol, bars, self.first_trade, self.received)
 
 
 class _Feed(Protocol):
@@ -68,11 +113,41 @@ class Tap:
         await self.inner.aclose()
 
 
-def connect(url: str) -> Any:
-    """A redis-py asyncio client for ``url`` (not connected until first used)."""
+def connect(url: str, ca_file: str = "") -> Any:
+    """A redis-py asyncio client for ``url`` (not connected until first used). A
+    ``rediss://`` URL verifies the server's certificate and host name (redis-py's
+    default, never turned off), against ``ca_file`` when given, else the system's
+    trust store."""
     import redis.asyncio as aioredis
 
-    return aioredis.from_url(url, socket_connect_timeout=5.0, socket_timeout=10.0)
+    tls: dict[str, Any] = {}
+    if ca_file and url.startswith("rediss:"):
+        tls["ssl_ca_certs"] = os.path.expanduser(ca_file)
+    return aioredis.from_url(url, socket_connect_timeout=5.0, socket_timeout=10.0, **tls)
+
+
+def _cert_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification failure behind ``exc`` (redis-py wraps it), if any."""
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return None
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def is_config_error(exc: BaseException) -> bool:
+    """True for a failure that retrying cannot fix: a wrong user or password, a server
+    certificate that does not verify. Anything else (refused, timed out) is an outage."""
+    import redis.exceptions as rex
+
+    if isinstance(exc, rex.AuthenticationError | rex.AuthorizationError):
+        return True
+    if isinstance(exc, rex.ResponseError) and "WRONGPASS" in str(exc):
+        return True
+    return _cert_error(exc) is not None or "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
 def describe_error(exc: BaseException, url: str) -> str:
@@ -84,6 +159,14 @@ def describe_error(exc: BaseException, url: str) -> str:
         isinstance(exc, rex.ResponseError) and "WRONGPASS" in str(exc)
     ):
         return f"hub {where}: authentication failed (wrong user or password)"
+    cert = _cert_error(exc)
+    if cert is not None or "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        why = cert.verify_message if cert is not None and cert.verify_message else ""
+        why = redact_text(str(why), url)[:100]
+        return (
+            f"hub {where}: TLS certificate verify failed{f' ({why})' if why else ''}; "
+            "set [hub] ca_file to the CA that signed the server's certificate"
+        )
     if isinstance(exc, rex.TimeoutError | TimeoutError):
         return f"hub {where}: timed out"
     if isinstance(exc, rex.ConnectionError | OSError):
@@ -113,11 +196,21 @@ class Publisher:
         """The fencing token of the lease this hub holds, if it leads."""
         self.lost = False
         """True once another hub took the lease: this one publishes nothing more."""
+        self.rewrites = 0
+        """Times this hub wrote its hashes again (after a Redis restart)."""
+        self._rewrite = False
+        """Set when the lease had to be taken anew: write the hashes again first."""
         self._closing = False
         self._queue: deque[tuple[bytes, str | None]] = deque()
         self._latest: dict[str, bytes] = {}
+        self._series: dict[str, _Series] = {}
+        self._history: dict[str, bytes] = {}
+        """Each symbol's whole series as last written (kept to write again after a
+        Redis restart)."""
+        self._dirty: set[str] = set()
+        """Symbols whose series changed since it was last written."""
         self._wake = asyncio.Event()
-        self._redis: Any = connect(url)  # no I/O until first used
+        self._redis: Any = connect(url, settings.ca_file)  # no I/O until first used
 
     @property
     def mine(self) -> str:
@@ -131,8 +224,15 @@ class Publisher:
     async def try_lead(self) -> bool:
         """Take the lease if it is free (or renew ours); True if this hub now leads."""
         k = self.keys
-        token = await acquire(self._redis, k.lease, k.fence, self.holder, self._lease_ms, self.mine)
+        mine = self.mine
+        token, fresh = await acquire(
+            self._redis, k.lease, k.fence, self.holder, self._lease_ms, mine
+        )
         if token > 0:
+            if fresh and mine:
+                # Ours had gone (Redis restarted empty, or it lapsed): what Redis held
+                # may be gone with it. Write the hashes again before anything else.
+                self._rewrite = True
             self.token = token
             return True
         return False
@@ -143,6 +243,7 @@ class Publisher:
         if await self._redis.get(self.keys.lease) is None:
             self.token = None
             if await self.try_lead():
+                self._rewrite = True
                 return
         self.lost = True
         self.state = "lost the lease to another hub; stopped publishing"
@@ -164,6 +265,9 @@ class Publisher:
             log.exception("cannot encode %s", type(event).__name__)
             return
         key = topic_key(event)
+        if isinstance(event, HistoryBars):
+            key = None  # its symbol's whole series goes to the history hash instead
+            self._add_page(event)
         if key is not None:
             self._latest[key] = entry
         if len(self._queue) >= QUEUE_MAX:
@@ -171,6 +275,40 @@ class Publisher:
             self.dropped += 1
         self._queue.append((entry, key))
         self._wake.set()
+
+    def _add_page(self, page: HistoryBars) -> None:
+        series = self._series.get(page.symbol)
+        if series is None:
+            if len(self._series) >= MAX_SYMBOLS:
+                return
+            series = self._series[page.symbol] = _Series(page.source)
+        series.merge(page)
+        self._dirty.add(page.symbol)
+
+    async def _write_history(self) -> None:
+        """Write the changed symbols' whole series to the history hash (fenced). Runs
+        before a batch goes onto the stream, so the hash always holds every page the
+        stream has had: a terminal that reads it and then the stream misses none."""
+        while self._dirty and not self.lost:
+            symbols = sorted(self._dirty)
+            self._dirty.clear()
+            events = [self._series[s].event(s) for s in symbols]
+            # Tens of thousands of bars take a while to encode: off the event loop.
+            entries = await asyncio.to_thread(_encode_all, events, self.clock)
+            pairs: list[object] = []
+            for symbol, entry in zip(symbols, entries, strict=True):
+                pairs += [symbol, entry]
+            k = self.keys
+            try:
+                done = await self._redis.eval(LATEST, 2, k.lease, k.history, self.mine, *pairs)
+            except BaseException:
+                self._dirty.update(symbols)
+                raise
+            if int(done) < 0:
+                self._dirty.update(symbols)
+                await self._refenced()
+                continue
+            self._history.update(zip(symbols, entries, strict=True))
 
     async def run(self) -> None:
         """Publish until cancelled; on a Redis failure say so and retry (the queue stays
@@ -212,6 +350,10 @@ class Publisher:
         k = self.keys
         maxlen = self.settings.stream_len
         while self._queue and not self.lost:
+            if self._rewrite:
+                await self._republish()
+            if self._dirty:
+                await self._write_history()
             batch = [self._queue.popleft() for _ in range(min(BATCH, len(self._queue)))]
             args: list[object] = [self.mine, maxlen, len(batch)]
             for entry, key in batch:
@@ -231,13 +373,35 @@ class Publisher:
             self.published += len(batch)
 
     async def _republish_if_lost(self) -> None:
-        """After a Redis restart (or on a fresh one) the hash is gone: write it again."""
+        """After a Redis restart (or on a fresh one) the hashes are gone: write them
+        again (the latest values, and every symbol's whole series)."""
         k = self.keys
-        if self._latest and not await self._redis.exists(k.latest):
-            pairs = [v for item in self._latest.items() for v in item]
-            if int(await self._redis.eval(LATEST, 2, k.lease, k.latest, self.mine, *pairs)) < 0:
-                await self._refenced()
-                await self._republish_if_lost()
+        for values, key in ((self._latest, k.latest), (self._history, k.history)):
+            if self._rewrite or (values and not await self._redis.exists(key)):
+                await self._republish()
+                return
+
+    async def _republish(self) -> None:
+        """Write every latest value and every symbol's whole series again (fenced). A
+        value written since is overwritten by itself: ``_latest`` is always the newest."""
+        k = self.keys
+        self._rewrite = False
+        for values, key in ((self._latest, k.latest), (self._history, k.history)):
+            if not values:
+                continue
+            pairs = [v for item in values.items() for v in item]
+            try:
+                done = await self._redis.eval(LATEST, 2, k.lease, key, self.mine, *pairs)
+            except BaseException:
+                self._rewrite = True
+                raise
+            if int(done) < 0:
+                self._rewrite = True
+                await self._refenced()  # LeaseLost, or ours again: then the next step
+                return
+        # The heartbeat says so: a terminal that reconnected before this write found
+        # the hashes empty or partial, and reads them again.
+        self.rewrites += 1
 
     async def _beat_loop(self) -> None:
         every = self.settings.heartbeat_s
@@ -257,12 +421,17 @@ class Publisher:
                 pipe.zremrangebyscore(k.subscribers, "-inf", wall - SUBSCRIBER_TTL_S)
                 pipe.zcard(k.subscribers)
                 pipe.exists(k.latest)
-                _, count, has_latest = await pipe.execute()
+                pipe.exists(k.history)
+                _, count, has_latest, has_history = await pipe.execute()
                 self.subscribers = int(count)
-                if self._latest and not has_latest:
-                    await self._republish_if_lost()
+                lost = (self._latest and not has_latest) or (self._history and not has_history)
+                if lost or self._rewrite:
+                    await self._republish()
                 ttl_ms = max(1000, int(every * 3000))
-                beat = beat_bytes(wall, self.published, self.subscribers, os.getpid(), shift)
+                generation = f"{self.holder}:{self.rewrites}"
+                beat = beat_bytes(
+                    wall, self.published, self.subscribers, os.getpid(), shift, generation
+                )
                 if int(await r.eval(BEAT, 2, k.lease, k.heartbeat, self.mine, beat, ttl_ms)) < 0:
                     await self._refenced()
             except asyncio.CancelledError:
@@ -291,6 +460,39 @@ class Publisher:
                     await r.eval(RELEASE, 2, k.lease, k.heartbeat, self.mine)
         with contextlib.suppress(Exception):
             await r.aclose()
+
+
+def _encode_all(events: list[HistoryBars], clock: Clock) -> list[bytes]:
+    return [encode_series(e, clock) for e in events]
+
+
+def encode_series(event: HistoryBars, clock: Clock) -> bytes:
+    """The entry :func:`~feeds.hub.codec.encode` writes for ``event``, the same JSON
+    (decoded by the same strict decoder), written directly: a whole series is tens of
+    thousands of bars, and the generic encoder takes about 20 microseconds a bar."""
+    offset = wall_offset(clock)
+    bars = [
+        {
+            "symbol": b.symbol,
+            "day": b.day.isoformat(),
+            "open": str(b.open),
+            "high": str(b.high),
+            "low": str(b.low),
+            "close": str(b.close),
+            "source": b.source,
+        }
+        for b in event.bars
+    ]
+    first = event.first_trade.isoformat() if event.first_trade is not None else None
+    data = {
+        "source": event.source,
+        "symbol": event.symbol,
+        "bars": bars,
+        "first_trade": first,
+        "received": float(event.received) + offset,
+    }
+    doc = {"v": SCHEMA, "t": "HistoryBars", "w": clock.monotonic() + offset, "d": data}
+    return orjson.dumps(doc)
 
 
 async def stop_task(task: asyncio.Task[None], timeout: float = 2.0) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -38,6 +39,9 @@ class HubSettings:
     lease_s: float = 5.0
     """The leading hub's lease, seconds: renewed on every heartbeat; a standby hub takes
     over this long after the leader stops renewing it (it checks every second)."""
+    ca_file: str = ""
+    """A CA bundle (PEM) to verify a ``rediss://`` server's certificate against (a
+    desk's own CA). Empty: the system's trust store. Verification is never off."""
 
     def __post_init__(self) -> None:
         if self.url:
@@ -50,6 +54,11 @@ class HubSettings:
             raise ValueError("hub.lease_s must be more than twice heartbeat_s")
         if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", self.prefix):
             raise ValueError("hub.prefix must be 1-64 letters, digits or _.:-")
+        if self.ca_file:
+            if len(self.ca_file) > 4096 or "\x00" in self.ca_file:
+                raise ValueError("hub.ca_file is not a usable path")
+            if not Path(self.ca_file).expanduser().is_file():
+                raise ValueError(f"hub.ca_file {self.ca_file!r} not found")
 
 
 def url_problem(url: str) -> str | None:

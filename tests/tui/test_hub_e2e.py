@@ -20,12 +20,13 @@ import pytest
 import redis
 
 from feeds.core.clock import DEMO_START, ShiftedClock
+from feeds.history.divergence_state import DivergenceSlice
 from feeds.hub.keys import HubKeys
 from feeds.hub.publish import Publisher
 from feeds.hub.settings import HubSettings
 from feeds.hub.subscribe import HubFeed
 from feeds.sim.market import MarketThread
-from tests.feeds.hub.redis_server import RedisServer, running
+from tests.feeds.hub.redis_server import RedisServer, free_port, running
 from tests.ptyharness import ROOT
 from tui.config import Settings, with_endpoints
 from tui.hub import serve
@@ -38,8 +39,9 @@ HUB = HubSettings(heartbeat_s=0.2)
 POLLED = {"coinbase", "kraken", "yahoo", "kalshi", "polymarket", "nyfed", "nyfed_web", "fred"}
 """The sources that answer in the simulated market (Cboe is the quotes' fallback)."""
 SECTIONS = ("btc", "quotes", "fed_odds", "tbills")
-"""What a terminal shows that the hub relays (the history panel is left out: a terminal
-that starts late gets only each symbol's latest history page; see the README)."""
+"""What a terminal shows that the hub relays (the history panel is compared by
+``test_a_terminal_started_after_the_backfill_shows_the_hubs_whole_history``: the backfill
+progress there is each process's own)."""
 
 
 @pytest.fixture
@@ -66,17 +68,18 @@ def _endpoints(m: MarketThread) -> dict[str, str]:
     return endpoints
 
 
+def _strip(value: Any) -> Any:
+    """``value`` with the ages (which keep moving) taken out."""
+    if isinstance(value, dict):
+        return {k: _strip(v) for k, v in value.items() if not k.endswith("age_s")}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
+
+
 def _shown(doc: dict[str, Any]) -> dict[str, Any]:
-    """The relayed sections with the ages (which keep moving) taken out."""
-
-    def strip(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if not k.endswith("age_s")}
-        if isinstance(value, list):
-            return [strip(v) for v in value]
-        return value
-
-    return {k: strip(doc.get(k)) for k in SECTIONS}
+    """The relayed sections with the ages taken out."""
+    return {k: _strip(doc.get(k)) for k in SECTIONS}
 
 
 def _has_everything(doc: dict[str, Any]) -> bool:
@@ -187,7 +190,13 @@ def _env(tmp: Path) -> dict[str, str]:
 def test_a_wrong_password_is_one_clear_line_naming_the_url_without_it(tmp_path: Path) -> None:
     with running(tmp_path / "redis", password="the-right-one") as server:
         url = f"redis://desk:WRONG-pw-42@127.0.0.1:{server.port}/3"
-        for args in (["snapshot", "--json", "--hub", url], ["hub", "--hub", url]):
+        # Configuration, not an outage: no fallback to direct feeds, whatever the
+        # [hub] fallback, for every kind of terminal and the hub.
+        for args in (
+            ["snapshot", "--json", "--hub", url],
+            ["watch", "--hub", url],
+            ["hub", "--hub", url],
+        ):
             done = _run(args, tmp_path)
             assert done.returncode == 1, (args, done.stderr)
             lines = done.stderr.strip().splitlines()
@@ -249,3 +258,120 @@ def test_the_demo_hub_serves_a_snapshot_and_stops_cleanly_on_a_signal(
         if hub.poll() is None:
             hub.kill()
             hub.communicate()
+
+
+def _history(doc: dict[str, Any]) -> dict[str, Any]:
+    """The history panel (ATH rows, divergence) with the ages taken out, and left out:
+    the backfill's progress (each process's own) and the live-print guard's judgement
+    of a print above the high (``pending`` until it persists or another source agrees,
+    and ``record`` with it), which depends on the prints a process saw since when. A
+    terminal that started late judges the next prints against the hub's high (a high
+    the hub confirmed is relayed); its ``ath`` values are compared."""
+    section = dict(doc.get("history") or {})
+    section.pop("backfill", None)
+    out = _strip(section)
+    for row in out.get("ath") or []:
+        row.pop("pending", None)
+        row.pop("record", None)
+    return {"history": out}
+
+
+def _backfilled(rt: Runtime) -> bool:
+    section = document(rt).get("history") or {}
+    fills = section.get("backfill") or []
+    rows = section.get("ath") or []
+    return (
+        bool(fills)
+        and all(f["finished"] for f in fills)
+        and bool(rows)
+        and all(r["ath"] is not None for r in rows)
+    )
+
+
+async def test_a_terminal_started_after_the_backfill_shows_the_hubs_whole_history(
+    markets: tuple[MarketThread, MarketThread], redis_server: RedisServer
+) -> None:
+    a, b = markets
+    clock = ShiftedClock(DEMO_START)
+    url = redis_server.url
+    hub_rt = build_runtime(
+        with_endpoints(Settings(hub=HUB), **_endpoints(a)), clock, demo=True, data=None
+    )
+    stop = asyncio.Event()
+    ready: list[Publisher] = []
+    hub_task = asyncio.create_task(
+        serve(hub_rt, url, out=io.StringIO(), stop=stop, on_ready=ready.append)
+    )
+    late: Runtime | None = None
+    try:
+        async with asyncio.timeout(60):
+            while not (ready and _backfilled(hub_rt)):
+                hub_rt.drain(clock.monotonic())
+                await asyncio.sleep(0.1)
+        # Only now does the terminal start: every history page is long gone by.
+        hub_rt.replace_feeds(list(hub_rt.feeds), [])
+        async with asyncio.timeout(30):
+            while ready[0].pending:
+                await asyncio.sleep(0.05)
+        b_settings = with_endpoints(Settings(hub=HUB), **_endpoints(b))
+        late = build_runtime(b_settings, clock, demo=True, data=None, hub=url)
+        late.start()
+        want: dict[str, Any] = {}
+        got: dict[str, Any] = {}
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(20):
+                while True:
+                    for rt in (hub_rt, late):
+                        rt.drain(clock.monotonic())
+                    want, got = _history(document(hub_rt)), _history(document(late))
+                    if got == want and want["history"]["divergence"]["corr_90d"] is not None:
+                        break
+                    await asyncio.sleep(0.1)
+        rows = want["history"]["ath"]
+        assert rows and all(r["ath"] is not None for r in rows)
+        assert want["history"]["divergence"]["corr_90d"] is not None  # the whole series
+        assert got["history"]["ath"] == rows
+        assert got["history"]["divergence"] == want["history"]["divergence"]
+        assert got == want
+        # The hub's whole series, not its latest page: the drawdown chart matches too.
+        hub_div = hub_rt.store.slice("divergence", DivergenceSlice)
+        late_div = late.store.slice("divergence", DivergenceSlice)
+        for symbol in (hub_div.a_symbol, hub_div.b_symbol):
+            assert late_div._bars[symbol] == hub_div._bars[symbol]
+            assert len(hub_div._bars[symbol]) > 300  # more than one backfill page
+    finally:
+        stop.set()
+        if late is not None:
+            await late.aclose()
+        assert await hub_task == 0
+
+
+def test_snapshot_with_redis_down_is_a_direct_snapshot_saying_the_hub_is_down(
+    tmp_path: Path,
+) -> None:
+    url = f"redis://desk:pw-not-shown-7@127.0.0.1:{free_port()}/0"  # nothing listens
+    args = ["snapshot", "--json", "--demo", "--timeout", "20", "--hub", url]
+    done = _run(args, tmp_path)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    hub = doc["sources"]["hub"]
+    assert list(doc["sources"])[0] == "hub"
+    assert hub["state"] == "DOWN"
+    assert "cannot connect" in hub["reason"] and "using this terminal's own feeds" in hub["reason"]
+    assert "redis://desk:***@127.0.0.1" in hub["reason"]
+    assert doc["demo"] is True  # the terminal's own --demo: the simulated market
+    assert doc["btc"]["price"] > 0 and doc["btc"]["source"] in ("coinbase", "kraken")
+    assert "pw-not-shown-7" not in done.stdout + done.stderr
+
+
+def test_snapshot_with_redis_down_and_fallback_none_is_one_clear_line(tmp_path: Path) -> None:
+    cfg = tmp_path / "none.toml"
+    cfg.write_text('[hub]\nfallback = "none"\n')
+    url = f"redis://:pw-not-shown-8@127.0.0.1:{free_port()}/0"
+    done = _run(["snapshot", "--config", str(cfg), "--json", "--hub", url], tmp_path)
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot connect" in lines[0], done.stderr
+    assert "redis://:***@127.0.0.1" in lines[0]
+    assert "pw-not-shown-8" not in done.stdout + done.stderr
+    assert not done.stdout

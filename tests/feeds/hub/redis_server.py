@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import ssl
 import subprocess
 import time
 from collections.abc import Iterator
@@ -25,12 +26,14 @@ class RedisServer:
     proc: subprocess.Popen[bytes]
     directory: Path
     password: str | None = None
+    tls: bool = False
 
     @property
     def url(self) -> str:
-        """``redis://`` URL (with the default user's password when one is set)."""
+        """``redis://`` URL, or ``rediss://`` for a TLS server (with the default user's
+        password when one is set)."""
         auth = f":{self.password}@" if self.password else ""
-        return f"redis://{auth}127.0.0.1:{self.port}/0"
+        return f"{'rediss' if self.tls else 'redis'}://{auth}127.0.0.1:{self.port}/0"
 
     def stop(self) -> None:
         """Stop the server (its data goes with it)."""
@@ -62,14 +65,36 @@ def binary() -> str:
     return found
 
 
-def start(directory: Path, *, password: str | None = None, port: int | None = None) -> RedisServer:
-    """Start ``redis-server`` on 127.0.0.1 and wait until it answers PING."""
+@dataclass(frozen=True)
+class TlsFiles:
+    """A throwaway CA and a server certificate it signed (for 127.0.0.1)."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+
+def start(
+    directory: Path,
+    *,
+    password: str | None = None,
+    port: int | None = None,
+    tls: TlsFiles | None = None,
+) -> RedisServer:
+    """Start ``redis-server`` on 127.0.0.1 and wait until it answers PING. With ``tls``,
+    it speaks TLS only (``--port 0 --tls-port``) and does not ask for client
+    certificates."""
     port = port or free_port()
     directory.mkdir(parents=True, exist_ok=True)
+    if tls is not None:
+        listen = ["--port", "0", "--tls-port", str(port), "--tls-auth-clients", "no"]
+        listen += ["--tls-cert-file", str(tls.cert), "--tls-key-file", str(tls.key)]
+        listen += ["--tls-ca-cert-file", str(tls.ca)]
+    else:
+        listen = ["--port", str(port)]
     args = [
         binary(),
-        "--port",
-        str(port),
+        *listen,
         "--bind",
         "127.0.0.1",
         "--save",
@@ -82,13 +107,21 @@ def start(directory: Path, *, password: str | None = None, port: int | None = No
     if password:
         args += ["--requirepass", password]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    server = RedisServer(port, proc, directory, password)
+    server = RedisServer(port, proc, directory, password, tls is not None)
+    context = None
+    if tls is not None:
+        context = ssl.create_default_context(cafile=str(tls.ca))
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"redis-server exited with {proc.returncode}")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as raw:
+                s = (
+                    raw
+                    if context is None
+                    else context.wrap_socket(raw, server_hostname="127.0.0.1")
+                )
                 s.sendall(b"PING\r\n")
                 if s.recv(64):
                     return server
@@ -106,3 +139,35 @@ def running(directory: Path, *, password: str | None = None) -> Iterator[RedisSe
         yield server
     finally:
         server.stop()
+
+
+def make_tls(directory: Path) -> TlsFiles:
+    """A throwaway CA and a server certificate for 127.0.0.1 signed by it, made with the
+    ``openssl`` command (skips the test, saying why, where there is none)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("no openssl command to make a throwaway CA for the TLS test")
+    directory.mkdir(parents=True, exist_ok=True)
+    ca, ca_key = directory / "ca.pem", directory / "ca.key"
+    cert, key, csr = directory / "server.pem", directory / "server.key", directory / "server.csr"
+    ext = directory / "server.ext"
+    ext.write_text(
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+        "basicConstraints=critical,CA:FALSE\n"
+        "keyUsage=critical,digitalSignature,keyEncipherment\n"
+        "extendedKeyUsage=serverAuth\n"
+        "authorityKeyIdentifier=keyid,issuer\n"
+        "subjectKeyIdentifier=hash\n"
+    )
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    steps = [
+        [openssl, "req", "-x509", *ec, "-keyout", ca_key, "-out", ca, "-days", "2",
+         "-subj", "/CN=lockstep test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+        [openssl, "req", "-new", *ec, "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1"],
+        [openssl, "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key,
+         "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", ext],
+    ]  # fmt: skip
+    for step in steps:
+        subprocess.run([str(a) for a in step], check=True, capture_output=True, timeout=30)
+    return TlsFiles(ca, cert, key)

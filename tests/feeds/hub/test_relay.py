@@ -7,21 +7,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import orjson
 import pytest
 import redis.asyncio as aioredis
 
-from feeds.core.clock import SystemClock
-from feeds.hub.codec import encode
+from feeds.core.clock import ManualClock, SystemClock
+from feeds.hub.codec import Decoder, encode
 from feeds.hub.keys import HubBeat, HubKeys, beat_bytes
-from feeds.hub.publish import QUEUE_MAX, Publisher, stop_task
+from feeds.hub.publish import MAX_BARS, QUEUE_MAX, Publisher, encode_series, stop_task
 from feeds.hub.settings import HubSettings
 from feeds.hub.subscribe import COUNT, HubFeed
 from feeds.model.btc import Tick
 from feeds.model.core import BadMessage, FeedState, FeedStatus
+from feeds.model.history import Bar, HistoryBars
 from feeds.model.quotes import MarketState, Quote
 from tests.feeds.hub.redis_server import RedisServer, running, start
 
@@ -263,3 +266,81 @@ async def test_a_wrong_password_is_one_clear_line_without_the_password(tmp_path:
             assert all("wrong-pass-123" not in str(e) for e in reader.events)
         finally:
             await reader.stop()
+
+
+def page(start: int, days: int, first_trade: date | None = None) -> HistoryBars:
+    """``days`` daily bars of BTC from day ``start`` after 2015-01-01."""
+    d0 = date(2015, 1, 1)
+    bars = tuple(
+        Bar("BTC-USD", d0 + timedelta(days=i), Decimal(100 + i), Decimal(110 + i),
+            Decimal(90 + i), Decimal(105 + i), "coinbase")
+        for i in range(start, start + days)
+    )  # fmt: skip
+    return HistoryBars("coinbase", "BTC-USD", bars, first_trade, CLOCK.monotonic())
+
+
+async def test_a_terminal_that_starts_after_the_backfill_gets_the_whole_series(
+    redis_server: RedisServer,
+) -> None:
+    async with publishing(redis_server.url) as (pub, _):
+        # The backfill's pages, newest first as Coinbase pages back, one day overlapping.
+        pub.offer(page(300, 300))
+        pub.offer(page(0, 301, first_trade=date(2015, 1, 1)))
+        await wait_for(lambda: pub.published == 2)
+        reader = Reader(HubFeed(SETTINGS, redis_server.url, CLOCK))
+        reader.start()
+        try:
+            got = await reader.until(lambda e: isinstance(e, HistoryBars))
+            assert isinstance(got, HistoryBars)
+            assert got.bars == page(0, 600).bars  # every day once, oldest first
+            assert got.first_trade == date(2015, 1, 1) and got.source == "coinbase"
+            # A page after the terminal started comes on the stream.
+            pub.offer(page(600, 1))
+            later = await reader.until(lambda e: isinstance(e, HistoryBars) and e is not got)
+            assert isinstance(later, HistoryBars) and len(later.bars) == 1
+        finally:
+            await reader.stop()
+
+
+async def test_a_redis_restart_republishes_the_whole_history(tmp_path: Path) -> None:
+    server = start(tmp_path / "r1")
+    try:
+        async with publishing(server.url) as (pub, _):
+            pub.offer(page(0, 50))
+            pub.offer(page(50, 50))
+            await wait_for(lambda: pub.published == 2)
+            server.stop()
+            server = start(tmp_path / "r2", port=server.port)  # empty: nothing saved
+            reader = Reader(HubFeed(SETTINGS, server.url, CLOCK))
+            reader.start()
+            try:
+                got = await reader.until(lambda e: isinstance(e, HistoryBars), timeout=30)
+                assert isinstance(got, HistoryBars) and got.bars == page(0, 100).bars
+            finally:
+                await reader.stop()
+    finally:
+        server.stop()
+
+
+def test_the_history_kept_for_late_terminals_is_bounded() -> None:
+    pub = Publisher(SETTINGS, "redis://127.0.0.1:9/0", CLOCK)  # never connected
+    pub.offer(page(0, MAX_BARS + 10))
+    series = pub._series["BTC-USD"].event("BTC-USD")
+    assert len(series.bars) == MAX_BARS
+    assert series.bars[0] == page(10, 1).bars[0]  # the oldest went first
+
+
+@pytest.mark.parametrize(
+    "series",
+    [
+        page(0, 3, first_trade=date(2014, 12, 1)),
+        page(5, 1),
+        page(0, 0, first_trade=date(2015, 1, 1)),
+    ],
+)
+def test_the_fast_series_encoder_writes_what_the_codec_writes(series: HistoryBars) -> None:
+    clock = ManualClock(datetime(2026, 1, 5, 15, 0, tzinfo=UTC), mono=1000.0)
+    series = replace(series, received=990.0)
+    fast, generic = encode_series(series, clock), encode(series, clock)
+    assert orjson.loads(fast) == orjson.loads(generic)
+    assert Decoder(clock).decode(fast) == series

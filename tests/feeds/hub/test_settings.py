@@ -3,6 +3,8 @@ its password."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from feeds.hub.settings import HubSettings, redact, redact_text, url_problem
@@ -61,3 +63,14 @@ def test_settings_check_fallback_and_prefix() -> None:
     with pytest.raises(ValueError, match="hub.url") as err:
         HubSettings(url="http://:pw123@h")
     assert "pw123" not in str(err.value)
+
+
+def test_ca_file_must_name_a_file(tmp_path: Path) -> None:
+    assert HubSettings().ca_file == ""  # the system's trust store
+    ca = tmp_path / "desk-ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    assert HubSettings(ca_file=str(ca)).ca_file == str(ca)
+    with pytest.raises(ValueError, match="ca_file .* not found"):
+        HubSettings(ca_file=str(tmp_path / "missing.pem"))
+    with pytest.raises(ValueError, match="ca_file"):
+        HubSettings(ca_file="a\x00b")
