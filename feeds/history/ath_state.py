@@ -222,6 +222,12 @@ class AthSlice:
                 )
             if event.last_price is not None and st.received is None:
                 st.price, st.source, st.at = event.last_price, "cache", event.last_at
+            shown = self._btc_tick.price if st is self._btc and self._btc_tick else st.price
+            if st.pending and st.record is not None and shown is not None:
+                # A stored high at or above the held print settles it: the print is no
+                # longer above any high (a hub terminal that started late gets the high
+                # the hub confirmed this way, and must not keep calling it PENDING).
+                st.pending = shown > st.record.high
             return True
         if isinstance(event, BackfillProgress):
             self._progress[event.source] = event

@@ -232,6 +232,26 @@ def test_slice_outlier_print_does_not_set_the_high_nor_flag_a_record() -> None:
     assert not [op for op in ops if isinstance(op, PutLast) and op.price == D("190000")]
 
 
+def test_a_stored_high_at_or_above_a_pending_print_settles_it() -> None:
+    # A hub terminal that starts late holds the hub's live print as pending, then gets the
+    # high the hub confirmed from it (a CachedAth): the print is at the high, not pending.
+    clock = ManualClock(datetime(2025, 12, 12, 15, 25, tzinfo=UTC), mono=1000.0)
+    s = make_slice(clock)
+    s.apply(quote("^RUT", "2558", 1000.0, "yahoo"))
+    assert s.view().rows[1].pending
+    low = AthRecord(
+        "^RUT", D(2550), date(2025, 12, 12), "yahoo", D(2541), date(2025, 12, 11), "yahoo"
+    )
+    s.apply(CachedAth("cache", "^RUT", low, None, "yahoo", None, 1.0))
+    assert s.view().rows[1].pending  # a high still below the print settles nothing
+    confirmed = AthRecord(
+        "^RUT", D(2558), date(2025, 12, 12), "live:yahoo", D(2541), date(2025, 12, 11), "yahoo"
+    )
+    s.apply(CachedAth("ath-live", "^RUT", confirmed, None, "yahoo", None, 1.0))
+    row = s.view().rows[1]
+    assert not row.pending and row.at_high and row.distance_pct == 0
+
+
 def test_slice_cache_progress_and_notices() -> None:
     clock = ManualClock(datetime(2025, 12, 12, 15, 25, tzinfo=UTC), mono=1000.0)
     s = AthSlice(["^RUT"], clock=clock)
