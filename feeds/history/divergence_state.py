@@ -33,6 +33,7 @@ from feeds.model.history import (
     AthRecord,
     CachedAth,
     CoHigh,
+    DailySeries,
     DivergenceView,
     HistoryBars,
     Side,
@@ -135,6 +136,7 @@ class DivergenceSlice:
         Tick,
         Quote,
         HistoryBars,
+        DailySeries,
         CachedAth,
         SetChartWindow,
         DivergenceComputed,
@@ -198,6 +200,13 @@ class DivergenceSlice:
                 return False
             for b in event.bars:
                 store[b.day] = (float(b.high), float(b.close))
+            self._stale()
+            return True
+        if isinstance(event, DailySeries):
+            store = self._bars.get(event.symbol)
+            if store is None or not event.days:
+                return False
+            store.update(zip(event.days, zip(event.high, event.close, strict=True), strict=True))
             self._stale()
             return True
         if isinstance(event, CachedAth):
