@@ -30,17 +30,12 @@ CAUSES: dict[str, str] = {
         "event loop when the terminal is not blocking (no thread hand-off per frame)."
     ),
     "D2": (
-        "**Timers at idle.** The paint timer is now armed by the store (`Store.on_change`, "
-        "the first change after a paint) and by the 1 Hz tick, and pauses after a paint "
-        "with nothing to do: at 0 msg/s the app no longer wakes 10 times a second to "
-        "drain an empty store (2026-12-04, pty, warm, 20 s windows, old/new alternated: "
-        "1.6 -> 0.85 % of a core, medians of 2). What remains (headless census of the "
-        "loop's callbacks, 0.61 % of the main thread): the 1 Hz tick of every panel "
-        "(ages, countdowns, the status bar rebuilt from the health view, the alert rules) "
-        "at about 4 ms a tick, then message pumps, heartbeats, watchdogs and polls. "
-        "*Plan:* tick only visible panels; stop the ticks of panels whose ages have reached "
-        "minute steps until the next minute; skip the status bar's rebuild when no age "
-        "step changed."
+        "**Timers at idle.** With no BTC messages the app still wakes 10 times a second "
+        "(the paint timer drains an empty store), runs every panel's 1 Hz tick (ages, "
+        "countdowns) including panels below the fold, and handles heartbeats and polls. "
+        "*Plan:* arm the paint timer from the store when a topic becomes dirty instead of "
+        "polling; tick only visible panels; stop the ticks of panels whose ages have reached "
+        "minute steps until the next minute."
     ),
     "D3": (
         "**Ages that count.** The BTC price's own age counts by the second (a streamed "
@@ -52,19 +47,13 @@ CAUSES: dict[str, str] = {
     ),
     "D4": (
         "**The interpreter, Textual and the dashboard's widgets.** `import tui.app` alone is "
-        "≈ 46 MB (Python ≈ 8, Textual + Rich ≈ 23, httpx, websockets, sqlite3 ≈ 9); the "
-        "running dashboard adds ≈ 21 MB before any history (≈ 220 widgets with their line "
-        "caches and styles, modules imported after start, the HTTP client's TLS context "
-        "≈ 1.9 MB, threads). The history no longer costs ≈ 21 MB: the divergence pair's "
-        "≈ 14,000 stored days reach the store as columns (`DailySeries`) instead of a "
-        "`Bar` with four Decimals per day (whose start-up peak stayed in the resident "
-        "size all day), the divergence slice keeps those columns as they came, and "
-        "SQLite's page cache is 512 KiB instead of 2 MB; the warm app is ≈ 71 MB "
-        "(in-process, feeds refused: 83 -> 71 MB; under the pty: 82 -> 72 MB). *Plan:* "
-        "day ordinals and prices in `array` columns once the hub codec can carry them "
-        "(≈ 1.3 MB more); the TLS context only when an https source is configured; mount "
-        "the panels below the fold only when first scrolled to or zoomed; fewer widgets "
-        "per row (one line per row instead of a Cell per field)."
+        "≈ 45 MB (Python ≈ 8, Textual + Rich ≈ 23, httpx, websockets, sqlite3 ≈ 9); the "
+        "running dashboard (≈ 150 widgets with their style caches), the history kept for the "
+        "divergence and ATH panels (≈ 100k daily bars as Python objects) and SQLite's page "
+        "cache make up the rest. pandas and exchange_calendars (≈ 55 MB) are no longer "
+        "loaded. *Plan:* tracemalloc the warm app and take the top sites; keep the daily "
+        "bars as `array('d')` columns instead of dicts of tuples; cap SQLite's cache; mount "
+        "the panels below the fold only when first scrolled to or zoomed."
     ),
     "D5": (
         "**websockets' receive path.** Of ≈ 28 µs per message at 21k msg/s, ≈ 12-15 µs is "
