@@ -55,6 +55,9 @@ class PaintLoop(DashboardLayout):
         if self._paint_timer is not None:
             self._paint_timer.stop()
         self._paint_timer = self.set_interval(1.0 / fps, self._paint, name="paint")
+        # Armed by the store (its first change after a paint) and by the 1 Hz tick (the
+        # time-driven refresh); paused by a paint that found nothing to do.
+        self.store.on_change = self._paint_timer.resume
 
     def _terminal_backlog(self) -> int:
         """Frames Textual has queued but not yet written to the terminal (0 if unknown).
@@ -86,6 +89,8 @@ class PaintLoop(DashboardLayout):
         if self._unpainted:
             topics, self._unpainted = topics | self._unpainted, set()
         if not topics:
+            if self._paint_timer is not None:
+                self._paint_timer.pause()
             return
         with self.batch_update():
             for topic in topics:
@@ -102,6 +107,8 @@ class PaintLoop(DashboardLayout):
                 self._tick()
 
     def _tick(self) -> None:
+        if self._paint_timer is not None:
+            self._paint_timer.resume()  # time-driven state (staleness) moves: look again
         if self._terminal_backlog():
             return  # ages repaint once the link has caught up
         now_mono = self.market_clock.monotonic()

@@ -1,6 +1,10 @@
 """The in-memory latest state. Feeds' events go in through :meth:`Store.apply`; the
 paint timer takes the changed topics out through :meth:`Store.drain`.
 
+The store arms the paint: :attr:`Store.on_change` is called when the first topic turns
+dirty after a drain, so a paint loop can sleep while nothing changes instead of polling
+an empty store ten times a second (an idle monitor then wakes only for its clocks).
+
 The store is a pure, synchronous reducer. It is split into *slices*, one per domain
 (health, BTC, quotes ...); each slice owns its state, declares which event types it
 accepts, and builds an immutable view on demand. Latest value wins: applying a
@@ -42,6 +46,9 @@ class Store:
         self._dirty: set[str] = set()
         self.applied = 0
         """Events applied since start (for the msgs/s readout and benchmarks)."""
+        self.on_change: Callable[[], None] | None = None
+        """Called when a topic turns dirty while none was (the first change after a
+        drain): the paint loop's alarm. Not called again until the next drain."""
         for s in slices:
             self.add(s)
 
@@ -58,7 +65,17 @@ class Store:
         for kind in slice_.accepts:
             self._routes.setdefault(kind, []).append(slice_)
         self._routes_cache_clear()
-        self._dirty.add(slice_.topic)
+        self._mark(slice_.topic)
+
+    def _mark(self, topic: str) -> None:
+        """``topic`` changed: remember it, and sound the alarm if it is the first."""
+        dirty = self._dirty
+        if not dirty:
+            dirty.add(topic)
+            if self.on_change is not None:
+                self.on_change()
+        else:
+            dirty.add(topic)
 
     def _routes_cache_clear(self) -> None:
         # Per concrete event type: the (apply, topic) pairs of the slices that take it,
@@ -77,12 +94,17 @@ class Store:
                 if issubclass(kind, k)
                 for s in slices
             )
+        dirty = self._dirty
         for apply, topic in targets:
             if apply(event):
-                self._dirty.add(topic)
+                if dirty:
+                    dirty.add(topic)
+                else:
+                    self._mark(topic)
 
     def refresh(self, now: float) -> None:
-        """Let every slice re-evaluate what depends on time alone."""
+        """Let every slice re-evaluate what depends on time alone. Its changes do not call
+        :attr:`on_change`: the caller drains right after (``Runtime.drain``)."""
         for s in self._slices.values():
             if s.refresh(now):
                 self._dirty.add(s.topic)

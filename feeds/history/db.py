@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from feeds.model.history import AthRecord, Bar
 
@@ -36,6 +37,9 @@ SCHEMA_VERSION = 2
 """The schema this code writes. Older files are migrated; newer ones are left alone."""
 
 _PRICE_MAX = 1e12
+
+CACHE_KIB = 512
+"""SQLite's page cache for the history connection, KiB (the default is 2,000)."""
 
 
 def _px(col: str) -> str:
@@ -170,6 +174,26 @@ class SeriesInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class DailyColumns:
+    """A symbol's stored daily highs and closes as columns (:meth:`HistoryStore.daily`).
+
+    Attributes:
+        days: Every stored day, ascending.
+        high: Each day's high.
+        close: Each day's close.
+        marks: The bars that decide the all-time highs, ascending, without repeats: the
+            oldest, the first with the highest high, the first with the highest close and
+            the newest. Merged into a record (``feeds.history.ath.merge_bars``, which keeps
+            the earliest of equal highs) they give what all the bars would.
+    """
+
+    days: tuple[date, ...]
+    high: tuple[float, ...]
+    close: tuple[float, ...]
+    marks: tuple[Bar, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class LastPrice:
     """A persisted last price."""
 
@@ -181,6 +205,11 @@ class LastPrice:
 
 def _dec(x: float) -> Decimal:
     return Decimal(repr(x))
+
+
+def _bar(symbol: str, row: tuple[Any, ...]) -> Bar:
+    d, o, h, lo, c, s = row
+    return Bar(symbol, date.fromisoformat(d), _dec(o), _dec(h), _dec(lo), _dec(c), s)
 
 
 def _day(s: str | None) -> date | None:
@@ -323,6 +352,10 @@ class HistoryStore:
             journal = "DELETE" if nfs else "WAL"
             conn.execute(f"PRAGMA journal_mode = {journal}")
             conn.execute("PRAGMA synchronous = NORMAL")
+            # SQLite's default page cache is 2 MB per connection, and the start-up
+            # quick_check reads every page: it would fill and stay in the resident size
+            # all day. Reads after start-up are a few indexed rows; 512 KiB holds them.
+            conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             _migrate(conn)
         except BaseException:
             conn.close()
@@ -454,6 +487,43 @@ class HistoryStore:
             Bar(symbol, date.fromisoformat(d), _dec(o), _dec(h), _dec(lo), _dec(c), s)
             for d, o, h, lo, c, s in rows
         ]
+
+    def daily(self, symbol: str) -> DailyColumns:
+        """Every stored day of ``symbol`` as columns, without a :class:`Bar` per day: the
+        rows are read one at a time, so only the columns and four bars stay."""
+        conn = self._db()
+        days: list[date] = []
+        high: list[float] = []
+        close: list[float] = []
+        first: tuple[Any, ...] | None = None
+        top_high: tuple[Any, ...] | None = None
+        top_close: tuple[Any, ...] | None = None
+        last: tuple[Any, ...] | None = None
+        with self._lock:
+            for row in conn.execute(
+                "SELECT day, open, high, low, close, source FROM bars "
+                "WHERE symbol = ? ORDER BY day",
+                (symbol,),
+            ):
+                day, _, h, _, c, _ = row
+                days.append(date.fromisoformat(day))
+                high.append(h)
+                close.append(c)
+                if first is None:
+                    first = row
+                # Strictly greater: the earliest of equal values stays, as in merge_bars.
+                if top_high is None or h > top_high[2]:
+                    top_high = row
+                if top_close is None or c > top_close[4]:
+                    top_close = row
+                last = row
+        marks = {r[0]: r for r in (first, top_high, top_close, last) if r is not None}
+        return DailyColumns(
+            tuple(days),
+            tuple(high),
+            tuple(close),
+            tuple(_bar(symbol, marks[d]) for d in sorted(marks)),
+        )
 
     def newest_bars(self, symbols: Iterable[str]) -> dict[str, Bar]:
         """The newest stored bar of each of ``symbols`` that has any (one indexed read

@@ -141,7 +141,8 @@ def latest_correlation(a: Series, b: Series, window: int) -> float | None:
 def last_value(s: Series) -> float | None:
     """The value on the last day of ``s`` that has one (NaN counts as none), if it is
     finite; else None."""
-    for _, v in sorted(s.items(), reverse=True):
+    for day in sorted(s, reverse=True):
+        v = s[day]
         if not math.isnan(v):
             return v if math.isfinite(v) else None
     return None
@@ -160,11 +161,14 @@ def new_high_days(high: Series, warmup_days: int = 365) -> list[date]:
     """
     if not high:
         return []
-    ordered = sorted(high.items())
-    start = ordered[0][0] + timedelta(days=warmup_days)
+    # Sorted days, not items: no tuple per day (the analysis runs on thousands of days,
+    # and its peak stays in the resident size).
+    ordered = sorted(high)
+    start = ordered[0] + timedelta(days=warmup_days)
     hits: list[date] = []
     best: float | None = None
-    for day, value in ordered:
+    for day in ordered:
+        value = high[day]
         if math.isnan(value):
             continue
         if best is not None and value > best and day >= start:
@@ -176,7 +180,8 @@ def new_high_days(high: Series, warmup_days: int = 365) -> list[date]:
 def top(s: Series) -> tuple[float, date] | None:
     """The highest value of ``s`` and its earliest day, or None when ``s`` is empty."""
     best: tuple[float, date] | None = None
-    for day, value in sorted(s.items()):
+    for day in sorted(s):
+        value = s[day]
         if not math.isnan(value) and (best is None or value > best[0]):
             best = (value, day)
     return best

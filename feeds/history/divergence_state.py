@@ -33,6 +33,7 @@ from feeds.model.history import (
     AthRecord,
     CachedAth,
     CoHigh,
+    DailySeries,
     DivergenceView,
     HistoryBars,
     Side,
@@ -86,10 +87,55 @@ class _Heavy:
 _EMPTY = _Heavy((), (), (), None, None, None, None, (), None, None, None, None, 0)
 
 
+class _Daily:
+    """One side's daily highs and closes: the columns read at start-up, kept as they came
+    (no object per day; a dict entry and a tuple per day would cost about 1.5 MB for the
+    default pair, all day), and the days added since (backfill pages: a few), which win
+    over the columns."""
+
+    __slots__ = ("close", "days", "extra", "high")
+
+    def __init__(self) -> None:
+        self.days: tuple[date, ...] = ()
+        self.high: tuple[float, ...] = ()
+        self.close: tuple[float, ...] = ()
+        self.extra: dict[date, tuple[float, float]] = {}
+
+    def put_columns(self, series: DailySeries) -> None:
+        """Take a series; its days win over what was there (the latest value wins)."""
+        if self.days:
+            # A second series (rare): keep the old columns' other days as extra ones.
+            old = dict(zip(self.days, zip(self.high, self.close, strict=True), strict=True))
+            old.update(self.extra)
+            self.extra = old
+        self.days, self.high, self.close = series.days, series.high, series.close
+        if self.extra:
+            days = set(series.days)
+            self.extra = {d: v for d, v in self.extra.items() if d not in days}
+
+    def snapshot(self) -> _Columns:
+        """What an analysis reads (immutable: safe in a worker thread)."""
+        return _Columns(self.days, self.high, self.close, dict(self.extra))
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    days: tuple[date, ...]
+    high: tuple[float, ...]
+    close: tuple[float, ...]
+    extra: dict[date, tuple[float, float]]
+
+    def series(self, which: int) -> dict[date, float]:
+        """The highs (0) or closes (1) by day, the extra days winning."""
+        out = dict(zip(self.days, self.close if which else self.high, strict=True))
+        out.update((d, v[which]) for d, v in self.extra.items())
+        return out
+
+
 @dataclass(frozen=True, slots=True)
 class _Inputs:
-    a_bars: dict[date, tuple[float, float]]
-    b_bars: dict[date, tuple[float, float]]
+    a_bars: _Columns
+    b_bars: _Columns
     window: str
     within_days: int
     warmup_days: int
@@ -135,6 +181,7 @@ class DivergenceSlice:
         Tick,
         Quote,
         HistoryBars,
+        DailySeries,
         CachedAth,
         SetChartWindow,
         DivergenceComputed,
@@ -166,7 +213,7 @@ class DivergenceSlice:
         self.window = window
         self.warmup_days = warmup_days
         self.max_points = max_points
-        self._bars: dict[str, dict[date, tuple[float, float]]] = {a_symbol: {}, b_symbol: {}}
+        self._bars: dict[str, _Daily] = {a_symbol: _Daily(), b_symbol: _Daily()}
         self._live: dict[str, _Live] = {a_symbol: _Live(), b_symbol: _Live()}
         self.background = background
         self.btc_shown = btc_shown
@@ -193,11 +240,18 @@ class DivergenceSlice:
                 return False
             return self._price(event.symbol, float(event.price), event.source, event.received)
         if isinstance(event, HistoryBars):
-            store = self._bars.get(event.symbol)
-            if store is None or not event.bars:
+            daily = self._bars.get(event.symbol)
+            if daily is None or not event.bars:
                 return False
             for b in event.bars:
-                store[b.day] = (float(b.high), float(b.close))
+                daily.extra[b.day] = (float(b.high), float(b.close))
+            self._stale()
+            return True
+        if isinstance(event, DailySeries):
+            daily = self._bars.get(event.symbol)
+            if daily is None or not event.days:
+                return False
+            daily.put_columns(event)
             self._stale()
             return True
         if isinstance(event, CachedAth):
@@ -235,8 +289,8 @@ class DivergenceSlice:
         """The current version and a function computing its analysis from copied inputs
         (safe to run in a worker thread while events keep arriving)."""
         inputs = _Inputs(
-            dict(self._bars[self.a_symbol]),
-            dict(self._bars[self.b_symbol]),
+            self._bars[self.a_symbol].snapshot(),
+            self._bars[self.b_symbol].snapshot(),
             self.window,
             self.within_days,
             self.warmup_days,
@@ -372,10 +426,8 @@ def _side_from_ath(symbol: str, row: AthRowLike | None) -> Side:
 
 def _analyse(inp: _Inputs) -> _Heavy:
     """The heavy part, from copied inputs (runs in a worker thread in the app)."""
-    a_hi = {d: v[0] for d, v in inp.a_bars.items()}
-    a_cl = {d: v[1] for d, v in inp.a_bars.items()}
-    b_hi = {d: v[0] for d, v in inp.b_bars.items()}
-    b_cl = {d: v[1] for d, v in inp.b_bars.items()}
+    a_hi, a_cl = inp.a_bars.series(0), inp.a_bars.series(1)
+    b_hi, b_cl = inp.b_bars.series(0), inp.b_bars.series(1)
     reb = dv.Paired()
     a_base: float | None = None
     b_base: float | None = None

@@ -35,7 +35,7 @@ from feeds.history.ath_state import HistoryNotice
 from feeds.model.btc import Heartbeat, Tick, VenueNotice
 from feeds.model.core import BadMessage, FeedStatus
 from feeds.model.fed import MeetingOdds, RateLadder, TargetRange, ZqProbe, ZqQuote
-from feeds.model.history import BackfillProgress, CachedAth, HistoryBars
+from feeds.model.history import BackfillProgress, CachedAth, DailySeries, HistoryBars
 from feeds.model.quotes import Quote, QuoteMiss
 from feeds.model.tbills import FredSeries, SchedulePage, ScheduleUnavailable, TsyOperations
 
@@ -71,6 +71,7 @@ EVENT_TYPES: tuple[type, ...] = (
     ZqQuote,
     ZqProbe,
     HistoryBars,
+    DailySeries,
     CachedAth,
     BackfillProgress,
     HistoryNotice,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -74,6 +75,44 @@ class HistoryBars:
     bars: tuple[Bar, ...]
     first_trade: date | None
     received: float
+
+
+@dataclass(frozen=True, slots=True)
+class DailySeries:
+    """One symbol's stored daily highs and closes, as columns: how the divergence pair's
+    history reaches the store at start-up. A :class:`Bar` per day (four Decimals, a date)
+    costs about five times the memory, and those few thousand days are read at once, so
+    their peak would stay in the process's resident size for the rest of the day.
+
+    Attributes:
+        source: The feed that read them (``"cache"``).
+        symbol: Yahoo-style symbol.
+        days: The days, ascending, without repeats.
+        high: Each day's high (finite, positive).
+        close: Each day's close (finite, positive).
+        received: Monotonic receipt time.
+
+    Raises:
+        ValueError: Columns of different lengths, days out of order, or a price that is
+            not finite and positive (the model's rule for every price).
+    """
+
+    source: str
+    symbol: str
+    days: tuple[date, ...]
+    high: tuple[float, ...]
+    close: tuple[float, ...]
+    received: float
+
+    def __post_init__(self) -> None:
+        n = len(self.days)
+        if len(self.high) != n or len(self.close) != n:
+            raise ValueError("daily series: columns of different lengths")
+        if any(b <= a for a, b in zip(self.days, self.days[1:], strict=False)):
+            raise ValueError("daily series: days not ascending")
+        for column in (self.high, self.close):
+            if not all(x > 0 and math.isfinite(x) for x in column):
+                raise ValueError("daily series: a price is not finite and positive")
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,3 +64,43 @@ def test_adding_a_slice_after_events_reroutes_them() -> None:
     assert len(old.seen) == 1
     assert len(new.seen) == 1 and len(extra.seen) == 1
     assert store.slice("t", Recorder) is new
+
+
+class Flipper(Recorder):
+    """A slice whose time-driven refresh reports a change."""
+
+    def refresh(self, now: float) -> bool:
+        return True
+
+
+def test_the_first_change_after_a_drain_arms_the_paint_once() -> None:
+    a = Recorder("a", (Heartbeat,))
+    b = Recorder("b", (Heartbeat,), every=2)
+    quiet = Recorder("q", (BadMessage,), every=1000)
+    store = Store([a, b, quiet])
+    calls: list[int] = []
+    store.on_change = lambda: calls.append(store.applied)
+    assert store.drain() == {"a", "b", "q"}  # new slices start dirty
+    store.apply(BadMessage("x", "no"))  # no change: no alarm
+    assert calls == []
+    for i in range(5):
+        store.apply(Heartbeat("x", float(i)))
+    assert calls == [2]  # the first change only, however many follow
+    assert store.drain() == {"a", "b"}
+    store.apply(Heartbeat("x", 9.0))
+    assert calls == [2, 7]  # armed again after the drain
+    store.add(Recorder("c", (Heartbeat,)))
+    assert calls == [2, 7]  # already dirty: no second alarm
+    store.drain()
+    store.add(Recorder("d", (Heartbeat,)))
+    assert calls == [2, 7, 7]  # a new slice is a change too
+
+
+def test_refresh_changes_do_not_sound_the_alarm() -> None:
+    store = Store([Flipper("f", (Heartbeat,))])
+    calls: list[str] = []
+    store.on_change = lambda: calls.append("x")
+    store.drain()
+    store.refresh(1.0)
+    assert calls == []  # the caller drains right after refreshing
+    assert store.drain() == {"f"}

@@ -24,7 +24,7 @@ from feeds.history.divergence_state import (
     SetChartWindow,
 )
 from feeds.model.btc import Tick
-from feeds.model.history import Bar, HistoryBars
+from feeds.model.history import Bar, DailySeries, HistoryBars
 from feeds.model.quotes import MarketState, Quote
 from feeds.quotes.nyse import is_trading_day
 from feeds.sim.history_data import END, daily_bars
@@ -448,3 +448,32 @@ def test_the_slice_analysis_matches_pandas(
     assert got.a_last == (float(a_c.iloc[-1]), a_c.index[-1].date())
     assert got.b_last == (float(b_c.iloc[-1]), b_c.index[-1].date())
     assert got.common == len(oracle_aligned(a_cl, b_cl))
+
+
+def test_columns_and_later_bars_the_latest_value_wins() -> None:
+    """The pair's columns (start-up) and bars (backfill) for the same days: whichever
+    came last is what the analysis reads; a second series keeps the first one's other
+    days."""
+    clock = ManualClock(datetime(2026, 3, 2, 15, tzinfo=UTC), mono=100.0)
+    sl = DivergenceSlice(clock=clock)
+    d0, d1, d2 = date(2026, 2, 25), date(2026, 2, 26), date(2026, 2, 27)
+
+    def last_close() -> tuple[float, date] | None:
+        _, job = sl.analysis_job()
+        return job().b_last
+
+    def bar(day: date, close: str) -> HistoryBars:
+        px = Decimal(close)
+        return HistoryBars("yahoo", "^RUT", (Bar("^RUT", day, px, px, px, px, "yahoo"),), None, 1)
+
+    assert sl.apply(bar(d2, "30"))
+    assert last_close() == (30.0, d2)
+    assert sl.apply(DailySeries("cache", "^RUT", (d1, d2), (11.0, 21.0), (10.0, 20.0), 2))
+    assert last_close() == (20.0, d2)  # the series came later: it wins
+    assert sl.apply(bar(d2, "31"))
+    assert last_close() == (31.0, d2)  # and a later bar wins over the series
+    assert sl.apply(DailySeries("cache", "^RUT", (d0,), (5.0,), (4.0,), 3))
+    assert last_close() == (31.0, d2)  # an older series keeps the days it lacks
+    _, job = sl.analysis_job()
+    assert job().b_ath == (31.0, d2)
+    assert not sl.apply(DailySeries("cache", "ETH-USD", (d0,), (5.0,), (4.0,), 4))

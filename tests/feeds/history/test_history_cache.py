@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+import math
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,13 +14,14 @@ import pytest
 
 from feeds.core.clock import ManualClock
 from feeds.core.store import Store
+from feeds.history.ath import merge_bars
 from feeds.history.ath_state import AthSlice
-from feeds.history.db import HistoryStore, PutLast
+from feeds.history.db import DailyColumns, HistoryStore, PutLast
 from feeds.history.divergence_state import DivergenceSlice
 from feeds.history.factory import close_history, make_ath_slice, make_divergence_slice, open_history
 from feeds.history.loader import HistoryLoader, seed_from_cache
 from feeds.history.settings import HistorySettings
-from feeds.model.history import BackfillProgress, CachedAth, HistoryBars
+from feeds.model.history import BackfillProgress, CachedAth, DailySeries, HistoryBars
 from feeds.sim.history_data import daily_bars
 
 WALL = datetime(2025, 12, 12, 15, 25, tzinfo=UTC)
@@ -99,3 +102,94 @@ async def test_loader_says_reading_then_opens_off_the_loop_and_hands_over_the_ca
     last = rest[-1]
     assert isinstance(last, BackfillProgress) and last.finished and last.source == first.source
     await close_history(lazy)
+
+
+def _slices(
+    settings: HistorySettings, store: HistoryStore, clock: ManualClock
+) -> tuple[AthSlice, DivergenceSlice, Store]:
+    ath = make_ath_slice(settings, store, SYMBOLS, clock)
+    div = make_divergence_slice(settings, clock, background=False)
+    return ath, div, Store([ath, div])
+
+
+@pytest.mark.parametrize("high_tie", [False, True])
+async def test_columns_and_marks_give_the_same_views_as_a_bar_per_day(
+    tmp_path: Path, high_tie: bool
+) -> None:
+    """The pair's history as columns plus the bars that decide its highs: the ATH and
+    divergence views equal those built from every bar (as the loader sent it before)."""
+    settings = HistorySettings()
+    store, _ = open_history(tmp_path, settings)
+    for sym in ["BTC-USD", *SYMBOLS]:
+        bars = daily_bars(sym)
+        if high_tie:
+            # A later day equal to the highest high and close: the earlier day must stay.
+            top = max(bars, key=lambda b: b.high)
+            last = bars[-1]
+            bars = [*bars[:-1], replace(last, high=top.high, close=top.high, low=last.low)]
+        store.put_bars(bars)
+    store.write_batch([PutLast("BTC-USD", Decimal("92100"), "kraken", WALL)])
+    clock = ManualClock(WALL.replace(minute=40), mono=50.0)
+    events = seed_from_cache(store, settings, SYMBOLS, clock, None)
+    series = [e for e in events if isinstance(e, DailySeries)]
+    assert {e.symbol for e in series} == set(settings.pair)
+    old = []
+    for e in events:
+        if isinstance(e, DailySeries):
+            continue
+        if isinstance(e, HistoryBars) and e.symbol in settings.pair:
+            # What the loader sent before: every stored bar.
+            e = HistoryBars("cache", e.symbol, tuple(store.bars(e.symbol)), None, e.received)
+            assert len(e.bars) > 1000
+        old.append(e)
+    ath_new, div_new, new_store = _slices(settings, store, clock)
+    ath_old, div_old, old_store = _slices(settings, store, clock)
+    for e in events:
+        new_store.apply(e)
+    for e in old:
+        old_store.apply(e)
+    assert ath_new.view() == ath_old.view()
+    assert div_new.view() == div_old.view()
+    assert div_new.view().history_days > 1000
+    await close_history(store)
+
+
+def test_daily_reads_every_day_and_the_marks_that_decide_the_highs(tmp_path: Path) -> None:
+    store, _ = open_history(tmp_path, HistorySettings())
+    bars = daily_bars("^RUT")
+    store.put_bars(bars)
+    cols = store.daily("^RUT")
+    assert cols.days == tuple(b.day for b in bars)
+    assert cols.high == tuple(float(b.high) for b in bars)
+    assert cols.close == tuple(float(b.close) for b in bars)
+    assert merge_bars(None, "^RUT", cols.marks) == merge_bars(None, "^RUT", store.bars("^RUT"))
+    assert cols.marks[0].day == bars[0].day and cols.marks[-1].day == bars[-1].day
+    assert len(cols.marks) <= 4
+    assert store.daily("NOPE") == DailyColumns((), (), (), ())
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("days", "high", "close", "why"),
+    [
+        ((date(2026, 1, 2),), (1.0, 2.0), (1.0,), "lengths"),
+        ((date(2026, 1, 2), date(2026, 1, 2)), (1.0, 2.0), (1.0, 2.0), "ascending"),
+        ((date(2026, 1, 3), date(2026, 1, 2)), (1.0, 2.0), (1.0, 2.0), "ascending"),
+        ((date(2026, 1, 2),), (math.nan,), (1.0,), "finite"),
+        ((date(2026, 1, 2),), (1.0,), (math.inf,), "finite"),
+        ((date(2026, 1, 2),), (0.0,), (1.0,), "finite"),
+        ((date(2026, 1, 2),), (1.0,), (-3.0,), "finite"),
+    ],
+)
+def test_daily_series_refuses_what_no_price_may_be(
+    days: tuple[date, ...], high: tuple[float, ...], close: tuple[float, ...], why: str
+) -> None:
+    with pytest.raises(ValueError, match=why):
+        DailySeries("cache", "^RUT", days, high, close, 1.0)
+
+
+def test_daily_series_takes_good_columns() -> None:
+    s = DailySeries(
+        "cache", "^RUT", (date(2026, 1, 2), date(2026, 1, 5)), (2.5, 3.0), (2.0, 2.9), 1
+    )
+    assert len(s.days) == 2

@@ -34,7 +34,14 @@ from feeds.model.fed import (
     ZqProbe,
     ZqQuote,
 )
-from feeds.model.history import AthRecord, BackfillProgress, Bar, CachedAth, HistoryBars
+from feeds.model.history import (
+    AthRecord,
+    BackfillProgress,
+    Bar,
+    CachedAth,
+    DailySeries,
+    HistoryBars,
+)
 from feeds.model.quotes import MarketState, Quote, QuoteMiss, TradingPeriods
 from feeds.model.tbills import (
     FredSeries,
@@ -123,6 +130,14 @@ SAMPLES: list[object] = [
         date(1987, 9, 10),
         954.0,
     ),  # fmt: skip
+    DailySeries(
+        "cache",
+        "^RUT",
+        (date(2026, 2, 26), date(2026, 2, 27)),
+        (2560.5, 2561.0),
+        (2541.25, 2550.0),
+        954.5,
+    ),
     CachedAth(
         "history",
         "BTC-USD",
