@@ -106,58 +106,54 @@ def cmd_lint(_: list[str]) -> int:
 
 REDIS_INSTALL = "apt-get update && apt-get install -y redis-server"
 """What the hub's tests need beyond Python: a real ``redis-server`` (Debian's package)."""
-
-
-def ensure_redis_server() -> int:
-    """Make sure ``redis-server`` is on PATH for the hub's tests: install it with apt-get
-    when running as root on a machine that has apt-get, else say exactly what to run."""
-    if shutil.which("redis-server"):
-        return 0
-    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
-    if is_root and shutil.which("apt-get"):
-        print(f"dev.py: redis-server not found; installing it: {REDIS_INSTALL}", flush=True)
-        env = {"DEBIAN_FRONTEND": "noninteractive"}
-        rc = _run(["apt-get", "update"], env=env) or _run(
-            ["apt-get", "install", "-y", "redis-server"], env=env
-        )
-        if rc == 0 and shutil.which("redis-server"):
-            return 0
-    print(
-        "dev.py: the tests need redis-server (the desk hub's tests run a real one on "
-        f"127.0.0.1). Install it, then run the tests again:\n    sudo sh -c '{REDIS_INSTALL}'"
-        "\n(or your system's redis-server package, e.g. `brew install redis`)",
-        file=sys.stderr,
-    )
-    return 1
-
-
 CHROMIUM_INSTALL = "apt-get update && apt-get install -y chromium"
 """What the browser tests (tests/web) need: a real headless Chromium (Debian's package)."""
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
-def ensure_chromium() -> int:
-    """Make sure a Chromium is on PATH for ``lockstep serve``'s browser tests: install
-    Debian's ``chromium`` with apt-get when running as root on a machine that has apt-get,
-    else say exactly what to run."""
-    if any(shutil.which(name) for name in CHROMIUM_NAMES):
+def _ensure_package(names: tuple[str, ...], package: str, why: str, elsewhere: str) -> int:
+    """Make sure one of ``names`` is on PATH: install Debian's ``package`` with apt-get
+    when running as root on a machine that has apt-get, else say exactly what to run."""
+    if any(shutil.which(name) for name in names):
         return 0
+    install = f"apt-get update && apt-get install -y {package}"
     is_root = hasattr(os, "geteuid") and os.geteuid() == 0
     if is_root and shutil.which("apt-get"):
-        print(f"dev.py: chromium not found; installing it: {CHROMIUM_INSTALL}", flush=True)
+        print(f"dev.py: {names[0]} not found; installing it: {install}", flush=True)
         env = {"DEBIAN_FRONTEND": "noninteractive"}
         rc = _run(["apt-get", "update"], env=env) or _run(
-            ["apt-get", "install", "-y", "chromium"], env=env
+            ["apt-get", "install", "-y", package], env=env
         )
-        if rc == 0 and shutil.which("chromium"):
+        if rc == 0 and any(shutil.which(name) for name in names):
             return 0
     print(
-        "dev.py: the tests need chromium (the browser tests drive a headless one on "
-        f"127.0.0.1). Install it, then run the tests again:\n    sudo sh -c '{CHROMIUM_INSTALL}'"
-        "\n(or your system's chromium package)",
+        f"dev.py: the tests need {names[0]} ({why}). Install it, then run the tests "
+        f"again:\n    sudo sh -c '{install}'\n({elsewhere})",
         file=sys.stderr,
     )
     return 1
+
+
+def ensure_redis_server() -> int:
+    """Make sure ``redis-server`` is on PATH for the hub's tests (installed, or the
+    command to run printed)."""
+    return _ensure_package(
+        ("redis-server",),
+        "redis-server",
+        "the desk hub's tests run a real one on 127.0.0.1",
+        "or your system's redis-server package, e.g. `brew install redis`",
+    )
+
+
+def ensure_chromium() -> int:
+    """Make sure a Chromium is on PATH for ``lockstep serve``'s browser tests (installed,
+    or the command to run printed)."""
+    return _ensure_package(
+        CHROMIUM_NAMES,
+        "chromium",
+        "the browser tests drive a headless one on 127.0.0.1",
+        "or your system's chromium package",
+    )
 
 
 def cmd_test(extra: list[str]) -> int:
