@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from textual.content import Content
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.widget import Widget
 
 from feeds.model.core import FeedState, SourceHealth
@@ -88,6 +88,8 @@ class StatusBar(Widget):
         self._places: list[tuple[int, int]] = []
         self._content = Content("")
         self._text = ""
+        self._now: tuple[float, object] | None = None
+        """The clocks of the last tick: a resize flows the sources again with them."""
         self.repainted = 0
         """Cells marked for repaint so far (for tests and the bench)."""
 
@@ -113,13 +115,35 @@ class StatusBar(Widget):
             x += n
         return places
 
-    def tick(self, now_mono: float, now_wall: object) -> None:
-        """Repaint changed ages and states (1 Hz, and after ``show``)."""
-        width = max(1, self.content_size.width or self.app.size.width - 2)
+    def _arrange(
+        self, width: int, now_mono: float, now_wall: object
+    ) -> tuple[list[Content], list[tuple[int, int]], str]:
+        """The sources' texts, their (line, column) places at ``width``, the separator."""
         brief = width < self.NARROW_BELOW
         parts = [describe(self._health.get(n), n, now_mono, now_wall, brief) for n in self.sources]
         sep = self.SEP if width >= self.NARROW_BELOW else self.NARROW_SEP
-        places = self._flow(parts, width, sep)
+        return parts, self._flow(parts, width, sep), sep
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """The lines the sources take at ``width``. The layout asks this for a new width
+        before any tick has flowed the sources for it: answering from the last flow (the
+        old width) gave the dashboard a wrong height after a resize until the next tick,
+        up to a second later (bench B12: a stale layout after a resize storm)."""
+        if self._now is None:
+            return super().get_content_height(container, viewport, width)
+        _, places, _ = self._arrange(max(1, width), *self._now)
+        return places[-1][0] + 1 if places else 1
+
+    def on_resize(self) -> None:
+        """Flow the sources for the new width now, not at the next tick."""
+        if self._now is not None:
+            self.tick(*self._now)
+
+    def tick(self, now_mono: float, now_wall: object) -> None:
+        """Repaint changed ages and states (1 Hz, and after ``show``)."""
+        self._now = (now_mono, now_wall)
+        width = max(1, self.content_size.width or self.app.size.width - 2)
+        parts, places, sep = self._arrange(width, now_mono, now_wall)
         old_parts, old_places = self._parts, self._places
         self._parts, self._places = parts, places
         lines: list[list[Content]] = []

@@ -320,3 +320,37 @@ async def test_status_bar_tick_repaints_only_what_changed(tmp_path: Path) -> Non
         assert 0 < cost <= 3 * len(runtime.sources), cost
         assert "Coinbase LIVE" in str(status.render())
         await app.action_quit()
+
+
+def _layout(app: LockstepApp) -> dict[str, Any]:
+    """Where everything is: each panel's region, the status bar's and the footer's."""
+    out: dict[str, Any] = {
+        w.id or "": (w.region, w.display) for w in app.query(".panel") if w.id is not None
+    }
+    out["status"] = app.query_one("#status").region
+    out["footer"] = app.query_one("Footer").region
+    return out
+
+
+async def test_a_resize_storm_ends_in_the_layout_of_a_fresh_start(tmp_path: Path) -> None:
+    # The 1 Hz tick is stopped: the layout after a resize must not wait for it (the
+    # status bar flowed its sources only on a tick, so its line count, and with it the
+    # dashboard's height, stayed those of the previous width for up to a second).
+    app, runtime, clock = full_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, runtime, clock, pilot)
+        fresh = _layout(app)
+        for timer in list(app._timers):
+            if timer.name == "ages":
+                timer.pause()
+        # The last size before 120×40 puts the status bar on three lines (two at 120).
+        for cols, rows in ((100, 30), (140, 50), (90, 35), (80, 24)):
+            await pilot.resize_terminal(cols, rows)
+            await pilot.pause()
+            app._tick()  # the storm's sizes had their ticks
+            await pilot.pause()
+        await pilot.resize_terminal(120, 40)
+        for _ in range(4):
+            await pilot.pause()
+        assert _layout(app) == fresh
+        await app.action_quit()
