@@ -1,8 +1,8 @@
-"""``python -m bench.ab``: the same benchmarks for two checkouts, alternated in one
-invocation (A B A B ...), with the medians side by side.
+"""``python -m bench.ab``: the same benchmarks for two or more checkouts, alternated in
+one invocation (A B A B ..., or A B C A B C ...), with the medians side by side.
 
-    python -m bench.ab --a /work/wt-old --b . --n 3
-    python -m bench.ab --a /work/wt-old --b . --n 3 -- --only B4,B5,B6 --runs 1 --no-write
+    python -m bench.ab old=/work/wt-old new=. --n 3
+    python -m bench.ab old=/work/wt-old new=. --n 3 --bench="--only B12 --quick --no-write"
 
 Figures from runs on different days compare the box as much as the code: this box is
 shared, and its load moves by whole percents of a core from hour to hour. Alternating
@@ -80,59 +80,67 @@ def _fmt(value: float) -> str:
     return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
-def table(runs: dict[str, list[dict[str, tuple[float, str]]]], labels: tuple[str, str]) -> str:
-    """Markdown: each figure's median for A and B, the change, and every run's value."""
-    a, b = labels
+def table(runs: dict[str, list[dict[str, tuple[float, str]]]]) -> str:
+    """Markdown: each figure's median per checkout, the change from the first, and every
+    run's value."""
+    labels = list(runs)
+    first = labels[0]
     names: list[str] = []
-    for side in (a, b):
-        for figures in runs[side]:
+    for label in labels:
+        for figures in runs[label]:
             names.extend(n for n in figures if n not in names)
-    lines = [
-        f"| figure | {a} median | {b} median | {b} − {a} | {a} runs | {b} runs |",
-        "|---|---|---|---|---|---|",
-    ]
+    head = ["figure", *(f"{x} median" for x in labels)]
+    head += [f"{x} − {first}" for x in labels[1:]]
+    head += [f"{x} runs" for x in labels]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name in names:
-        unit = next((f[name][1] for side in (a, b) for f in runs[side] if name in f), "")
-        vals = {
-            side: [f[name][0] if name in f else math.nan for f in runs[side]] for side in (a, b)
-        }
-        ma, mb = _median(vals[a]), _median(vals[b])
-        lines.append(
-            f"| {name} ({unit}) | {_fmt(ma)} | {_fmt(mb)} | {_fmt(mb - ma)} | "
-            f"{', '.join(_fmt(v) for v in vals[a])} | {', '.join(_fmt(v) for v in vals[b])} |"
-        )
+        unit = next((f[name][1] for x in labels for f in runs[x] if name in f), "")
+        vals = {x: [f[name][0] if name in f else math.nan for f in runs[x]] for x in labels}
+        meds = {x: _median(vals[x]) for x in labels}
+        row = [f"{name} ({unit})" if unit else name, *(_fmt(meds[x]) for x in labels)]
+        row += [_fmt(meds[x] - meds[first]) for x in labels[1:]]
+        row += [", ".join(_fmt(v) for v in vals[x]) for x in labels]
+        lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     p = argparse.ArgumentParser(prog="python -m bench.ab", description=__doc__)
-    p.add_argument("--a", type=Path, required=True, help="checkout A (e.g. the old commit)")
-    p.add_argument("--b", type=Path, required=True, help="checkout B (e.g. this one)")
+    p.add_argument("checkouts", nargs="+", help="LABEL=PATH, two or more (e.g. old=/work/wt-old)")
     p.add_argument("--n", type=int, default=3, help="invocations of each (default 3)")
-    p.add_argument("--labels", default="old,new", help="names of A and B in the table")
+    p.add_argument(
+        "--bench", default=" ".join(DEFAULT_BENCH), help="the bench flags, as one string"
+    )
     p.add_argument("--json", type=Path, default=None, help="write every run's figures here")
-    p.add_argument("bench_args", nargs="*", help=f"after --: bench flags ({DEFAULT_BENCH})")
     args = p.parse_args(argv)
-    bench_args = args.bench_args or DEFAULT_BENCH
-    la, lb = (args.labels.split(",") + ["old", "new"])[:2]
-    roots = {la: args.a.resolve(), lb: args.b.resolve()}
-    runs: dict[str, list[dict[str, tuple[float, str]]]] = {la: [], lb: []}
+    bench_args = args.bench.split()
+    roots: dict[str, Path] = {}
+    for item in args.checkouts:
+        label, sep, path = item.partition("=")
+        if not sep or not label:
+            p.error(f"expected LABEL=PATH, got {item!r}")
+        roots[label] = Path(path).resolve()
+    if len(roots) < 2:
+        p.error("two or more checkouts")
+    runs: dict[str, list[dict[str, tuple[float, str]]]] = {x: [] for x in roots}
     started = time.monotonic()
     for i in range(args.n):
-        for label in (la, lb):
-            print(f"ab: {label} run {i + 1}/{args.n} ({roots[label]})", file=sys.stderr, flush=True)
-            figures, took = run_once(roots[label], bench_args)
+        for label, root in roots.items():
+            print(f"ab: {label} run {i + 1}/{args.n} ({root})", file=sys.stderr, flush=True)
+            figures, took = run_once(root, bench_args)
             print(f"ab:   {len(figures)} figures in {took:.0f} s", file=sys.stderr, flush=True)
             runs[label].append(figures)
             if args.json is not None:
                 args.json.write_text(json.dumps(runs, indent=1))
+    order = " ".join(roots)
     print(
-        f"A/B: `python -m bench {' '.join(bench_args)}`, {la} = {roots[la]}, "
-        f"{lb} = {roots[lb]}, alternated {la} {lb} {la} {lb} ..., n={args.n} each, "
+        f"A/B: `python -m bench {' '.join(bench_args)}`, "
+        + ", ".join(f"{x} = {r}" for x, r in roots.items())
+        + f"; alternated {order} {order} ..., n={args.n} each, "
         f"{time.monotonic() - started:.0f} s in all\n"
     )
-    print(table(runs, (la, lb)))
+    print(table(runs))
     return 0
 
 
