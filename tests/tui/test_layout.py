@@ -37,7 +37,7 @@ from tests.widgets.test_tbills_panel import DATA, batch
 from tui.app import LockstepApp
 from tui.config import Settings
 from tui.runtime import Runtime, build_runtime
-from widgets.btc_panel import BtcPanel
+from widgets.btc_panel import SPARK_MAX_ROWS, BtcPanel
 from widgets.divergence_panel import DivergenceChart
 from widgets.quotes_panel import QuotesPanel
 from widgets.status_bar import SHORT
@@ -353,4 +353,21 @@ async def test_a_resize_storm_ends_in_the_layout_of_a_fresh_start(tmp_path: Path
         for _ in range(4):
             await pilot.pause()
         assert _layout(app) == fresh
+        await app.action_quit()
+
+
+@pytest.mark.parametrize("size", [(160, 45), (250, 70)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_the_btc_sparkline_stops_at_its_tallest(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    app, runtime, clock = full_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(app, runtime, clock, pilot)
+        await pilot.pause()
+        spark = app.query_one("#btc-spark")
+        assert spark.display and spark.size.height == SPARK_MAX_ROWS
+        # The rows it leaves go to the panels below it, none to blank rows outside them.
+        btc, ath = app.query_one("#btc"), app.query_one("#ath")
+        assert ath.region.bottom == app.query_one("#dashboard").region.bottom
+        assert btc.region.height == 1 + 1 + 1 + SPARK_MAX_ROWS + 2
         await app.action_quit()
