@@ -371,3 +371,27 @@ async def test_the_btc_sparkline_stops_at_its_tallest(
         assert ath.region.bottom == app.query_one("#dashboard").region.bottom
         assert btc.region.height == 1 + 1 + 1 + SPARK_MAX_ROWS + 2
         await app.action_quit()
+
+
+async def test_at_80x24_every_source_state_stays_on_screen_when_all_are_in_trouble(
+    tmp_path: Path,
+) -> None:
+    # At 80×24 the panels have no bottom border (no state subtitle): the status bar is
+    # the only place a source's state shows, and it is at most three lines.
+    app, runtime, clock = full_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, runtime, clock, pilot)
+        now = clock.monotonic()
+        for name in runtime.sources:
+            runtime.store.apply(
+                FeedStatus(name, FeedState.RECONNECTING, "connection reset by peer", now, now + 40)
+            )
+        app._paint()
+        app._tick()
+        await pilot.pause()
+        status = app.query_one("#status")
+        assert status.region.height <= 3
+        shown = _export(app)
+        for name in runtime.sources:
+            assert f"{SHORT.get(name, name)} RECONNECTING" in shown, shown
+        await app.action_quit()
