@@ -67,7 +67,8 @@ class Dashboard(Horizontal):
         self._on_size = on_size
 
     def on_resize(self) -> None:
-        """Re-plan for the new size."""
+        """Re-plan for the new size (once for a burst of resizes: see
+        :meth:`DashboardLayout.on_resize`)."""
         self._on_size()
 
 
@@ -88,6 +89,7 @@ class DashboardLayout(App[None]):
     _theme_key: str
     _plan_pending: bool = False
     _planned: tuple[object, ...] = ()
+    _size_pending: bool = False
 
     def get_default_screen(self) -> Screen[Any]:
         """The dashboard screen, whose partial updates visit only the widgets near each
@@ -115,7 +117,7 @@ class DashboardLayout(App[None]):
                 )
             yield Cell("", id="notice")
             yield Cell("", id="wall-clock")
-        with Dashboard(self._plan, id="dashboard"):
+        with Dashboard(self._plan_later, id="dashboard"):
             with Vertical(id="col-a", classes="column"):
                 yield _panel(
                     BtcPanel(flash=not self.low_bandwidth, sparkline=not self.low_bandwidth)
@@ -143,12 +145,31 @@ class DashboardLayout(App[None]):
     # -- size and zoom --------------------------------------------------------------
 
     def on_resize(self, event: Resize) -> None:
-        """Reflow; below the minimum show what size is needed."""
-        self._apply_size(event.size.width, event.size.height)
+        """Reflow; below the minimum show what size is needed.
+
+        Once for a burst: a resize storm (a window dragged, a tmux pane resized) queues a
+        Resize per SIGWINCH, and each size class changed restyles every widget (≈ 40 ms
+        here). A busy app then drew the sizes of the storm one by one, each frame for a
+        terminal no longer that size, and the final layout came seconds late (bench
+        B12). The size is applied after the Resize events already queued, from the
+        latest (``App.size``); Textual's own screen resize comes later still (its
+        1/120 s timer), so the classes are set before the layout they change."""
+        if not self._size_pending:
+            self._size_pending = True
+            self.call_later(self._apply_latest_size)
+
+    def _apply_latest_size(self) -> None:
+        self._size_pending = False
+        self._apply_size(self.size.width, self.size.height)
 
     def on_fit_panel_need_changed(self, message: FitPanel.NeedChanged) -> None:
         """A panel's needs changed shape: plan again (once, after this round)."""
         message.stop()
+        self._plan_later()
+
+    def _plan_later(self) -> None:
+        """Plan once, after the messages already queued (a resize storm, or several
+        panels changing shape in one paint, makes one plan for the last state)."""
         if not self._plan_pending:
             self._plan_pending = True
             self.call_later(self._plan)
@@ -177,15 +198,17 @@ class DashboardLayout(App[None]):
         inner = max(10, width // len(columns) - 4)  # border and padding
         needs = [[p.need(inner) for p in column] for column in columns]
         # The height with the footer shown, so that hiding it cannot undo the decision.
-        footer_hidden = self._dash.has_class("-no-footer")
+        footer = self._dash.query_one(Footer)
+        footer_hidden = footer.has_class("-hidden")
         full = height - (1 if footer_hidden else 0)
         heads = max(sum(n.head + 1 for n in col if n.head) for col in needs)
         frame = FRAME
         if any(sum(n.head + frame for n in col if n.head) > full for col in needs):
             frame = 1
         # Still short (a status bar on three lines at 80×24): the key hints go; ``?``
-        # and the palette still list every key.
-        self._dash.set_class(heads > full, "-no-footer")
+        # and the palette still list every key. A class on the footer, not the screen:
+        # a screen class restyles every widget.
+        footer.set_class(heads > full, "-hidden")
         key = (width, height, frame, tuple(tuple(col) for col in needs))
         if key == self._planned:
             return
@@ -209,9 +232,8 @@ class DashboardLayout(App[None]):
     def _size_classes(self, screen: Screen[Any], width: int, height: int) -> bool:
         """Set the layout classes for a ``width``×``height`` terminal; True if too small."""
         small = width < MIN_WIDTH or height < MIN_HEIGHT
+        # Only classes a style reads: each change restyles every widget.
         screen.set_class(small, "-too-small")
-        screen.set_class(not small and (width < 80 or height < 24), "-compact")
-        screen.set_class(width >= 120, "-wide")
         screen.set_class(width >= GRID_FROM and not self._zoomed, "-grid")
         return small
 
@@ -226,7 +248,8 @@ class DashboardLayout(App[None]):
         screen = self.screen_stack[0]
         screen.set_class(bool(self._zoomed), "-zoomed")
         if target is not None:
-            self._dash.remove_class("-tight", "-no-footer")  # a zoomed panel has the room
+            self._dash.remove_class("-tight")  # a zoomed panel has the room
+            self._dash.query_one(Footer).remove_class("-hidden")
         for _, panel, _ in self.panels():
             panel.set_class(panel is target, "-zoomed")
             if target is not None:

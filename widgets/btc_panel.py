@@ -22,6 +22,8 @@ from widgets.format import age, money, signed
 from widgets.words import AthFacts, ath_word
 
 VENUE_NAMES = {"coinbase": "Coinbase", "kraken": "Kraken"}
+SPARK_MAX_ROWS = 8
+"""The sparkline's tallest: eight rows of eighth-blocks resolve a day's moves finely."""
 
 
 class BtcPanel(FitPanel):
@@ -108,20 +110,23 @@ class BtcPanel(FitPanel):
     # -- layout (the screen deals the rows) -------------------------------------------
 
     def need(self, width: int) -> Need:
-        """The price line always; then the range, the book, and a sparkline that grows."""
+        """The price line always; then the range, the book, and a sparkline that grows
+        up to :data:`SPARK_MAX_ROWS` (taller tells nothing more; the rows left go to the
+        other panels)."""
         spark = self.sparkline_enabled
         steps = ((3, 1), (4, 2), (6, 1)) if spark else ((3, 1), (6, 1))
-        return Need(1, steps, grow=spark)
+        return Need(1, steps, grow=spark, grow_max=SPARK_MAX_ROWS - 2)
 
     def fit(self, rows: int) -> None:
-        """The range, a sparkline of two rows, the book; the sparkline takes every row
-        left (the order of :meth:`need`)."""
+        """The range, a sparkline of two rows, the book; the sparkline takes the rows
+        left, up to :data:`SPARK_MAX_ROWS` (the order of :meth:`need`)."""
         super().fit(rows)
         spark = self.sparkline_enabled
         self._cell("btc-range").display = rows >= 2
         self._cell("btc-book").display = rows >= (5 if spark else 3)
         self._spark_fits = spark and rows >= 4
-        self.query_one(Sparkline).styles.height = max(2, rows - (3 if rows >= 5 else 2))
+        spark_rows = max(2, rows - (3 if rows >= 5 else 2))
+        self.query_one(Sparkline).styles.height = min(spark_rows, SPARK_MAX_ROWS)
         self._show_spark_display()
 
     def _show_spark_display(self) -> None:

@@ -74,6 +74,30 @@ class Cell(Static):
             return
         super().update(content, layout=layout)
 
+    def _size_follows_text(self, old: str | Content, new: str | Content) -> bool:
+        """True if a cell showing ``new`` instead of ``old`` may take another size.
+
+        A layout pass reflows the whole screen (≈ 20 ms here), and a cell that fills its
+        row does not change size with its text: only an auto-width cell does, or one that
+        wraps onto more lines (several lines of text, or longer than the row where text
+        wraps). Asking for layout on every change of length (an age going from 9s to
+        10s, a price gaining a digit) made the frames after it late (bench B4 p99)."""
+        styles = self.styles
+        width = styles.width
+        if width is not None and width.is_auto:
+            return True
+        height = styles.height
+        if height is not None and not height.is_auto:
+            return False  # a fixed height: another text cannot change the size
+        old_plain = old.plain if isinstance(old, Content) else old
+        new_plain = new.plain if isinstance(new, Content) else new
+        if "\n" in old_plain or "\n" in new_plain:
+            return True
+        room = self.content_size.width
+        if not room:
+            return True  # not laid out yet
+        return styles.text_wrap != "nowrap" and max(cell_len(old_plain), cell_len(new_plain)) > room
+
     def set(self, content: str | Content) -> None:
         """Show ``content``; plain text is never parsed as markup."""
         old = self._last
@@ -82,8 +106,10 @@ class Cell(Static):
         self._last = content
         self._shown = Content(content) if isinstance(content, str) else content
         if len(content) != len(old):
-            # An auto-width cell needs a layout pass only when its length changes.
-            self.refresh(layout=True)
+            if self._size_follows_text(old, content):
+                self.refresh(layout=True)
+            else:
+                self.refresh()
             return
         span = changed_span(old, content)
         if span is None or self.styles.text_align not in _LEFT:

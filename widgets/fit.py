@@ -31,11 +31,15 @@ class Need:
             lower priority number is dealt rows first. A step is taken only after the
             panel's earlier steps.
         grow: True when the panel can use any rows left over (a chart).
+        grow_max: At most this many rows left over for a panel that grows (None: no
+            limit). A chart taller than this tells nothing more (the BTC sparkline was
+            36 rows at 250×70).
     """
 
     head: int
     steps: tuple[tuple[int, int], ...] = ()
     grow: bool = False
+    grow_max: int | None = None
 
     @property
     def full(self) -> int:
@@ -48,7 +52,8 @@ def deal(needs: Sequence[Need], rows: int, border: int) -> list[int | None]:
     ``border`` rows of frame; None for a panel left out. Every headline is dealt first
     (even when they overflow: the column then scrolls), then the steps by priority
     (lowest first, panels in order on a tie); the rows left over go to the panels that
-    grow, else to the last panel shown (its frame stretches: never a band of blank rows).
+    grow, each up to its ``grow_max``, and what they cannot take to the last panel shown
+    (its frame stretches: never a band of blank rows outside a panel).
     """
     got: list[int | None] = [n.head if n.head > 0 else None for n in needs]
     left = rows - sum(n.head + border for n in needs if n.head > 0)
@@ -66,14 +71,26 @@ def deal(needs: Sequence[Need], rows: int, border: int) -> list[int | None]:
         left -= cost
         got[i] = (got[i] or 0) + size
         taken[i] += 1
+    room = {i: n.grow_max for i, n in enumerate(needs) if n.grow and got[i] is not None}
+    while left > 0 and room:
+        # Even shares; a grower that reaches its limit leaves the rest to the others.
+        share, extra = divmod(left, len(room))
+        for j, i in enumerate(list(room)):
+            cap = room[i]
+            take = share + (1 if j < extra else 0)
+            if cap is not None:
+                take = min(take, cap)
+                room[i] = cap - take
+                if room[i] == 0:
+                    del room[i]
+            got[i] = (got[i] or 0) + take
+            left -= take
+        if share == 0 and extra == 0:
+            break
     if left > 0:
-        growers = [i for i, n in enumerate(needs) if n.grow and got[i] is not None]
-        if not growers:
-            shown = [i for i, g in enumerate(got) if g is not None]
-            growers = shown[-1:]
-        for j, i in enumerate(growers):
-            share = left // len(growers) + (1 if j < left % len(growers) else 0)
-            got[i] = (got[i] or 0) + share
+        shown = [i for i, g in enumerate(got) if g is not None]
+        if shown:
+            got[shown[-1]] = (got[shown[-1]] or 0) + left
     return got
 
 

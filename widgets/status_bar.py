@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from textual.content import Content
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.widget import Widget
 
 from feeds.model.core import FeedState, SourceHealth
@@ -27,10 +27,19 @@ SHORT = {
 
 
 def describe(
-    h: SourceHealth | None, name: str, now_mono: float, wall_now: object, brief: bool = False
+    h: SourceHealth | None,
+    name: str,
+    now_mono: float,
+    wall_now: object,
+    brief: bool = False,
+    terse: bool = False,
 ) -> Content:
     """One source's status as styled words: ``Coinbase LIVE 2s``. ``brief`` (a narrow
-    terminal) leaves out the reason, so every source fits: the panel shows it."""
+    terminal) leaves out the reason, so every source fits: the panel shows it. ``terse``
+    (many sources in trouble on a narrow terminal) keeps only the name, the state word
+    and a live source's age: every source's state stays on screen, in the same words."""
+    if terse:
+        brief = True
     label = SHORT.get(name, name)
     if h is None:
         return Content.assemble(label + " ", ("CONNECTING", "italic"))
@@ -48,6 +57,8 @@ def describe(
         return Content.assemble(
             label + " ", ("STALE", "bold reverse $warning"), f" {step_age(now_mono - when)}"
         )
+    if terse:
+        return Content.assemble(label + " ", (state.value, _STYLE.get(state, "bold $error")))
     detail = ""
     if state in (FeedState.RECONNECTING, FeedState.DOWN) and h.retry_at is not None:
         detail = f" {countdown(h.retry_at - now_mono)}"
@@ -57,10 +68,11 @@ def describe(
         detail += f" ({h.reason})"
     if h.last_data is not None and state is not FeedState.CONNECTING:
         detail += f" · data {step_age(now_mono - h.last_data)} old"
-    style = "bold $warning" if state is FeedState.RATE_LIMITED else "bold $error"
-    if state is FeedState.CONNECTING:
-        style = "italic"
-    return Content.assemble(label + " ", (state.value, style), detail)
+    return Content.assemble(label + " ", (state.value, _STYLE.get(state, "bold $error")), detail)
+
+
+_STYLE = {FeedState.RATE_LIMITED: "bold $warning", FeedState.CONNECTING: "italic"}
+"""The style of a state word that is neither LIVE nor STALE (default: bold $error)."""
 
 
 class StatusBar(Widget):
@@ -74,6 +86,8 @@ class StatusBar(Widget):
     DEFAULT_CSS = """
     StatusBar { height: auto; max-height: 3; }
     """
+    MAX_LINES = 3
+    """The bar's tallest (its ``max-height``)."""
 
     SEP = "  "
     NARROW_SEP = " "
@@ -88,6 +102,8 @@ class StatusBar(Widget):
         self._places: list[tuple[int, int]] = []
         self._content = Content("")
         self._text = ""
+        self._now: tuple[float, object] | None = None
+        """The clocks of the last tick: a resize flows the sources again with them."""
         self.repainted = 0
         """Cells marked for repaint so far (for tests and the bench)."""
 
@@ -113,13 +129,46 @@ class StatusBar(Widget):
             x += n
         return places
 
+    def _arrange(
+        self, width: int, now_mono: float, now_wall: object
+    ) -> tuple[list[Content], list[tuple[int, int]], str]:
+        """The sources' texts, their (line, column) places at ``width``, the separator.
+        When they need more than :data:`MAX_LINES` lines, the terse words (name and
+        state only): the bar is capped at that many lines, and a source on a cut line
+        would have no state on screen at all."""
+        brief = width < self.NARROW_BELOW
+        sep = self.SEP if width >= self.NARROW_BELOW else self.NARROW_SEP
+        health = self._health
+        parts = [describe(health.get(n), n, now_mono, now_wall, brief) for n in self.sources]
+        places = self._flow(parts, width, sep)
+        if places and places[-1][0] >= self.MAX_LINES:
+            parts = [
+                describe(health.get(n), n, now_mono, now_wall, brief, terse=True)
+                for n in self.sources
+            ]
+            places = self._flow(parts, width, sep)
+        return parts, places, sep
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """The lines the sources take at ``width``. The layout asks this for a new width
+        before any tick has flowed the sources for it: answering from the last flow (the
+        old width) gave the dashboard a wrong height after a resize until the next tick,
+        up to a second later (bench B12: a stale layout after a resize storm)."""
+        if self._now is None:
+            return super().get_content_height(container, viewport, width)
+        _, places, _ = self._arrange(max(1, width), *self._now)
+        return places[-1][0] + 1 if places else 1
+
+    def on_resize(self) -> None:
+        """Flow the sources for the new width now, not at the next tick."""
+        if self._now is not None:
+            self.tick(*self._now)
+
     def tick(self, now_mono: float, now_wall: object) -> None:
         """Repaint changed ages and states (1 Hz, and after ``show``)."""
+        self._now = (now_mono, now_wall)
         width = max(1, self.content_size.width or self.app.size.width - 2)
-        brief = width < self.NARROW_BELOW
-        parts = [describe(self._health.get(n), n, now_mono, now_wall, brief) for n in self.sources]
-        sep = self.SEP if width >= self.NARROW_BELOW else self.NARROW_SEP
-        places = self._flow(parts, width, sep)
+        parts, places, sep = self._arrange(width, now_mono, now_wall)
         old_parts, old_places = self._parts, self._places
         self._parts, self._places = parts, places
         lines: list[list[Content]] = []

@@ -37,7 +37,7 @@ from tests.widgets.test_tbills_panel import DATA, batch
 from tui.app import LockstepApp
 from tui.config import Settings
 from tui.runtime import Runtime, build_runtime
-from widgets.btc_panel import BtcPanel
+from widgets.btc_panel import SPARK_MAX_ROWS, BtcPanel
 from widgets.divergence_panel import DivergenceChart
 from widgets.quotes_panel import QuotesPanel
 from widgets.status_bar import SHORT
@@ -319,4 +319,79 @@ async def test_status_bar_tick_repaints_only_what_changed(tmp_path: Path) -> Non
         # The digits of each age, not whole sources, let alone the whole bar.
         assert 0 < cost <= 3 * len(runtime.sources), cost
         assert "Coinbase LIVE" in str(status.render())
+        await app.action_quit()
+
+
+def _layout(app: LockstepApp) -> dict[str, Any]:
+    """Where everything is: each panel's region, the status bar's and the footer's."""
+    out: dict[str, Any] = {
+        w.id or "": (w.region, w.display) for w in app.query(".panel") if w.id is not None
+    }
+    out["status"] = app.query_one("#status").region
+    out["footer"] = app.query_one("Footer").region
+    return out
+
+
+async def test_a_resize_storm_ends_in_the_layout_of_a_fresh_start(tmp_path: Path) -> None:
+    # The 1 Hz tick is stopped: the layout after a resize must not wait for it (the
+    # status bar flowed its sources only on a tick, so its line count, and with it the
+    # dashboard's height, stayed those of the previous width for up to a second).
+    app, runtime, clock = full_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, runtime, clock, pilot)
+        fresh = _layout(app)
+        for timer in list(app._timers):
+            if timer.name == "ages":
+                timer.pause()
+        # The last size before 120×40 puts the status bar on three lines (two at 120).
+        for cols, rows in ((100, 30), (140, 50), (90, 35), (80, 24)):
+            await pilot.resize_terminal(cols, rows)
+            await pilot.pause()
+            app._tick()  # the storm's sizes had their ticks
+            await pilot.pause()
+        await pilot.resize_terminal(120, 40)
+        for _ in range(4):
+            await pilot.pause()
+        assert _layout(app) == fresh
+        await app.action_quit()
+
+
+@pytest.mark.parametrize("size", [(160, 45), (250, 70)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_the_btc_sparkline_stops_at_its_tallest(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    app, runtime, clock = full_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(app, runtime, clock, pilot)
+        await pilot.pause()
+        spark = app.query_one("#btc-spark")
+        assert spark.display and spark.size.height == SPARK_MAX_ROWS
+        # The rows it leaves go to the panels below it, none to blank rows outside them.
+        btc, ath = app.query_one("#btc"), app.query_one("#ath")
+        assert ath.region.bottom == app.query_one("#dashboard").region.bottom
+        assert btc.region.height == 1 + 1 + 1 + SPARK_MAX_ROWS + 2
+        await app.action_quit()
+
+
+async def test_at_80x24_every_source_state_stays_on_screen_when_all_are_in_trouble(
+    tmp_path: Path,
+) -> None:
+    # At 80×24 the panels have no bottom border (no state subtitle): the status bar is
+    # the only place a source's state shows, and it is at most three lines.
+    app, runtime, clock = full_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, runtime, clock, pilot)
+        now = clock.monotonic()
+        for name in runtime.sources:
+            runtime.store.apply(
+                FeedStatus(name, FeedState.RECONNECTING, "connection reset by peer", now, now + 40)
+            )
+        app._paint()
+        app._tick()
+        await pilot.pause()
+        status = app.query_one("#status")
+        assert status.region.height <= 3
+        shown = _export(app)
+        for name in runtime.sources:
+            assert f"{SHORT.get(name, name)} RECONNECTING" in shown, shown
         await app.action_quit()

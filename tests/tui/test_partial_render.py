@@ -261,6 +261,44 @@ async def test_repainting_an_offscreen_widget_keeps_the_widget_map() -> None:
         assert "scrolled 1 has changed" in screen_text
 
 
+async def test_repainting_a_hidden_widget_keeps_the_widget_map(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The layout leaves panels out (display: none on the panel); the cells inside a
+    # left-out panel still repaint with every tick of its view. That must not make the
+    # next frame re-arrange every widget.
+    app = _Layered()
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.query_one("#scroll")
+        inside = app.query_one("#s1", Static)
+        panel.display = False
+        await pilot.pause()
+        compositor = app.screen._compositor
+        _ = compositor.full_map  # settle the map
+        assert inside not in compositor.full_map
+        arranged: list[bool] = []
+        original = BandedCompositor._arrange_root
+
+        def spy(self: Compositor, *args: Any, **kw: Any) -> Any:
+            arranged.append(True)
+            return original(self, *args, **kw)
+
+        monkeypatch.setattr(BandedCompositor, "_arrange_root", spy)
+        for i in range(3):
+            # Repaints, as a panel's cells do on a tick (no layout refresh).
+            inside.update(f"scrolled 1 has changed {i}", layout=False)
+            app.query_one("#l3", Static).update(f"left row 3 changed {i}", layout=False)
+            await pilot.pause()
+        assert not arranged  # Textual re-arranges every widget on each of those frames
+        screen_text = "\n".join(strip.text for strip in compositor.render_strips())
+        assert "left row 3 changed 2" in screen_text
+        # Shown again (a layout refresh), it shows what it was given while left out.
+        panel.display = True
+        await pilot.pause()
+        screen_text = "\n".join(strip.text for strip in compositor.render_strips())
+        assert "scrolled 1 has changed 2" in screen_text
+
+
 def test_the_banded_compositor_needs_the_tested_textual_minor() -> None:
     assert banded_compositor_supported(TESTED_TEXTUAL + (0,))
     assert not banded_compositor_supported((TESTED_TEXTUAL[0], TESTED_TEXTUAL[1] + 1, 0))

@@ -52,3 +52,35 @@ async def test_a_cell_marks_only_the_changed_characters_dirty() -> None:
         assert left.text == "$92,104.25" and str(left.render()) == "$92,104.25"
         left.update("plain [b]text[/b]")  # update() never parses markup either
         assert left.text == "plain [b]text[/b]"
+
+
+class _Sizes(App[None]):
+    CSS = """
+    #auto { width: auto; }
+    #clip { text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Cell("fills its row: 9s", id="fill")
+        yield Cell("$92,104.17", id="auto")
+        yield Cell("clipped", id="clip")
+
+
+async def test_a_cell_asks_for_layout_only_when_its_size_may_change() -> None:
+    # A layout pass reflows the whole screen: a cell that fills its row must not ask for
+    # one when its text changes length (an age from 9s to 10s).
+    app = _Sizes()
+    async with app.run_test(size=(40, 6)) as pilot:
+        await pilot.pause()
+        fill, auto, clip = (app.query_one(f"#{i}", Cell) for i in ("fill", "auto", "clip"))
+        fill.set("fills its row: 10s")
+        assert not fill._layout_required and fill._repaint_required
+        auto.set("$192,104.17")  # an auto-width cell takes another width
+        assert auto._layout_required
+        await pilot.pause()
+        fill.set("a text longer than the forty columns of the row: it wraps")
+        assert fill._layout_required  # two lines now
+        await pilot.pause()
+        assert fill.size.height == 2
+        clip.set("a text longer than the forty columns, clipped, not wrapped")
+        assert not clip._layout_required
