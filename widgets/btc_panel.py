@@ -22,8 +22,10 @@ from widgets.format import age, money, signed
 from widgets.words import AthFacts, ath_word
 
 VENUE_NAMES = {"coinbase": "Coinbase", "kraken": "Kraken"}
-SPARK_MAX_ROWS = 8
-"""The sparkline's tallest: eight rows of eighth-blocks resolve a day's moves finely."""
+SPARK_MAX_ROWS = 40
+"""The sparkline's tallest. It takes the rows its column has left (a taller chart, not a
+band of blank rows inside the panels below it: at 200×60 an 8-row cap left 18 blank rows
+in the All-time-highs frame); the cap only keeps a very tall pane sensible."""
 
 
 class BtcPanel(FitPanel):
@@ -111,8 +113,7 @@ class BtcPanel(FitPanel):
 
     def need(self, width: int) -> Need:
         """The price line always; then the range, the book, and a sparkline that grows
-        up to :data:`SPARK_MAX_ROWS` (taller tells nothing more; the rows left go to the
-        other panels)."""
+        up to :data:`SPARK_MAX_ROWS` (the rows it cannot take go to the other panels)."""
         spark = self.sparkline_enabled
         steps = ((3, 1), (4, 2), (6, 1)) if spark else ((3, 1), (6, 1))
         return Need(1, steps, grow=spark, grow_max=SPARK_MAX_ROWS - 2)

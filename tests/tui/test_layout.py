@@ -37,6 +37,7 @@ from tests.widgets.test_tbills_panel import DATA, batch
 from tui.app import LockstepApp
 from tui.config import Settings
 from tui.runtime import Runtime, build_runtime
+from widgets.ath_panel import AthPanel
 from widgets.btc_panel import SPARK_MAX_ROWS, BtcPanel
 from widgets.divergence_panel import DivergenceChart
 from widgets.quotes_panel import QuotesPanel
@@ -356,8 +357,8 @@ async def test_a_resize_storm_ends_in_the_layout_of_a_fresh_start(tmp_path: Path
         await app.action_quit()
 
 
-@pytest.mark.parametrize("size", [(160, 45), (250, 70)], ids=lambda s: f"{s[0]}x{s[1]}")
-async def test_the_btc_sparkline_stops_at_its_tallest(
+@pytest.mark.parametrize("size", [(160, 45), (200, 60), (250, 70)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_the_btc_sparkline_takes_the_rows_left_not_a_blank_band_below_it(
     tmp_path: Path, size: tuple[int, int]
 ) -> None:
     app, runtime, clock = full_app(tmp_path)
@@ -365,11 +366,12 @@ async def test_the_btc_sparkline_stops_at_its_tallest(
         await settle(app, runtime, clock, pilot)
         await pilot.pause()
         spark = app.query_one("#btc-spark")
-        assert spark.display and spark.size.height == SPARK_MAX_ROWS
-        # The rows it leaves go to the panels below it, none to blank rows outside them.
-        btc, ath = app.query_one("#btc"), app.query_one("#ath")
+        assert spark.display and 2 < spark.size.height <= SPARK_MAX_ROWS
+        # The column ends at the dashboard's bottom, and the All-time-highs panel below
+        # the chart is no taller than what it shows (no blank rows inside its frame).
+        ath = app.query_one(AthPanel)
         assert ath.region.bottom == app.query_one("#dashboard").region.bottom
-        assert btc.region.height == 1 + 1 + 1 + SPARK_MAX_ROWS + 2
+        assert ath.region.height <= ath.need(ath.region.width).full + 2
         await app.action_quit()
 
 
