@@ -572,10 +572,18 @@ def run_serve(args: argparse.Namespace, settings: Settings, hub: str | None) -> 
     if hub is not None:
         from tui.hub import probe_hub
 
-        problem, _ = asyncio.run(probe_hub(hub, settings.hub.prefix))
-        if problem is not None:
-            print(f"lockstep serve: {problem}", file=sys.stderr)
+        probe = asyncio.run(probe_hub(hub, settings.hub))
+        if probe.problem is not None and probe.fatal:
+            # A wrong password or a certificate that does not verify: configuration.
+            print(f"lockstep serve: {probe.problem}", file=sys.stderr)
             return 1
+        if probe.problem is not None:
+            # An outage: each session starts as a terminal would ([hub] fallback).
+            print(
+                f"lockstep serve: {probe.problem}; sessions follow [hub] fallback "
+                f"({settings.hub.fallback!r}) until the hub is back",
+                file=sys.stderr,
+            )
     configured = settings.serve.token
     token: str | None = None
     if needs_token(args.host, configured):

@@ -287,3 +287,31 @@ def test_dev_installs_chromium_as_root_else_names_the_command(
     monkeypatch.setattr("dev.os.geteuid", lambda: 0)
     assert dev.ensure_chromium() == 0
     assert ran == [["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]]
+
+
+def test_an_unreachable_hub_is_an_outage_the_sessions_ride_out(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A hub whose Redis is down when serve starts is not a reason to refuse to serve:
+    # each session starts as a terminal does ([hub] fallback). The password stays out.
+    import socket
+
+    import tui.serve as serve_mod
+    from tui.config import Settings
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed once the block ends: nothing listens there
+    served: list[ServeOptions] = []
+
+    async def fake_serve(opts: ServeOptions, out: Any) -> int:
+        served.append(opts)
+        return 0
+
+    monkeypatch.setattr(serve_mod, "serve", fake_serve)
+    args = argparse.Namespace(host="127.0.0.1", port=0, demo=False, hub=None, config=None)
+    url = f"redis://:hunter2-secret@127.0.0.1:{port}/0"
+    assert serve_mod.run_serve(args, Settings(), url) == 0
+    assert len(served) == 1
+    err = capsys.readouterr().err
+    assert "fallback" in err and "hunter2-secret" not in err and f"127.0.0.1:{port}" in err
