@@ -10,8 +10,8 @@ What runs (everything on 127.0.0.1):
 * the hub: the real ``python -m tui.cli hub`` in a child process, from a copy of the warm
   data directory (bench/warm.py), as a hub left running all day;
 * N subscribers (1, 10, 50, 100, 200; quick: 1 and 5), each the runtime ``snapshot --hub``
-  and ``watch --hub`` build (the hub's feed, the whole store, the fallback to direct feeds
-  pointed at the same market), drained at 10 Hz like a terminal's paint loop, several to
+  and ``watch --hub`` build (the hub's feed, the whole store; no fallback to direct feeds:
+  :data:`SUBSCRIBER_TABLES`), drained at 10 Hz like a terminal's paint loop, several to
   a process (bench/hub_subscribers.py): two hundred whole app processes do not fit on two
   cores, and the point is to find where the box saturates, not to measure the scheduler;
 * full mode only: a headless App on ``--hub`` (bench/hub_app.py) next to a direct headless
@@ -96,6 +96,15 @@ COALESCED_RATE = 20.0
 every 50 ms (half a frame at 10 Hz): the full mode measures N = 200 at this rate."""
 
 REQ_RATIO_TARGET = 1.25
+
+SUBSCRIBER_TABLES: dict[str, dict[str, float | int | str]] = {
+    **TABLES,
+    "hub": {"fallback": "none"},
+}
+"""The N subscribers wait for the hub rather than fall back to direct feeds: on this box
+a subscriber that cannot keep up goes STALE, and with the default fallback it starts its
+own feeds against the same simulated market, whose load then starves the hub (a first
+full run showed it; see RESULTS). The hub App of the CPU comparison keeps the default."""
 """Requests per minute may differ by poll phase alone (a 5 s poll lands 11 or 12 times a
 minute); more than this would mean a subscriber polled."""
 
@@ -373,7 +382,7 @@ class MemorySampler:
         self.redis = redis
         self.every = every
         self.samples: list[tuple[float, float, float, int]] = []
-        """(monotonic time, used_memory MB, mem_clients_normal MB, stream length)."""
+        """(monotonic time, used_memory MB, used_memory_dataset MB, stream length)."""
         self.errors = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -450,6 +459,9 @@ class Phase:
     keeping_up: int = 0
     ticks_share: float = math.nan
     decoded: int = 0
+    ready_s: float = math.nan
+    """Launch of the subscriber processes to every instance LIVE (its first full frame
+    read from the latest-value hash), or to the ready timeout."""
     skips: int = 0
     bad: int = 0
     fallback: int = 0
@@ -483,11 +495,15 @@ def run_phase(
 ) -> Phase:
     """N subscribers: launch, let them settle, measure a window, stop them."""
     log(f"  B13 N = {n} ({kind})")
-    workers = Workers(n, cfg, redis.url, read_every=0.0 if kind == "unpaced" else None)
-    workers.start()
+    subs_cfg = cfg.parent / "subscribers.toml"
+    workers = Workers(n, subs_cfg, redis.url, read_every=0.0 if kind == "unpaced" else None)
+    launched = time.monotonic()
+    workers.start(timeout=60.0 + n)
+    ready_s = time.monotonic() - launched
     try:
         time.sleep(settle)
         ph = Phase(n, len(workers.procs), window, kind, sim.rate, live=workers.live)
+        ph.ready_s = ready_s
         sent0, hub0, red0, sub0 = sim.sent, hub.cpu_seconds(), _cpu(redis.proc.pid), 0.0
         sub0 = workers.cpu_seconds()
         t0 = time.monotonic()
@@ -645,6 +661,7 @@ def _market_and_hub(tmp: Path) -> Iterator[tuple[RedisHost, SimHost, HubProc, Pa
     hub: HubProc | None = None
     try:
         cfg = sim.write_config(tmp / "config.toml", fps=10.0, tables=TABLES)
+        sim.write_config(tmp / "subscribers.toml", fps=10.0, tables=SUBSCRIBER_TABLES)
         seed(tmp / "hub")
         launched = time.monotonic()
         hub = HubProc(cfg, tmp / "hub", redis.url).start()
@@ -816,22 +833,23 @@ def report(
     s = sampler.samples
     if s:
         used = [x[1] for x in s]
-        data = [x[1] - x[2] for x in s]
+        data = [x[2] for x in s]
         span = s[-1][0] - s[0][0]
         half = s[0][0] + span / 2
-        early = [x[1] - x[2] for x in s if x[0] <= half and x[0] >= s[0][0] + min(60, span / 4)]
-        late = [x[1] - x[2] for x in s if x[0] > half]
+        early = [x[2] for x in s if x[0] <= half and x[0] >= s[0][0] + min(60, span / 4)]
+        late = [x[2] for x in s if x[0] > half]
         growth = (max(late) / max(early)) if early and late and max(early) > 0 else math.nan
         sec.add(
-            f"Redis memory without client buffers, max of the second half ÷ first half "
+            f"Redis memory holding keys and values (used_memory_dataset), max of the second "
+            f"half ÷ first half "
             f"({span / 60:.1f} min sampled)",
             growth,
             "×",
             target="≤ 1.1 (bounded)",
             limit=1.1,
             gate=not quick,
-            note=f"used_memory {fmt(min(used))}-{fmt(max(used))} MB; without client "
-            f"buffers {fmt(min(data))}-{fmt(max(data))} MB; stream "
+            note=f"used_memory {fmt(min(used))}-{fmt(max(used))} MB (with client buffers, "
+            f"which grow with N); dataset {fmt(min(data))}-{fmt(max(data))} MB; stream "
             f"{min(x[3] for x in s):,}-{max(x[3] for x in s):,} entries",
         )
     sec.add(
@@ -853,6 +871,7 @@ def report(
             "Redis CPU %",
             "subscribers CPU % (total / each)",
             "subscribers RSS MB",
+            "launch → all LIVE s",
             "skips",
             "fell back",
             "requests/min",
@@ -870,6 +889,7 @@ def report(
                 fmt(p.redis_cpu),
                 f"{fmt(p.subs_cpu)} / {fmt(p.subs_cpu / p.n)}",
                 fmt(p.subs_rss),
+                f"{fmt(p.ready_s)} ({p.live} LIVE)",
                 str(p.skips),
                 str(p.fallback),
                 fmt(p.req_per_min),
@@ -893,8 +913,8 @@ def report(
     )
     sec.notes.append(
         f"Subscribers: N runtimes as `snapshot --hub`/`watch --hub` build them (HubFeed, "
-        f"the whole store, the fallback to direct feeds pointed at the same simulated "
-        f"market, drained at 10 Hz), spread over at most {MAX_PROCS} processes "
+        f'the whole store, drained at 10 Hz; `[hub] fallback = "none"`, see '
+        f"SUBSCRIBER_TABLES), spread over at most {MAX_PROCS} processes "
         "(bench/hub_subscribers.py). A subscriber keeps up when it decoded ≥ "
         f"{KEEPS_UP:.0%} of the ticks sent in the window, never skipped ahead and its last "
         f"tick was under {FRESH_S * 1000:g} ms old. Latency: the entry's publication stamp "

@@ -47,11 +47,13 @@ class RedisHost:
         return self._client
 
     def memory(self) -> tuple[float, float]:
-        """``(used_memory, mem_clients_normal)`` in MB from ``INFO memory``."""
+        """``(used_memory, used_memory_dataset)`` in MB from ``INFO memory``: everything
+        Redis allocated, and the part holding keys and values (without client buffers
+        and Redis's own overhead)."""
         info = self.client.info("memory")
         return (
             float(info.get("used_memory", 0)) / 1e6,
-            float(info.get("mem_clients_normal", 0)) / 1e6,
+            float(info.get("used_memory_dataset", 0)) / 1e6,
         )
 
     def stop(self) -> None:
