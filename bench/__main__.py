@@ -1,7 +1,7 @@
 """``python -m bench``: run the benchmark suite and report against the targets.
 
     python -m bench                   the full suite (~25 min on 2 cores), writes RESULTS.md
-    python -m bench --quick           a smoke pass (~90 s): B1, B2+B9, B4-B6 at P2, B8, B12
+    python -m bench --quick           a smoke pass (~2 min): B1, B2+B9, B4-B6 at P2, B8, B12, B13
     python -m bench --quick --ci      the same as the CI gate: exit 1 on a broken harness or
                                       on any figure worse than 2× its target
     python -m bench --only B4,B10     selected benchmarks (B4, B5, B6 share their runs)
@@ -47,8 +47,8 @@ from collections.abc import Callable
 
 from bench.common import HARNESS_CORE, Section, can_pin, git_rev, log, machine, pin
 
-ORDER = ["B1", "B8", "B4", "B5", "B6", "B2", "B9", "B3", "B10", "B11", "B12", "PEER", "B7"]
-QUICK = {"B1", "B2", "B4", "B5", "B6", "B8", "B9", "B12"}
+ORDER = ["B1", "B8", "B4", "B5", "B6", "B2", "B9", "B3", "B10", "B11", "B12", "PEER", "B7", "B13"]
+QUICK = {"B1", "B2", "B4", "B5", "B6", "B8", "B9", "B12", "B13"}
 DESCRIBE = {
     "B1": "parse: decoder µs/msg vs stdlib json",
     "B2": "ingest: headless at 5k/20k msg/s, applied rate, end lag, CPU/msg, widget calls",
@@ -63,6 +63,7 @@ DESCRIBE = {
     "B11": "polling: CPU and loop lag with a polled source, and with it hung",
     "B12": "resize storm: 10 resizes/s for 5 s",
     "PEER": "side by side with crypto-terminal 2.5.1 at 0/50/500/2,000 msg/s",
+    "B13": "desk hub: 1 hub + N subscribers via Redis; requests, latency, CPU, memory, takeover",
 }
 
 
@@ -209,6 +210,10 @@ def run_all(ids: list[str], args: argparse.Namespace) -> list[Section]:
             from bench import b12_resize
 
             guard("B12", lambda: [b12_resize.run(quick)])
+        elif bench == "B13":
+            from bench import b13_hub
+
+            guard("B13", lambda: [b13_hub.run(quick)])
         elif bench == "PEER":
             from bench import peer_compare
 

@@ -22,6 +22,7 @@ import time
 import types
 import typing
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -204,7 +205,7 @@ class Decoder:
             doc = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise EntryError("entry is not JSON") from exc
-        if not isinstance(doc, dict) or set(doc) != {"v", "t", "w", "d"}:
+        if type(doc) is not dict or doc.keys() != _TOP_KEYS:
             raise EntryError("entry is not a hub entry")
         if doc["v"] != SCHEMA or isinstance(doc["v"], bool):
             raise EntryError(f"unknown schema version {clean_text(doc['v'], 20)!r}")
@@ -226,6 +227,9 @@ class Decoder:
         return _build(cls, doc["d"], to_mono, 0)
 
 
+_TOP_KEYS = frozenset({"v", "t", "w", "d"})
+
+
 def _finite(raw: object, where: str) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         raise EntryError(f"{where}: expected a number")
@@ -235,51 +239,97 @@ def _finite(raw: object, where: str) -> float:
     return value
 
 
-_HINTS: dict[type, dict[str, Any]] = {}
+# Decoding is driven by each type's declarations. They are read once per type into a
+# plan (one converter per field, built from its type hint), so an entry costs a dict
+# walk and one call per field rather than a fresh look at the type hints for every
+# field of every entry (a subscriber decodes about a thousand ticks a second).
+
+ToMono = Callable[[float, bool], float]
+Convert = Callable[[object, str, ToMono, int], object]
 
 
-def _hints(cls: type) -> dict[str, Any]:
-    hints = _HINTS.get(cls)
-    if hints is None:
-        hints = _HINTS[cls] = typing.get_type_hints(cls)
-    return hints
+@dataclass(frozen=True, slots=True)
+class _Field:
+    key: str
+    where: str
+    """``Type.field``, for the rejection reason."""
+    convert: Convert | None
+    """None for the monotonic-time fields (converted with the entry's ``to_mono``)."""
+    required: bool
+    optional: bool
+    future: bool
+    positive: bool
 
 
-def _build(cls: type, raw: object, to_mono: Callable[[float, bool], float], depth: int) -> Any:
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    name: str
+    keys: frozenset[str]
+    fields: tuple[_Field, ...]
+
+
+_PLANS: dict[type, _Plan] = {}
+
+
+def _plan(cls: type) -> _Plan:
+    plan = _PLANS.get(cls)
+    if plan is not None:
+        return plan
     name = cls.__name__
-    if depth > _MAX_DEPTH:
-        raise EntryError(f"{name}: nested too deep")
-    if not isinstance(raw, dict):
-        raise EntryError(f"{name}: expected an object")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    extra = set(raw) - set(fields)
-    if extra:
-        raise EntryError(f"{name}: unknown field {clean_text(sorted(map(str, extra))[0], 40)!r}")
-    hints = _hints(cls)
+    hints = typing.get_type_hints(cls)
     positive = POSITIVE.get(name, frozenset())
+    out = []
+    for f in dataclasses.fields(cls):
+        timed = f.name in MONO_FIELDS or f.name in FUTURE_FIELDS
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        out.append(
+            _Field(
+                f.name,
+                f"{name}.{f.name}",
+                None if timed else _converter(hints[f.name]),
+                required,
+                _optional(hints[f.name]),
+                f.name in FUTURE_FIELDS,
+                f.name in positive,
+            )
+        )
+    plan = _PLANS[cls] = _Plan(name, frozenset(f.key for f in out), tuple(out))
+    return plan
+
+
+def _build(cls: type, raw: object, to_mono: ToMono, depth: int) -> Any:
+    plan = _plan(cls)
+    if depth > _MAX_DEPTH:
+        raise EntryError(f"{plan.name}: nested too deep")
+    if type(raw) is not dict:
+        raise EntryError(f"{plan.name}: expected an object")
+    if not raw.keys() <= plan.keys:
+        extra = set(raw) - plan.keys
+        raise EntryError(
+            f"{plan.name}: unknown field {clean_text(sorted(map(str, extra))[0], 40)!r}"
+        )
     values: dict[str, object] = {}
-    for key, f in fields.items():
+    for f in plan.fields:
+        key = f.key
         if key not in raw:
-            no_default = f.default is dataclasses.MISSING
-            if no_default and f.default_factory is dataclasses.MISSING:
-                raise EntryError(f"{name}.{key}: missing")
+            if f.required:
+                raise EntryError(f"{f.where}: missing")
             continue
-        where = f"{name}.{key}"
         value = raw[key]
-        if key in MONO_FIELDS or key in FUTURE_FIELDS:
-            if value is None and _optional(hints[key]):
+        if f.convert is None:
+            if value is None and f.optional:
                 values[key] = None
             else:
-                values[key] = to_mono(_finite(value, where), key in FUTURE_FIELDS)
+                values[key] = to_mono(_finite(value, f.where), f.future)
             continue
-        out = _value(hints[key], value, where, to_mono, depth)
-        if key in positive and isinstance(out, Decimal) and not out > 0:
-            raise EntryError(f"{where}: not positive")
+        out = f.convert(value, f.where, to_mono, depth)
+        if f.positive and isinstance(out, Decimal) and not out > 0:
+            raise EntryError(f"{f.where}: not positive")
         values[key] = out
     try:
         return cls(**values)
     except (TypeError, ValueError) as exc:
-        raise EntryError(f"{name}: rejected ({type(exc).__name__})") from exc
+        raise EntryError(f"{plan.name}: rejected ({type(exc).__name__})") from exc
 
 
 def _optional(hint: Any) -> bool:
@@ -288,69 +338,157 @@ def _optional(hint: Any) -> bool:
     )
 
 
-def _value(
-    hint: Any, raw: object, where: str, to_mono: Callable[[float, bool], float], depth: int
-) -> object:
+def _converter(hint: Any) -> Convert:
+    """The converter of one declared type: checks the JSON value and returns the model's
+    value, or raises :class:`EntryError`."""
     origin = typing.get_origin(hint)
     if origin in (types.UnionType, typing.Union):
-        kinds = [a for a in typing.get_args(hint) if a is not type(None)]
-        if raw is None and len(kinds) < len(typing.get_args(hint)):
-            return None
-        if len(kinds) != 1:
-            raise EntryError(f"{where}: unsupported type")  # no such field in the model
-        return _value(kinds[0], raw, where, to_mono, depth)
-    if origin is tuple:
         args = typing.get_args(hint)
-        if not isinstance(raw, list):
+        kinds = [a for a in args if a is not type(None)]
+        nullable = len(kinds) < len(args)
+        if len(kinds) != 1:
+            return _unsupported_union(nullable)  # no such field in the model
+        inner = _converter(kinds[0])
+        if not nullable:
+            return inner
+
+        def nullable_value(raw: object, where: str, to_mono: ToMono, depth: int) -> object:
+            return None if raw is None else inner(raw, where, to_mono, depth)
+
+        return nullable_value
+    if origin is tuple:
+        return _tuple_converter(typing.get_args(hint))
+    simple = _SIMPLE.get(hint)
+    if simple is not None:
+        return simple
+    if hint is datetime or hint is date:
+        return _date_converter(hint)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return _enum_converter(hint)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        cls = hint
+
+        def nested(raw: object, where: str, to_mono: ToMono, depth: int) -> object:
+            return _build(cls, raw, to_mono, depth + 1)
+
+        return nested
+    return _unsupported  # no such field in the model
+
+
+def _unsupported(raw: object, where: str, to_mono: ToMono, depth: int) -> object:
+    raise EntryError(f"{where}: unsupported type")
+
+
+def _unsupported_union(nullable: bool) -> Convert:
+    def convert(raw: object, where: str, to_mono: ToMono, depth: int) -> object:
+        if raw is None and nullable:
+            return None
+        raise EntryError(f"{where}: unsupported type")
+
+    return convert
+
+
+def _tuple_converter(args: tuple[Any, ...]) -> Convert:
+    if len(args) == 2 and args[1] is Ellipsis:
+        item = _converter(args[0])
+
+        def many(raw: object, where: str, to_mono: ToMono, depth: int) -> object:
+            if type(raw) is not list:
+                raise EntryError(f"{where}: expected a list")
+            if len(raw) > MAX_ITEMS:
+                raise EntryError(f"{where}: too many items")
+            return tuple([item(v, where, to_mono, depth + 1) for v in raw])
+
+        return many
+    items = tuple(_converter(a) for a in args)
+
+    def fixed(raw: object, where: str, to_mono: ToMono, depth: int) -> object:
+        if type(raw) is not list:
             raise EntryError(f"{where}: expected a list")
         if len(raw) > MAX_ITEMS:
             raise EntryError(f"{where}: too many items")
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_value(args[0], v, where, to_mono, depth + 1) for v in raw)
-        if len(raw) != len(args):
-            raise EntryError(f"{where}: expected {len(args)} items")
-        return tuple(
-            _value(a, v, where, to_mono, depth + 1) for a, v in zip(args, raw, strict=True)
-        )
-    if hint is bool:
-        if not isinstance(raw, bool):
-            raise EntryError(f"{where}: expected true or false")
+        if len(raw) != len(items):
+            raise EntryError(f"{where}: expected {len(items)} items")
+        return tuple([c(v, where, to_mono, depth + 1) for c, v in zip(items, raw, strict=True)])
+
+    return fixed
+
+
+def _bool(raw: object, where: str, to_mono: ToMono, depth: int) -> object:
+    if not isinstance(raw, bool):
+        raise EntryError(f"{where}: expected true or false")
+    return raw
+
+
+def _int(raw: object, where: str, to_mono: ToMono, depth: int) -> object:
+    if isinstance(raw, bool) or not isinstance(raw, int) or abs(raw) > 2**63:
+        raise EntryError(f"{where}: expected a whole number")
+    return raw
+
+
+def _float(raw: object, where: str, to_mono: ToMono, depth: int) -> object:
+    return _finite(raw, where)
+
+
+def _str(raw: object, where: str, to_mono: ToMono, depth: int) -> object:
+    if not isinstance(raw, str):
+        raise EntryError(f"{where}: expected text")
+    # Plain printable ASCII with no space at either end is what clean_text would return
+    # unchanged (no control, escape, bidi or zero-width character; NFC is the identity;
+    # nothing to strip): skip the sanitiser's regex and normalisation for it. Every
+    # other text goes through clean_text as before.
+    if (
+        len(raw) <= MAX_TEXT
+        and raw.isascii()
+        and raw.isprintable()
+        and not raw.startswith(" ")
+        and not raw.endswith(" ")
+    ):
         return raw
-    if hint is int:
-        if isinstance(raw, bool) or not isinstance(raw, int) or abs(raw) > 2**63:
-            raise EntryError(f"{where}: expected a whole number")
-        return raw
-    if hint is float:
-        return _finite(raw, where)
-    if hint is str:
-        if not isinstance(raw, str):
-            raise EntryError(f"{where}: expected text")
-        return clean_text(raw, MAX_TEXT)
-    if hint is Decimal:
-        if not isinstance(raw, str) or len(raw) > MAX_NUMBER_TEXT:
-            raise EntryError(f"{where}: expected a decimal")
-        try:
-            number = Decimal(raw)
-        except InvalidOperation as exc:
-            raise EntryError(f"{where}: not a decimal") from exc
-        if not number.is_finite():
-            raise EntryError(f"{where}: not finite")
-        return number
-    if hint is datetime or hint is date:
+    return clean_text(raw, MAX_TEXT)
+
+
+def _decimal(raw: object, where: str, to_mono: ToMono, depth: int) -> object:
+    if not isinstance(raw, str) or len(raw) > MAX_NUMBER_TEXT:
+        raise EntryError(f"{where}: expected a decimal")
+    try:
+        number = Decimal(raw)
+    except InvalidOperation as exc:
+        raise EntryError(f"{where}: not a decimal") from exc
+    if not number.is_finite():
+        raise EntryError(f"{where}: not finite")
+    return number
+
+
+_SIMPLE: dict[Any, Convert] = {
+    bool: _bool,
+    int: _int,
+    float: _float,
+    str: _str,
+    Decimal: _decimal,
+}
+
+
+def _date_converter(hint: type[date]) -> Convert:
+    def convert(raw: object, where: str, to_mono: ToMono, depth: int) -> object:
         if not isinstance(raw, str) or len(raw) > MAX_NUMBER_TEXT:
             raise EntryError(f"{where}: expected a date")
         try:
             return hint.fromisoformat(raw)
         except ValueError as exc:
             raise EntryError(f"{where}: not a date") from exc
-    if isinstance(hint, type) and issubclass(hint, Enum):
+
+    return convert
+
+
+def _enum_converter(hint: type[Enum]) -> Convert:
+    def convert(raw: object, where: str, to_mono: ToMono, depth: int) -> object:
         try:
             return hint(raw)
         except ValueError as exc:
             raise EntryError(f"{where}: unknown value") from exc
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        return _build(hint, raw, to_mono, depth + 1)
-    raise EntryError(f"{where}: unsupported type")  # no such field in the model
+
+    return convert
 
 
 # -- topics -----------------------------------------------------------------------------

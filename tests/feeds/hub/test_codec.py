@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import string
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feeds.core.clock import ManualClock
+from feeds.core.text import clean_text
 from feeds.history.ath_state import HistoryNotice
 from feeds.hub.codec import (
     EVENT_TYPES,
@@ -358,3 +362,19 @@ def test_each_topic_keeps_its_latest_value_under_its_own_key(
     event: object, key: str | None
 ) -> None:
     assert topic_key(event) == key
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(max_size=40)
+    | st.text(alphabet=string.printable, max_size=40)
+    | st.text(alphabet=string.ascii_letters + " ", min_size=995, max_size=1010)
+)
+def test_text_fields_decode_exactly_as_the_sanitiser_cleans_them(text: str) -> None:
+    # The decoder passes plain printable ASCII through without the sanitiser's work:
+    # the result must be what clean_text gives, for any text.
+    entry = orjson.dumps(_entry(t="VenueNotice", d={
+        "source": "kraken", "status": text, "is_error": False, "received": 1.0}))  # fmt: skip
+    out = Decoder(ManualClock(T0, mono=1000.0)).decode(entry)
+    assert isinstance(out, VenueNotice)
+    assert out.status == clean_text(text, 1000)
