@@ -13,6 +13,16 @@ The publisher merges every page into that symbol's whole daily series (bounded:
 :data:`MAX_BARS` days, :data:`MAX_SYMBOLS` symbols) and writes the series to the history
 hash before the page goes onto the stream, so a terminal that starts at any time reads
 the whole series there and the pages after it from the stream.
+
+BTC ticks are coalesced per venue before they are relayed (:class:`Coalescer`,
+``[hub] tick_every_ms``): a venue's first tick after a quiet spell goes out at once, and
+within the window after it only the latest tick is kept and goes out at the window's
+end. A terminal paints at 10 Hz, so its screen is the same; what it does not see are the
+prints inside a window (each relayed tick still carries the venue's 24-hour high, low and
+volume, and the hub's own store, whose all-time-high guard judges every print, takes
+every tick: a confirmed high reaches terminals as a stored high, see
+``tui.hub.LiveHighs``). Every other event is relayed as it comes, after the held tick of
+its source, so a venue's status never overtakes that venue's last tick.
 """
 
 from __future__ import annotations
@@ -25,10 +35,10 @@ import socket
 import ssl
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
 
@@ -37,6 +47,7 @@ from feeds.hub.codec import BY_NAME, SCHEMA, encode, topic_key, wall_offset, wal
 from feeds.hub.keys import HubKeys, beat_bytes
 from feeds.hub.lease import BEAT, LATEST, PUBLISH, RELEASE, LeaseLost, acquire
 from feeds.hub.settings import HubSettings, redact, redact_text
+from feeds.model.btc import Tick
 from feeds.model.history import Bar, HistoryBars
 
 log = logging.getLogger("lockstep.hub")
@@ -83,6 +94,63 @@ class _Series:
     def event(self, symbol: str) -> HistoryBars:
         bars = tuple(self.bars[d] for d in sorted(self.bars))
         return HistoryBars(self.source, symbol, bars, self.first_trade, self.received)
+
+
+T = TypeVar("T")
+
+
+class Coalescer(Generic[T]):
+    """Latest-wins per key, at most one item per ``window`` seconds per key.
+
+    :meth:`offer` says whether an item goes out now (the first after a quiet spell of
+    ``window``); otherwise it is held, replacing any item held for that key, and the
+    caller calls :meth:`release` at :meth:`due` (a loop timer: nothing polls). A held
+    item is never dropped unsent: it is replaced by a newer one, released, or taken
+    (:meth:`take`) to go out before something that must not overtake it. Pure: the
+    clock is injected and nothing here schedules anything."""
+
+    def __init__(self, window: float, now: Callable[[], float]) -> None:
+        self.window = window
+        self._now = now
+        self._sent: dict[str, float] = {}
+        """When each key's last item went out."""
+        self._held: dict[str, T] = {}
+        self.replaced = 0
+        """Items superseded by a newer one within their window (never relayed)."""
+
+    def offer(self, key: str, item: T) -> bool:
+        """True: send ``item`` now. False: it is held until :meth:`due` (replacing the
+        one held before, if any)."""
+        if key in self._held:
+            self._held[key] = item
+            self.replaced += 1
+            return False
+        now = self._now()
+        last = self._sent.get(key)
+        if last is None or now - last >= self.window:
+            self._sent[key] = now
+            return True
+        self._held[key] = item
+        return False
+
+    def due(self, key: str) -> float:
+        """When the item held for ``key`` is to go out (the end of its window)."""
+        return self._sent.get(key, self._now()) + self.window
+
+    def holding(self, key: str) -> bool:
+        """True while an item is held for ``key``."""
+        return key in self._held
+
+    def take(self, key: str) -> T | None:
+        """The held item of ``key``, to send now; a new window starts from now."""
+        item = self._held.pop(key, None)
+        if item is not None:
+            self._sent[key] = self._now()
+        return item
+
+    def keys(self) -> list[str]:
+        """The keys with an item held."""
+        return list(self._held)
 
 
 class _Feed(Protocol):
@@ -210,6 +278,13 @@ class Publisher:
         self._dirty: set[str] = set()
         """Symbols whose series changed since it was last written."""
         self._wake = asyncio.Event()
+        window = settings.tick_every_ms / 1000.0
+        self._ticks: Coalescer[Tick] | None = (
+            Coalescer(window, clock.monotonic) if window > 0 else None
+        )
+        """Each venue's ticks, coalesced before they are relayed (None: every tick)."""
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        """The loop timer that releases each venue's held tick."""
         self._redis: Any = connect(url, settings.ca_file)  # no I/O until first used
 
     @property
@@ -255,10 +330,52 @@ class Publisher:
         """Entries waiting to be written."""
         return len(self._queue)
 
+    @property
+    def coalesced(self) -> int:
+        """Ticks not relayed: a newer tick of the same venue replaced them in the window."""
+        return self._ticks.replaced if self._ticks is not None else 0
+
     def offer(self, event: object) -> None:
-        """Queue ``event`` for publication if the hub relays its type (others: ignored)."""
+        """Queue ``event`` for publication if the hub relays its type (others: ignored).
+        A tick may be held for the rest of its venue's window (latest wins)."""
         if BY_NAME.get(type(event).__name__) is not type(event):
             return
+        ticks = self._ticks
+        if ticks is not None:
+            source = str(getattr(event, "source", ""))
+            if type(event) is Tick:
+                if not ticks.offer(source, event):
+                    self._arm(source)
+                    return
+            elif ticks.holding(source):
+                # The venue's held tick first: its status (or notice, heartbeat) must
+                # not overtake the last tick it followed.
+                self._release(source)
+        self._enqueue(event)
+
+    def _arm(self, source: str) -> None:
+        """Release ``source``'s held tick at the end of its window (one timer a venue)."""
+        if source in self._timers or self._ticks is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop to time it (offered from outside one): send now
+            self._release(source)
+            return
+        delay = max(0.0, self._ticks.due(source) - self.clock.monotonic())
+        self._timers[source] = loop.call_later(delay, self._release, source)
+
+    def _release(self, source: str) -> None:
+        """Queue ``source``'s held tick now (its window ended, or something of the same
+        source must follow it)."""
+        timer = self._timers.pop(source, None)
+        if timer is not None:
+            timer.cancel()  # harmless when it is the timer now running
+        held = self._ticks.take(source) if self._ticks is not None else None
+        if held is not None:
+            self._enqueue(held)
+
+    def _enqueue(self, event: object) -> None:
         try:
             entry = encode(event, self.clock)
         except (TypeError, ValueError):
@@ -445,11 +562,18 @@ class Publisher:
     def close_soon(self) -> None:
         """Ask :meth:`run` to end (with a cancellation: :func:`stop_task`)."""
         self._closing = True
+        self._stop_timers()
         self._wake.set()
+
+    def _stop_timers(self) -> None:
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
 
     async def aclose(self) -> None:
         """Give the lease up and take the heartbeat down, if still ours (terminals see
         the hub gone at once, a standby takes over at once), and close the connection."""
+        self._stop_timers()
         r, self._redis = self._redis, None
         if r is None:
             return

@@ -19,6 +19,7 @@ class HubSettings:
         "stream_len": (100, 1_000_000),
         "heartbeat_s": (0.2, 60.0),
         "lease_s": (1.0, 60.0),
+        "tick_every_ms": (0.0, 1000.0),
     }
     """Allowed ``(lowest, highest)`` per key, checked when the config file is read."""
 
@@ -39,6 +40,10 @@ class HubSettings:
     lease_s: float = 5.0
     """The leading hub's lease, seconds: renewed on every heartbeat; a standby hub takes
     over this long after the leader stops renewing it (it checks every second)."""
+    tick_every_ms: float = 25.0
+    """The hub relays each venue's BTC ticks at most once per this many milliseconds
+    (latest wins; the first tick after a quiet spell goes at once). 0 relays every tick.
+    The hub's own store still takes every tick."""
     ca_file: str = ""
     """A CA bundle (PEM) to verify a ``rediss://`` server's certificate against (a
     desk's own CA). Empty: the system's trust store. Verification is never off."""
