@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import random
 import uuid
@@ -30,6 +31,8 @@ from feeds.hub.publish import connect, describe_error
 from feeds.hub.settings import HubSettings, redact
 from feeds.model.core import BadMessage, FeedState, FeedStatus
 from feeds.model.history import CachedAth, HistoryBars
+
+log = logging.getLogger("lockstep.hub")
 
 COUNT = 500
 """Entries per ``XREAD``."""
@@ -52,6 +55,13 @@ meanwhile (about 20 entries at 1,000 msg/s instead of 5 or 6), so a terminal pay
 per-read cost (a round trip, a wake-up of its loop, the reply's framing) a fifth as often.
 It adds at most this long to a value's age, well under a frame at 10 Hz (bench B13). A
 quiet stream is not delayed: a read that waited for its entries is not paced."""
+
+
+def _read_only(exc: BaseException) -> bool:
+    """True for a write refused because the server is a read-only replica."""
+    import redis.exceptions as rex
+
+    return isinstance(exc, rex.ReadOnlyError) or str(exc).startswith("READONLY")
 
 
 def _stream_ms(entry_id: bytes | str) -> int:
@@ -92,6 +102,9 @@ class HubFeed:
         """The heartbeat's generation when this terminal last read the hashes."""
         self._reread = False
         """Set when the generation changed: read the hashes again."""
+        self.registers = True
+        """False once the Redis this terminal reads refused its registration as read
+        only (a replica): it then only reads, and the hub does not count it."""
         self._closed = False
 
     def _status(self, state: FeedState, reason: str, retry_at: float | None = None) -> FeedStatus:
@@ -197,10 +210,25 @@ class HubFeed:
     async def _beat(self, redis: Any) -> AsyncIterator[object]:
         """Say we are here, read the hub's heartbeat, and report the hub's state."""
         now_wall = wall_time(self.clock)
-        pipe = redis.pipeline(transaction=False)
-        pipe.zadd(self.keys.subscribers, {self.id: now_wall})
-        pipe.get(self.keys.heartbeat)
-        _, raw = await pipe.execute()
+        if self.registers:
+            pipe = redis.pipeline(transaction=False)
+            pipe.zadd(self.keys.subscribers, {self.id: now_wall})
+            pipe.get(self.keys.heartbeat)
+            added, raw = await pipe.execute(raise_on_error=False)
+            if isinstance(raw, Exception):
+                raise raw
+            if isinstance(added, Exception):
+                if not _read_only(added):
+                    raise added
+                # A read-only replica (an office's copy of the desk's Redis): reading is
+                # all a terminal needs; the registration only feeds the hub's count.
+                self.registers = False
+                log.info(
+                    "hub %s is a read-only replica: reading only (not counted by the hub)",
+                    redact(self.url),
+                )
+        else:
+            raw = await redis.get(self.keys.heartbeat)
         now = self.clock.monotonic()
         beat = read_beat(raw) if raw is not None else None
         generation = read_generation(raw)

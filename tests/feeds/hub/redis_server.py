@@ -80,10 +80,12 @@ def start(
     password: str | None = None,
     port: int | None = None,
     tls: TlsFiles | None = None,
+    replica_of: int | None = None,
 ) -> RedisServer:
     """Start ``redis-server`` on 127.0.0.1 and wait until it answers PING. With ``tls``,
     it speaks TLS only (``--port 0 --tls-port``) and does not ask for client
-    certificates."""
+    certificates. With ``replica_of`` (a port), it is a read-only replica of the server
+    on 127.0.0.1 there."""
     port = port or free_port()
     directory.mkdir(parents=True, exist_ok=True)
     if tls is not None:
@@ -106,6 +108,8 @@ def start(
     ]
     if password:
         args += ["--requirepass", password]
+    if replica_of is not None:
+        args += ["--replicaof", "127.0.0.1", str(replica_of)]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     server = RedisServer(port, proc, directory, password, tls is not None)
     context = None
