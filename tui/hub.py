@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,12 +34,19 @@ from tui.terminal import install_signal_handlers, remove_signal_handlers
 
 FALLBACK_NOTE = "using this terminal's own feeds"
 
+FALLBACK_JITTER = 0.2
+"""Each terminal waits ``fallback_after`` plus up to this share of it more (drawn once per
+terminal) before it falls back: a desk whose hub went silent does not send every
+terminal to the sources at the same instant (the rate-limit herd the hub exists to
+avoid)."""
+
 
 class HubFallback:
     """A hub terminal's safety net: when the hub has given no heartbeat for
-    ``after`` seconds (the hub or Redis gone), run this terminal's own feeds, and say so
-    in the hub's status; stop them again once the hub is LIVE. Called with the monotonic
-    now on every :meth:`Runtime.drain`."""
+    ``after`` seconds (the hub or Redis gone; plus a per-terminal jitter,
+    :data:`FALLBACK_JITTER`), run this terminal's own feeds, and say so in the hub's
+    status; stop them again once the hub is LIVE. Called with the monotonic now on every
+    :meth:`Runtime.drain`."""
 
     def __init__(
         self,
@@ -47,10 +55,14 @@ class HubFallback:
         after: float,
         *,
         down_at_start: str | None = None,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
         self.runtime = runtime
         self.direct = direct
-        self.after = after
+        share = min(max(jitter(), 0.0), 1.0)
+        self.after = after * (1.0 + FALLBACK_JITTER * share)
+        """This terminal's own wait: ``after`` plus 0-20 % of it (``jitter()`` in
+        [0, 1], drawn once)."""
         self.active: list[Feed] = []
         """The direct feeds running now (empty: on the hub)."""
         self.fallbacks = 0

@@ -201,3 +201,30 @@ async def test_fallback_none_with_redis_down_at_start_waits_showing_the_hub_down
         assert [type(f) for f in term.feeds] == [HubFeed]  # no feed of its own
     finally:
         await term.aclose()
+
+
+async def test_each_terminal_waits_fallback_after_plus_its_own_jitter_of_up_to_a_fifth() -> None:
+    """No herd: a desk's terminals do not all fall back at the same instant."""
+    from feeds.core.clock import ManualClock
+
+    clock = ManualClock()
+    settings = Settings(hub=HubSettings(fallback_after=10.0))
+    rt = build_runtime(settings, clock, data=None, hub="redis://127.0.0.1:9/0")
+    try:
+        assert isinstance(rt.on_drain, HubFallback)
+        assert 10.0 <= rt.on_drain.after <= 12.0  # drawn with the real random
+        assert HubFallback(rt, list, 10.0, jitter=lambda: 0.0).after == 10.0
+        assert HubFallback(rt, list, 10.0, jitter=lambda: 1.0).after == pytest.approx(12.0)
+        assert HubFallback(rt, list, 10.0, jitter=lambda: 7.0).after == pytest.approx(12.0)
+        spread = {HubFallback(rt, list, 10.0).after for _ in range(20)}
+        assert len(spread) > 1 and all(10.0 <= a <= 12.0 for a in spread)
+        # With the longest jitter, nothing happens until 12 s without the hub.
+        fb = HubFallback(rt, list, 10.0, jitter=lambda: 1.0)
+        start = clock.monotonic()
+        rt.store.refresh(start)
+        fb(start + 11.9)
+        assert fb.fallbacks == 0
+        fb(start + 12.1)
+        assert fb.fallbacks == 1
+    finally:
+        await rt.aclose()
