@@ -10,8 +10,9 @@ processes. Each instance has its own Redis connection, HubFeed, decoder, store a
 fallback: what is shared is the interpreter and the event loop.
 
 Every instance's decoder is wrapped to time each Tick it accepts: the delay from the
-entry's publication (the hub's wall time when it took the event in, ``w``) to this
-decode, on the same machine's wall clock. The latencies of all instances go into one
+hub's receipt of the tick (its ``received``, relayed as wall time) to this decode, on
+the same machine's clock; it includes any time the hub held the tick to coalesce it
+(``[hub] tick_every_ms``). The latencies of all instances go into one
 histogram (0.1 ms buckets), so the harness can merge processes exactly.
 
 Protocol: one JSON line ``{"ready": ...}`` once every instance is LIVE on the hub (or
@@ -55,7 +56,7 @@ class Recorder:
         self.max = 0.0
 
     def add(self, seconds: float) -> None:
-        """One accepted tick, ``seconds`` after its publication."""
+        """One accepted tick, ``seconds`` after the hub received it."""
         i = int(seconds / BUCKET_S)
         self.hist[min(max(i, 0), BUCKETS)] += 1
         if seconds > self.max:
@@ -99,7 +100,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         ) -> object:
             event = decode(raw)
             if rec.on and type(event) is Tick and event.source == "coinbase":
-                lag = time.time() - decoder.published
+                # From the hub's receipt of the tick (its ``received``, relayed as wall
+                # time and read back on this clock): a tick the hub held for its
+                # coalescing window counts that hold too.
+                lag = clock.monotonic() - event.received
                 rec.add(lag)
                 c.ticks += 1
                 c.last_lag = lag
