@@ -148,9 +148,10 @@ class Coalescer(Generic[T]):
             self._sent[key] = self._now()
         return item
 
-    def keys(self) -> list[str]:
-        """The keys with an item held."""
-        return list(self._held)
+    @property
+    def held(self) -> int:
+        """Items held now (one per key at most)."""
+        return len(self._held)
 
 
 class _Feed(Protocol):
@@ -327,7 +328,12 @@ class Publisher:
 
     @property
     def pending(self) -> int:
-        """Entries waiting to be written."""
+        """Entries waiting to be written: queued, or ticks held for their window."""
+        return len(self._queue) + (self._ticks.held if self._ticks is not None else 0)
+
+    @property
+    def queued(self) -> int:
+        """Entries queued for Redis (not counting ticks held for their window)."""
         return len(self._queue)
 
     @property

@@ -50,7 +50,7 @@ def test_items_within_the_window_are_held_latest_wins_until_due() -> None:
     assert c.due("coinbase") == pytest.approx(100.025)
     now.t += 0.005
     assert c.offer("coinbase", 3) is False
-    assert c.holding("coinbase") and c.replaced == 1
+    assert c.holding("coinbase") and c.replaced == 1 and c.held == 1
     now.t = 100.025
     assert c.take("coinbase") == 3  # the latest, at the window's end
     assert not c.holding("coinbase") and c.take("coinbase") is None
@@ -128,14 +128,15 @@ async def test_a_burst_relays_its_first_tick_at_once_and_its_last_at_the_windows
         for i in range(100):
             pub.offer(tick(str(100 + i)))
             pub.offer(tick(str(500 + i), "kraken"))
-        assert pub.pending == 2  # each venue's first tick, at once
+        assert pub.queued == 2  # each venue's first tick, at once
+        assert pub.pending == 4  # and each venue's latest, held for the window
         events = await relayed(redis_server, 4)
         assert prices(events) == ["100", "199"]  # latest wins
         assert prices(events, "kraken") == ["500", "599"]
         assert pub.coalesced == 2 * 98
         clock.advance(0.03)  # a quiet spell longer than a window: at once again
         pub.offer(tick("300"))
-        assert pub.pending == 1
+        assert pub.queued == 1
         assert prices(await relayed(redis_server, 5)) == ["100", "199", "300"]
     finally:
         pub.close_soon()
@@ -148,7 +149,7 @@ async def test_a_lone_tick_goes_out_without_waiting_for_the_window(
     clock = ManualClock()
     pub = Publisher(HubSettings(heartbeat_s=0.2, tick_every_ms=1000), redis_server.url, clock)
     pub.offer(tick("100"))
-    assert pub.pending == 1  # queued at once, not held for the 1 s window
+    assert pub.queued == 1 and pub.pending == 1  # queued at once, not held for the window
     task = asyncio.create_task(pub.run())
     try:
         assert prices(await relayed(redis_server, 1)) == ["100"]
