@@ -337,41 +337,17 @@ class HubHeadless(Headless):
 
     hub: str = ""
 
-    def start(self, timeout: float = 20.0) -> HubHeadless:
-        """Launch the hub App (pinned to the app core) and wait for its ready line."""
-        from bench.common import APP_CORE, pin
-
-        argv = [sys.executable, "-m", "bench.hub_app", "--hub", self.hub]
-        argv += ["--config", str(self.config)]
-        self.proc = subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            env=child_env(self.data_dir),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            bufsize=1,
-        )
-        pin(self.proc.pid, APP_CORE)
-        self._ps = psutil.Process(self.proc.pid)
-        chunks: list[str] = []
-
-        def drain() -> None:
-            assert self.proc is not None and self.proc.stderr is not None
-            for line in self.proc.stderr:
-                if len(chunks) < 2000:
-                    chunks.append(line)
-            self.stderr = "".join(chunks)
-
-        self._err_thread = threading.Thread(target=drain, daemon=True)
-        self._err_thread.start()
-        doc = self._read_until("ready", timeout)
-        if doc is None:
-            self.kill()
-            raise RuntimeError(f"hub app did not start: {self.stderr[-2000:]}")
-        self.ready = doc
-        return self
+    def argv(self) -> list[str]:
+        """:mod:`bench.hub_app` on the hub, with the same config."""
+        return [
+            sys.executable,
+            "-m",
+            "bench.hub_app",
+            "--hub",
+            self.hub,
+            "--config",
+            str(self.config),
+        ]
 
 
 class MemorySampler:

@@ -10,7 +10,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import psutil
 
@@ -33,8 +33,8 @@ class Headless:
     _ps: psutil.Process | None = None
     _err_thread: threading.Thread | None = None
 
-    def start(self, timeout: float = 20.0) -> Headless:
-        """Launch and wait for the ready line."""
+    def argv(self) -> list[str]:
+        """The child's command line (a subclass runs another child the same way)."""
         argv = [sys.executable, "-m", "bench.headless_app", "--config", str(self.config)]
         if self.poll_url:
             argv += [
@@ -45,11 +45,14 @@ class Headless:
                 "--poll-timeout",
                 str(self.poll_timeout),
             ]
-        env = child_env(self.data_dir)
+        return argv
+
+    def start(self, timeout: float = 20.0) -> Self:
+        """Launch (pinned to the app core) and wait for the ready line."""
         self.proc = subprocess.Popen(
-            argv,
+            self.argv(),
             cwd=ROOT,
-            env=env,
+            env=child_env(self.data_dir),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -69,13 +72,12 @@ class Headless:
 
         self._err_thread = threading.Thread(target=drain, daemon=True)
         self._err_thread.start()
-        assert self.proc.stdout is not None
         doc = self._read_until("ready", timeout)
         if doc is not None:
             self.ready = doc
             return self
         self.kill()
-        raise RuntimeError(f"headless app did not start: {self.stderr[-2000:]}")
+        raise RuntimeError(f"{self.argv()[2]} did not start: {self.stderr[-2000:]}")
 
     def _read_until(self, key: str, timeout: float) -> dict[str, Any] | None:
         """The first JSON line from the child's stdout holding ``key`` (other lines are
