@@ -21,7 +21,6 @@ from feeds.core.clock import Clock
 from feeds.core.poll import FetchError, PolledFeed, PollTiming, RateLimited
 from feeds.model.core import BadMessage
 from feeds.model.quotes import QuoteMiss
-from feeds.quotes.failover import FailoverGate
 from feeds.quotes.parse import decode_body, parse_cboe_quote
 from feeds.quotes.session import SessionIntervals
 
@@ -54,10 +53,8 @@ class CboeQuotesFeed(PolledFeed):
     ``wanted`` is a read-only view of the symbols that need the fallback now (the quotes
     slice's ``fallback_symbols``). A cycle with nothing wanted sends no request; while
     the feed waits, it looks at ``wanted`` every ``watch_every`` seconds (a read of
-    in-memory state, no I/O) and polls at once when a symbol is newly wanted. With
-    neither ``wanted`` nor ``gate`` every mapped symbol is polled (a standalone source).
-    ``gate`` is the older shared :class:`FailoverGate`, kept only until the wiring hands
-    in ``wanted``.
+    in-memory state, no I/O) and polls at once when a symbol is newly wanted. Without
+    ``wanted`` every mapped symbol is polled (a standalone source).
     """
 
     source = "cboe"
@@ -70,7 +67,6 @@ class CboeQuotesFeed(PolledFeed):
         clock: Clock,
         symbols: Mapping[str, str] | None = None,
         names: Mapping[str, str] | None = None,
-        gate: FailoverGate | None = None,
         wanted: Callable[[], Collection[str]] | None = None,
         watch_every: float = 0.5,
         intervals: SessionIntervals | None = None,
@@ -83,24 +79,18 @@ class CboeQuotesFeed(PolledFeed):
         self.base_url = base_url.rstrip("/")
         self.mapping = dict(DEFAULT_CBOE_MAP if symbols is None else symbols)
         self.names = {**DEFAULT_NAMES, **(names or {})}
-        self.gate = gate
         self.intervals = intervals or SessionIntervals()
         self.min_interval = min_interval
         self.delay_s = delay_s
         self.wanted = wanted
         self.watch_every = watch_every
         self._served: frozenset[str] = frozenset()
-        if gate is not None and wanted is None:
-            gate.subscribe(self.refresh_now)
 
     def targets(self) -> list[str]:
         """Watchlist symbols to ask Cboe for now."""
-        if self.wanted is not None:
-            want = self.wanted()
-        elif self.gate is not None:
-            want = self.gate.failing()
-        else:
+        if self.wanted is None:
             return list(self.mapping)
+        want = self.wanted()
         return [s for s in self.mapping if s in want]
 
     async def events(self) -> AsyncIterator[object]:

@@ -20,7 +20,6 @@ from feeds.core.poll import FetchError, PolledFeed, PollTiming, RateLimited, Res
 from feeds.core.text import clean_text
 from feeds.model.core import BadMessage
 from feeds.model.quotes import MarketState, Quote, QuoteMiss
-from feeds.quotes.failover import FailoverGate
 from feeds.quotes.parse import decode_body, parse_chart_quote, yahoo_error
 from feeds.quotes.session import SessionIntervals, cash_state, is_future_symbol
 
@@ -35,10 +34,9 @@ class YahooChartFeed(PolledFeed):
 
     Yields :class:`Quote` per symbol delivered, :class:`QuoteMiss` (plus a BadMessage for
     bad payloads) per symbol not delivered, and status events; the quotes slice decides
-    from these which symbols Cboe serves. ``gate`` is the older shared
-    :class:`FailoverGate`, reported to only until the wiring drops it. A cycle in which no
-    symbol could be fetched raises into the base class, so the source reads DOWN,
-    DEGRADED or RATE-LIMITED with the reason.
+    from these which symbols Cboe serves. A cycle in which no symbol could be fetched
+    raises into the base class, so the source reads DOWN, DEGRADED or RATE-LIMITED with
+    the reason.
     """
 
     source = "yahoo"
@@ -61,7 +59,6 @@ class YahooChartFeed(PolledFeed):
         intervals: SessionIntervals | None = None,
         backoff_cap: float = 600.0,
         cookie_url: str | None = None,
-        gate: FailoverGate | None = None,
         timing: PollTiming | None = None,
         rng: random.Random | None = None,
     ) -> None:
@@ -73,7 +70,6 @@ class YahooChartFeed(PolledFeed):
         self.intervals = intervals or SessionIntervals()
         self.backoff_cap = backoff_cap
         self.cookie_url = cookie_url
-        self.gate = gate
         self.crumb: str | None = None
         self.failures = 0
         """Consecutive cycles that delivered nothing (drives the backoff)."""
@@ -111,7 +107,6 @@ class YahooChartFeed(PolledFeed):
         syms = self.symbols_now()
         out: list[object] = []
         ok: list[str] = []
-        failed: list[str] = []
         refreshed = False
         first_error: FetchError | None = None
         try:
@@ -123,11 +118,10 @@ class YahooChartFeed(PolledFeed):
                 except FetchError as exc:
                     if exc.status in (None, 401) or exc.status >= 500:
                         # The host is down, slow or refusing us: asking for the other
-                        # symbols now would only add load. They count as failed.
+                        # symbols now would only add load. They count as missed.
                         if not ok:
                             raise
                         first_error = exc
-                        failed.extend(syms[i:])
                         now = self.clock.monotonic()
                         out.extend(QuoteMiss(self.source, s, exc.reason, now) for s in syms[i:])
                         break
@@ -136,15 +130,9 @@ class YahooChartFeed(PolledFeed):
                     out.append(event)
                     if isinstance(event, Quote):
                         ok.append(sym)
-                    elif isinstance(event, QuoteMiss):
-                        failed.append(sym)
         except (FetchError, DecodeError):
             self.failures += 1
-            if self.gate is not None:
-                self.gate.report((), syms)
             raise
-        if self.gate is not None:
-            self.gate.report(ok, failed)
         if not ok and syms:
             self.failures += 1
             misses = [e for e in out if isinstance(e, QuoteMiss)]

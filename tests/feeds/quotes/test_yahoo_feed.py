@@ -13,7 +13,6 @@ import orjson
 from feeds.core.clock import ManualClock
 from feeds.model.core import FeedState, FeedStatus
 from feeds.model.quotes import Quote, QuoteMiss
-from feeds.quotes.failover import FailoverGate
 from feeds.quotes.yahoo import YahooChartFeed
 from feeds.sim.http import HttpFault
 from feeds.sim.yahoo import RawAnswer, SimYahoo
@@ -221,14 +220,12 @@ async def test_h14_null_result_for_one_symbol_keeps_the_others(
         "chart": {"result": None, "error": {"code": "Not Found", "description": "No data found"}}
     }
     sim_yahoo.raw["SI=F"] = RawAnswer(404, orjson.dumps(body))
-    gate = FailoverGate()
-    r = runner_factory([feed(sim_yahoo, client, clock, gate=gate)])
+    r = runner_factory([feed(sim_yahoo, client, clock)])
     await r.until(lambda: any(isinstance(e, QuoteMiss) for e in r.events))
     miss = next(e for e in r.events if isinstance(e, QuoteMiss))
     assert miss.symbol == "SI=F" and "No data found" in miss.reason
     await r.until(lambda: len(quotes(r)) >= 2)
     assert {q.symbol for q in quotes(r)} == {"^RUT", "^GSPC"}
-    assert gate.failing() == {"SI=F"}
     assert statuses(r)[-1].state is FeedState.LIVE
 
 
