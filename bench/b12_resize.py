@@ -69,6 +69,23 @@ def run(quick: bool) -> Section:
             time.sleep(0.01)
         settled = settle != float("inf")
         after = shown
+        fresh = after
+        if settled and after != before:
+            # The dashboard's content may have changed shape during the storm (a source
+            # turning STALE lengthens the status bar; an operation or a meeting row comes
+            # or goes): compare with a calm resize to the same size, planned from that
+            # content. A storm that left a wrong plan matches neither.
+            log("  B12 layout differs from the pre-storm one: checking against a calm resize")
+            for row, (a, b) in enumerate(zip(before, after, strict=False)):
+                if a != b:
+                    log(f"    row {row}: before {a.rstrip()!r}")
+                    log(f"    row {row}: after  {b.rstrip()!r}")
+                    break
+            prog.resize(100, 30)
+            time.sleep(1.0)
+            prog.resize(120, 40)
+            time.sleep(2.0)
+            fresh = skeleton(prog.texts)
         alive = prog.alive()
         full_during = sum(1 for f in prog.frames if t0 <= f.t0 <= t_last and f.full)
         log_text = ""
@@ -76,7 +93,7 @@ def run(quick: bool) -> Section:
             log_text = (ses.tmp / "lockstep.log").read_text(encoding="utf-8", errors="replace")
         except OSError:
             pass
-    same = settled and before == after
+    same = settled and (before == after or fresh == after)
     errors = log_text.count("Traceback") + log_text.count(" ERROR ")
     sec.add("time to settle after the last resize", settle, "s", target="≤ 0.5", limit=0.5)
     sec.add(
@@ -101,6 +118,7 @@ def run(quick: bool) -> Section:
         f"{full_during} full repaints during the storm; pyte is resized in step with the byte "
         "stream. Layout compared as box-drawing skeletons (data blanked); settled = no "
         f"layout change for {QUIET:g} s, and the settled layout must equal the pre-storm "
-        "one (no second look)." + (f" {ses.note}." if ses.note else "")
+        "one, or (when the content changed shape meanwhile) the layout a calm resize to "
+        "120×40 plans from the same content." + (f" {ses.note}." if ses.note else "")
     )
     return sec
