@@ -21,7 +21,6 @@ import hmac
 import html
 import logging
 import secrets
-import signal
 import socket
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from tui.config import Settings, is_loopback
+from tui.terminal import install_signal_handlers, remove_signal_handlers
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -548,19 +548,11 @@ async def serve(options: ServeOptions, out: TextIO) -> int:
     )
     log.info("serving on %s:%s (token %s)", options.host, port, "on" if options.token else "off")
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    installed: list[signal.Signals] = []
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-            installed.append(sig)
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass
+    installed = install_signal_handlers(lambda _name: stop.set())
     try:
         await stop.wait()
     finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
+        remove_signal_handlers(installed)
         await server.stop_sessions()
         await runner.cleanup()
     print("lockstep serve: stopped", file=out, flush=True)
