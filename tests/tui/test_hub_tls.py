@@ -22,7 +22,8 @@ from feeds.hub.subscribe import HubFeed
 from feeds.model.btc import Tick
 from feeds.model.core import FeedState, FeedStatus
 from tests.feeds.hub.redis_server import RedisServer, TlsFiles, make_tls, start
-from tests.feeds.hub.test_relay import Reader, is_tick, status, tick
+from tests.feeds.hub.samples import tick
+from tests.feeds.hub.test_relay import Reader, is_tick, status
 from tests.ptyharness import ROOT
 from tui.hub import probe_hub
 

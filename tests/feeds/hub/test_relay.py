@@ -16,30 +16,19 @@ import orjson
 import pytest
 import redis.asyncio as aioredis
 
-from feeds.core.clock import ManualClock, SystemClock
+from feeds.core.clock import ManualClock
 from feeds.hub.codec import Decoder, encode
 from feeds.hub.keys import HubBeat, HubKeys, beat_bytes
 from feeds.hub.publish import MAX_BARS, QUEUE_MAX, Publisher, encode_series, stop_task
-from feeds.hub.settings import HubSettings
 from feeds.hub.subscribe import COUNT, HubFeed
 from feeds.model.btc import Tick
 from feeds.model.core import BadMessage, FeedState, FeedStatus
 from feeds.model.history import Bar, HistoryBars
 from feeds.model.quotes import MarketState, Quote
 from tests.feeds.hub.redis_server import RedisServer, running, start
+from tests.feeds.hub.samples import CLOCK, SETTINGS, tick
 
 pytestmark = pytest.mark.timeout(60)
-
-SETTINGS = HubSettings(heartbeat_s=0.2, fallback_after=1.0)
-CLOCK = SystemClock()
-
-
-def tick(price: str) -> Tick:
-    d = Decimal
-    return Tick(
-        "coinbase", d(price), None, None, None, None, None, None, None, None,
-        CLOCK.monotonic(),
-    )  # fmt: skip
 
 
 def quote(price: str) -> Quote:

@@ -12,27 +12,15 @@ import pytest
 import redis.asyncio as aioredis
 import redis.exceptions
 
-from feeds.core.clock import SystemClock
 from feeds.hub.keys import HubBeat
 from feeds.hub.publish import Publisher, stop_task
-from feeds.hub.settings import HubSettings
 from feeds.hub.subscribe import HubFeed
 from feeds.model.btc import Tick
 from feeds.model.core import FeedState, FeedStatus
 from tests.feeds.hub.redis_server import start
+from tests.feeds.hub.samples import CLOCK, SETTINGS, tick
 
 pytestmark = pytest.mark.timeout(60)
-
-SETTINGS = HubSettings(heartbeat_s=0.2, fallback_after=1.0)
-CLOCK = SystemClock()
-
-
-def tick(price: str) -> Tick:
-    d = Decimal
-    return Tick(
-        "coinbase", d(price), None, None, None, None, None, None, None, None,
-        CLOCK.monotonic(),
-    )  # fmt: skip
 
 
 async def test_a_terminal_on_a_read_only_replica_goes_live_and_gets_the_values(
