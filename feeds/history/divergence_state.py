@@ -302,11 +302,15 @@ class DivergenceSlice:
         live = self._live[symbol]
         live.price, live.source, live.received = price, source, received
         self._view = None
-        # Repaint only for a visible move (0.01% of price) since the last repaint, or the
-        # first price. Measured from the last reported price, not the previous tick, so a
-        # slow drift of many small ticks still reaches the screen.
+        # Repaint only for a visible move since the last repaint, or the first price: a
+        # change of the whole units the panel shows (a BTC price of 92,048 must not stay
+        # on screen beside the BTC panel's 92,053), or 0.01% of a price under 100.
+        # Measured from the last reported price, not the previous tick, so a slow drift
+        # of many small ticks still reaches the screen.
         shown = live.reported
-        if shown is None or abs(price - shown) >= shown * 1e-4:
+        if shown is None or (
+            round(price) != round(shown) if shown >= 100 else abs(price - shown) >= shown * 1e-4
+        ):
             live.reported = price
             return True
         return False

@@ -197,7 +197,8 @@ def test_a_slow_drift_of_tiny_moves_still_reaches_the_panel() -> None:
         tick = Tick("kraken", price, None, None, None, None, None, None, None, None, 2.0 + i)
         dirty.append(sl.apply(tick))
     assert any(dirty), "20 $ of drift never marked the panel dirty"
-    assert dirty.count(True) <= 3  # and not at every tick
+    # About once per whole dollar the panel shows (20), and not at every tick (40).
+    assert 15 <= dirty.count(True) <= 21
 
 
 def test_a_background_slice_installs_only_the_analysis_of_its_current_history() -> None:
