@@ -279,6 +279,8 @@ class Publisher:
         self._dirty: set[str] = set()
         """Symbols whose series changed since it was last written."""
         self._wake = asyncio.Event()
+        self._lead_lock = asyncio.Lock()
+        """Taken for every lease transition (take, renew, retake after a fence)."""
         window = settings.tick_every_ms / 1000.0
         self._ticks: Coalescer[Tick] | None = (
             Coalescer(window, clock.monotonic) if window > 0 else None
@@ -299,6 +301,10 @@ class Publisher:
 
     async def try_lead(self) -> bool:
         """Take the lease if it is free (or renew ours); True if this hub now leads."""
+        async with self._lead_lock:
+            return await self._try_lead()
+
+    async def _try_lead(self) -> bool:
         k = self.keys
         mine = self.mine
         token, fresh = await acquire(
@@ -315,12 +321,21 @@ class Publisher:
 
     async def _refenced(self) -> None:
         """A fenced write found the lease not ours. Gone altogether (Redis restarted
-        empty): take it again. Another hub's: this one has lost it."""
-        if await self._redis.get(self.keys.lease) is None:
-            self.token = None
-            if await self.try_lead():
-                self._rewrite = True
-                return
+        empty): take it again. Another hub's: this one has lost it.
+
+        The publishing loop and the heartbeat can both be fenced out by one restart.
+        The lock makes them take turns: the second finds the lease already ours again
+        (the first retook it) and carries on, instead of reading our own new lease as
+        another hub's."""
+        async with self._lead_lock:
+            cur = await self._redis.get(self.keys.lease)
+            if cur is not None and self.token is not None and cur == self.mine.encode():
+                return  # retaken by the other path meanwhile: retry with the new token
+            if cur is None:
+                self.token = None
+                if await self._try_lead():
+                    self._rewrite = True
+                    return
         self.lost = True
         self.state = "lost the lease to another hub; stopped publishing"
         self._wake.set()

@@ -112,3 +112,25 @@ async def test_a_redis_restart_does_not_make_the_leader_give_up(
         hub.close_soon()
         await stop_task(task)
         await r.aclose()
+
+
+async def test_both_fenced_paths_after_a_restart_retake_the_lease_and_neither_gives_up(
+    redis_server: RedisServer,
+) -> None:
+    """The publishing loop and the heartbeat are both fenced out by one Redis restart.
+    The second to look must find the lease ours again, not another hub's (CI once saw
+    the hub stop publishing here: "lost the lease to another hub")."""
+    r = aioredis.from_url(redis_server.url)
+    hub = Publisher(SETTINGS, redis_server.url, CLOCK)
+    try:
+        assert await hub.try_lead()
+        first = hub.token
+        await r.flushall()  # what a restart without persistence leaves
+        await asyncio.gather(hub._refenced(), hub._refenced(), hub._refenced())
+        assert not hub.lost
+        assert hub.token is not None and first is not None  # (the fence restarts too)
+        assert await r.get(KEYS.lease) == hub.mine.encode()
+        assert hub._rewrite  # the hashes are written again before anything else
+    finally:
+        await hub.aclose()
+        await r.aclose()
