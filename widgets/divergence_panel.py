@@ -65,6 +65,7 @@ def braille(
 @dataclass(frozen=True, slots=True)
 class _Plot:
     key: tuple[object, ...]
+    grid: list[list[tuple[int, ...]]]
     lines: tuple[Content, ...]
 
 
@@ -87,10 +88,18 @@ class DivergenceChart(Widget):
         self._plot: _Plot | None = None
 
     def set_lines(self, a: tuple[float, ...], b: tuple[float, ...]) -> None:
-        """Plot new lines (repaints only if they changed)."""
+        """Plot new lines (repaints only if a dot moved: the live price moves the last
+        point on every tick, but seldom by a whole braille dot)."""
         if a == self._a and b == self._b:
             return
         self._a, self._b = a, b
+        old = self._plot
+        width, height = self.size.width, self.size.height
+        if old is not None and width > 0 and height > 0 and old.key[2:] == (width, height):
+            grid = braille([a, b], width, height)
+            if grid == old.grid:
+                self._plot = _Plot((a, b, width, height), grid, old.lines)
+                return
         self.refresh()
 
     def plain_lines(self) -> list[str]:
@@ -117,7 +126,7 @@ class DivergenceChart(Widget):
                 if style is not None:
                     spans.append(Span(x, x + 1, style))
             lines.append(Content("".join(text), spans))
-        self._plot = _Plot(key, tuple(lines))
+        self._plot = _Plot(key, grid, tuple(lines))
         return self._plot.lines
 
     def render(self) -> Content:

@@ -139,3 +139,20 @@ async def test_wide_co_highs_show_prices() -> None:
         await pilot.pause()
         co = line(app, "cohighs")
         assert "2025-10-06 126,200 / 2025-10-15 2,512" in co and "2021-11-10 69,000" in co
+
+
+async def test_the_chart_repaints_only_when_a_dot_moves() -> None:
+    """The live price moves the last point on every tick; the chart is repainted (and
+    its bytes sent) only when that moves a braille dot."""
+    app = Host()
+    async with app.run_test(size=(100, 20)) as pilot:
+        chart = app.query_one(DivergenceChart)
+        chart.set_lines((100.0, 90.0, 80.0), (100.0, 105.0, 110.0))
+        await pilot.pause()
+        before = chart.plain_lines()
+        refreshed: list[object] = []
+        chart.refresh = lambda *a, **k: refreshed.append(a) or chart  # type: ignore[method-assign]
+        chart.set_lines((100.0, 90.0, 80.0001), (100.0, 105.0, 110.0))  # under one dot
+        assert refreshed == [] and chart.plain_lines() == before
+        chart.set_lines((100.0, 90.0, 95.0), (100.0, 105.0, 110.0))  # a dot moves
+        assert len(refreshed) == 1
