@@ -180,7 +180,7 @@ class LockstepApp(LiveConfig):
         health = self.store.slice("health", HealthSlice)
         self._painters["btc"] = lambda: btc.show(btc_slice.view())
         self._painters["health"] = lambda: status.show(health.view())
-        self._tickers += [btc.tick, self._tick_top]
+        self._tickers += [(btc, btc.tick), (None, self._tick_top)]
         self._hook(QuotesPanel, "quotes", QuotesSlice)
         self._hook(FedOddsPanel, "fed_odds", FedOddsSlice)
         self._hook(TbillsPanel, "tbills", TbillsSlice)
@@ -208,7 +208,7 @@ class LockstepApp(LiveConfig):
                     btc.set_ath(r)
 
         self._painters["ath"] = paint_ath
-        self._tickers.append(ath_panel.tick)
+        self._tickers.append((ath_panel, ath_panel.tick))
         for warning in self.runtime.warnings:
             self.notify(warning, severity="warning", timeout=15, markup=False)
 
@@ -217,7 +217,7 @@ class LockstepApp(LiveConfig):
             status.show(health.view())
             status.tick(now_mono, now_wall)
 
-        self._tickers.append(status_tick)
+        self._tickers.append((None, status_tick))
         alerts_panel = self.query_one(AlertsPanel)
         alerts_panel.show(self._alerts.view())
 
@@ -231,7 +231,7 @@ class LockstepApp(LiveConfig):
                 alerts_panel.show(view)
             alerts_panel.tick(now_mono, now_wall)
 
-        self._tickers.append(alerts_tick)
+        self._tickers.append((None, alerts_tick))
         self.runtime.start(self._spawn)
         self._start_paint_timer(self.fps)
         self.set_interval(1.0, self._tick, name="ages")

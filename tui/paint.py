@@ -12,6 +12,7 @@ from typing import Any
 
 from textual.css.query import NoMatches
 from textual.timer import Timer
+from textual.widget import Widget
 
 from feeds.core.clock import Clock
 from feeds.core.health import HealthSlice
@@ -34,7 +35,9 @@ class PaintLoop(DashboardLayout):
     _painters: dict[str, Callable[[], None]]
     _unpainted: set[str]
     """Topics whose panel was not composed yet at the last paint (see ``_paint``)."""
-    _tickers: list[Callable[[float, datetime], None]]
+    _tickers: list[tuple[Widget | None, Callable[[float, datetime], None]]]
+    """1 Hz tickers, each with the panel it repaints (skipped while that panel is
+    hidden) or None (always run: the status bar, the alert rules)."""
     _skip: int
     _skip_left: int
     shed_frames: int
@@ -47,7 +50,7 @@ class PaintLoop(DashboardLayout):
         panel = self._dash.query_one(widget)
         store = self.store
         self._painters[topic] = lambda: panel.show(store.slice(topic, kind).view())
-        self._tickers.append(panel.tick)
+        self._tickers.append((panel, panel.tick))
 
     def _start_paint_timer(self, fps: float) -> None:
         """Paint at most ``fps`` times a second (replacing the running timer)."""
@@ -114,11 +117,22 @@ class PaintLoop(DashboardLayout):
         now_mono = self.market_clock.monotonic()
         now_wall = self.market_clock.now()
         with self.batch_update():
-            for tick in self._tickers:
+            for panel, tick in self._tickers:
+                if panel is not None and not panel.display:
+                    continue  # hidden (no room, or another panel zoomed): ticked when shown
                 try:
                     tick(now_mono, now_wall)
                 except NoMatches:
                     pass  # a panel not composed yet (first second after start): next tick
+
+    def _panel_shown(self, panel: Widget) -> None:
+        """A hidden panel is shown again: bring its ages up to now at once."""
+        for owner, tick in self._tickers:
+            if owner is panel:
+                try:
+                    tick(self.market_clock.monotonic(), self.market_clock.now())
+                except NoMatches:
+                    pass
 
     def _tick_top(self, now_mono: float, now_wall: datetime) -> None:
         self._dash.query_one("#wall-clock", Cell).set(f"{clock_et(now_wall)} ET")

@@ -182,6 +182,10 @@ class DashboardLayout(App[None]):
         ]
         return columns if self._dash.has_class("-grid") else [sum(columns, [])]
 
+    def _panel_shown(self, panel: Widget) -> None:
+        """Called when a hidden panel is shown again (the paint loop ticks it: hidden
+        panels are not ticked)."""
+
     def _plan(self) -> None:
         """Deal each column's rows to its panels and size them (see :mod:`widgets.fit`)."""
         self._plan_pending = False
@@ -216,10 +220,13 @@ class DashboardLayout(App[None]):
         self._dash.set_class(frame < FRAME, "-tight")
         for column, col_needs in zip(columns, needs, strict=True):
             for panel, rows in zip(column, deal(col_needs, height, frame), strict=True):
+                shown = not panel.display and rows is not None
                 panel.display = rows is not None
                 if rows is not None:
                     panel.styles.height = rows + frame
                     panel.fit(rows)
+                if shown:
+                    self._panel_shown(panel)
 
     def _apply_size(self, width: int, height: int) -> None:
         small = self._size_classes(self._dash, width, height)
@@ -254,11 +261,14 @@ class DashboardLayout(App[None]):
             panel.set_class(panel is target, "-zoomed")
             if target is not None:
                 # Zoomed: one panel, all of it, as tall as it likes.
+                shown = not panel.display and panel is target
                 panel.display = panel is target
                 if panel is target:
                     panel.styles.height = None
                     if isinstance(panel, FitPanel):
                         panel.fit(ALL)
+                if shown:
+                    self._panel_shown(panel)
         for column in self._dash.query(".column"):
             column.set_class(target is not None and target.parent is column, "-zoom-host")
         self._apply_size(self.size.width, self.size.height)

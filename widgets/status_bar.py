@@ -11,7 +11,7 @@ from textual.widget import Widget
 
 from feeds.model.core import FeedState, SourceHealth
 from widgets.cells import changed_span
-from widgets.format import age, countdown, step_age
+from widgets.format import age, coarse_age, countdown, step_age
 
 SHORT = {
     "coinbase": "Coinbase",
@@ -46,8 +46,11 @@ def describe(
     state = h.state
     if state is FeedState.LIVE:
         when = h.last_data if h.last_data is not None else h.last_seen
-        # Fixed width: a changing age then repaints only its own few cells.
-        ago = step_age(now_mono - when).rjust(3) if when is not None else "no data yet"
+        # Whole minutes: LIVE already says the source is within its staleness limit, and
+        # each panel shows its own age in 5 s steps; nine ages in 5 s steps made this
+        # bar change nearly every second of an idle day (bench B6 P0). Fixed width: a
+        # changing age repaints only its own few cells.
+        ago = coarse_age(now_mono - when).rjust(3) if when is not None else "no data yet"
         live = Content.assemble(label + " ", ("LIVE", "bold $success"), f" {ago}")
         if h.hint and not brief:  # a clock-skew hint (reliability D7) rides along
             return Content.assemble(live, (f" · {h.hint}", "$warning"))

@@ -41,6 +41,12 @@ ODDS_SOURCES = ("kalshi", "polymarket")
 ALL_SOURCES = ("kalshi", "polymarket", "fed_target", "yahoo_zq")
 MAX_KEYS = 64
 """Bound on remembered (source, meeting) odds; past meetings are pruned first."""
+SLOW_REFRESH_S = 60.0
+"""How often what moves with the clock alone, but slowly, is re-derived: the baseline
+(the sample nearest 24 h ago, within 4 h), the 15-minute window of bad-message notes and
+the headline sample (every 10 min). Rebuilding the view every second cost most of an
+idle terminal's paint time (bench B5 P0)."""
+
 HISTORY_LEN = 200
 """In-memory headline samples: one per ``sample_every`` (10 min) covers 33 hours."""
 STALE_POLLS = 3
@@ -185,11 +191,12 @@ class FedOddsSlice:
         return self._limits.get(source, self.stale_after)
 
     def refresh(self, now: float) -> bool:
-        """Re-derive time-driven state (staleness, meeting roll-over, baseline) at most
-        once a second, and at once when a source's staleness threshold has just passed
-        (so the panel flips in the same paint as the status bar); True if the view
-        changed."""
-        if now - self._last_refresh < 1.0 and now <= self._due:
+        """Re-derive time-driven state: at once when a source's staleness threshold has
+        just passed (so the panel flips in the same paint as the status bar), when a
+        decision passes or a meeting enters the horizon, and otherwise once every
+        :data:`SLOW_REFRESH_S` (yesterday's baseline, expiring notes, the headline
+        sample). True if the view changed."""
+        if now - self._last_refresh < SLOW_REFRESH_S and now <= self._due:
             return False
         self._last_refresh = now
         self._now = now
@@ -309,6 +316,16 @@ class FedOddsSlice:
         ahead = upcoming(self.calendar, now)
         horizon = now + timedelta(days=self.horizon_days)
         in_horizon = [m for m in ahead if decision_time(m) <= horizon]
+        # The calendar's own moments: the next decision passing, the next meeting
+        # entering the horizon (wall times, turned into this slice's monotonic time).
+        for moment in (
+            decision_time(ahead[0]) if ahead else None,
+            decision_time(ahead[len(in_horizon)]) - timedelta(days=self.horizon_days)
+            if len(ahead) > len(in_horizon)
+            else None,
+        ):
+            if moment is not None:
+                self._due = min(self._due, self._now + (moment - now).total_seconds())
         wanted = ahead[: max(self.shown, len(in_horizon))]
         steps, fw_notes = self._fedwatch(wanted[: self.shown])
         fw = {s.meeting: s for s in steps}

@@ -397,3 +397,35 @@ async def test_at_80x24_every_source_state_stays_on_screen_when_all_are_in_troub
         for name in runtime.sources:
             assert f"{SHORT.get(name, name)} RECONNECTING" in shown, shown
         await app.action_quit()
+
+
+async def test_a_hidden_panel_is_not_ticked_and_is_brought_up_to_now_when_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Idle CPU: the 1 Hz tick skips panels with no room on screen (the All-time-highs
+    panel at 120×40); zooming it ticks it at once, so its ages are never old."""
+    ticks: list[float] = []
+    real = AthPanel.tick
+
+    def counted(self: AthPanel, now_mono: float, now_wall: Any) -> None:
+        ticks.append(now_mono)
+        real(self, now_mono, now_wall)
+
+    monkeypatch.setattr(AthPanel, "tick", counted)
+    app, runtime, clock = full_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, runtime, clock, pilot)
+        ath = app.query_one(AthPanel)
+        assert not ath.display
+        ticks.clear()
+        for _ in range(3):
+            clock.advance(1)
+            app._tick()
+        assert ticks == []
+        await pilot.press("3")  # zoom the All-time-highs panel
+        await pilot.pause()
+        assert ath.display and ticks and ticks[-1] == clock.monotonic()
+        shown = len(ticks)
+        app._tick()
+        assert len(ticks) == shown + 1  # shown: ticked every second again
+        await app.action_quit()

@@ -13,13 +13,13 @@ from feeds.core.clock import DEMO_START, ManualClock
 from feeds.core.store import Store
 from feeds.model.core import BadMessage, FeedState, FeedStatus
 from feeds.model.fed import MeetingOdds, RateLadder, TargetRange, ZqProbe, ZqQuote
-from feeds.rates.calendar import load_calendar
+from feeds.rates.calendar import decision_time, load_calendar
 from feeds.rates.factory import make_fed_odds_slice
 from feeds.rates.kalshi import parse_decision_event, parse_ladder_event
 from feeds.rates.odds_checks import MarketChecks
 from feeds.rates.polymarket import parse_events
 from feeds.rates.settings import FedOddsSettings
-from feeds.rates.state import HISTORY_LEN, MAX_KEYS, FedOddsSlice
+from feeds.rates.state import HISTORY_LEN, MAX_KEYS, SLOW_REFRESH_S, FedOddsSlice
 from feeds.sim.http import SimHttpServer
 from feeds.sim.kalshi import SimKalshi
 from feeds.sim.polymarket import SimPolymarket
@@ -220,7 +220,7 @@ def test_state_is_bounded_and_foreign_events_are_ignored() -> None:
         s.apply(replace(base, meeting=day))
     assert len(s._odds) <= MAX_KEYS
     for _ in range(HISTORY_LEN + 50):
-        clock.advance(2)
+        clock.advance(SLOW_REFRESH_S)
         s.refresh(clock.monotonic())
     assert len(s._history) == HISTORY_LEN
 
@@ -246,3 +246,26 @@ def test_store_routes_events() -> None:
         store.apply(e)
     store.apply(FeedStatus("kalshi", FeedState.LIVE, "", clock.monotonic()))
     assert "fed_odds" in store.drain()
+
+
+def test_the_view_is_rebuilt_for_the_clock_only_when_something_is_due() -> None:
+    """An idle terminal does not rebuild the odds every second: only when a threshold
+    or a decision passes, or once a minute for the slow parts (bench B5 P0)."""
+    clock = ManualClock(DEMO_START)
+    s = _slice(clock)
+    _feed(s, [_target(clock), *_kalshi(clock)])
+    s.refresh(clock.monotonic())
+    first = s.view()
+    clock.advance(5)
+    assert not s.refresh(clock.monotonic())
+    assert s.view() is first  # not rebuilt
+    # The next decision passes: the view moves on at once, not a minute later.
+    nxt = first.next_decision
+    assert nxt is not None
+    clock.advance((nxt - clock.now()).total_seconds() - 2)
+    s.refresh(clock.monotonic())
+    assert s.view().next_decision == nxt
+    clock.advance(3)
+    assert s.refresh(clock.monotonic())
+    assert s.view().next_decision is not None and s.view().next_decision > nxt
+    assert s.view().next_decision == decision_time(s.view().rows[0].meeting)
