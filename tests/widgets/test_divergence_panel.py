@@ -151,7 +151,12 @@ async def test_the_chart_repaints_only_when_a_dot_moves() -> None:
         await pilot.pause()
         before = chart.plain_lines()
         refreshed: list[object] = []
-        chart.refresh = lambda *a, **k: refreshed.append(a) or chart  # type: ignore[method-assign]
+
+        def counted(*args: object, **kwargs: object) -> DivergenceChart:
+            refreshed.append(args)
+            return chart
+
+        chart.refresh = counted  # type: ignore[method-assign]
         chart.set_lines((100.0, 90.0, 80.0001), (100.0, 105.0, 110.0))  # under one dot
         assert refreshed == [] and chart.plain_lines() == before
         chart.set_lines((100.0, 90.0, 95.0), (100.0, 105.0, 110.0))  # a dot moves
