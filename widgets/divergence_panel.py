@@ -19,7 +19,7 @@ from feeds.model.history import DivergenceView, Side
 from widgets.border import set_subtitle, set_title
 from widgets.cells import Cell
 from widgets.fit import FitPanel, Need
-from widgets.format import signed, step_age
+from widgets.format import coarse_age, signed
 from widgets.words import RECORD, AthFacts, ath_word
 
 WINDOWS = ("3m", "1y", "5y")
@@ -327,7 +327,9 @@ class DivergencePanel(FitPanel, can_focus=True):
             dd = RECORD  # the drawdown is the ATH view's, capped at 0 at the high
         when = ""
         if s.received is not None:
-            when = f"{s.source} {step_age(self._now_mono - s.received)}"
+            # Whole minutes: the BTC panel and the quote row show each price's finer age
+            # (one idle repaint fewer every 5 s).
+            when = f"{s.source} {coarse_age(self._now_mono - s.received)}"
         elif s.as_of is not None:
             when = f"close {s.as_of.isoformat()}"
         ath = f" from ATH {_price(s.ath)} {s.ath_day.isoformat()}" if s.ath and s.ath_day else ""

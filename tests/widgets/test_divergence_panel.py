@@ -87,7 +87,7 @@ async def test_figures_flag_and_co_highs() -> None:
         assert "2025-10-06/10-15 · 2024-11-21/11-11 · 2021-11-10/11-08" in co
         a, b = line(app, "a"), line(app, "b")
         assert "BTC-USD" in a and "92,100  −27.0% from ATH 126,200 2025-10-06" in a
-        assert "kraken <5s" in a and "RECORD from ATH 2,547 2025-12-11" in b
+        assert "kraken <1m" in a and "RECORD from ATH 2,547 2025-12-11" in b
         assert all(len(line(app, n)) <= 98 for n in ("a", "b", "corr", "cohighs", "flag"))
         corr = line(app, "corr")
         assert "30d +" in corr and "90d +" in corr  # the gap is in the flag headline
