@@ -100,7 +100,11 @@ class AthPanel(FitPanel):
             lines = [Cell("", id=_id(s), classes="ath-row") for s in missing]
             self._rows.update(zip(missing, lines, strict=True))
             self.mount_all(lines, before="#ath-progress")
-        self._repaint()
+        if self.display:
+            self._repaint()
+        # Hidden (no room at this size, e.g. 120×40): every quote poll would otherwise
+        # re-render the whole table unseen. The paint loop ticks a panel as it is shown,
+        # and the tick repaints it from this view.
 
     def tick(self, now_mono: float, now_wall: datetime) -> None:
         """Keep ages and days-since counting."""

@@ -173,6 +173,11 @@ class StatusBar(Widget):
         width = max(1, self.content_size.width or self.app.size.width - 2)
         parts, places, sep = self._arrange(width, now_mono, now_wall)
         old_parts, old_places = self._parts, self._places
+        if places == old_places and parts == old_parts:
+            # The same words in the same places (most seconds of an idle day): nothing to
+            # join, restyle or repaint. (Content compares its text; a state's style
+            # follows from its word.)
+            return
         self._parts, self._places = parts, places
         lines: list[list[Content]] = []
         for part, (y, _) in zip(parts, places, strict=True):

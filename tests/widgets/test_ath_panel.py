@@ -126,3 +126,24 @@ def test_snapshot_ath_panel(snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(Host(), terminal_size=(80, 16), run_before=before)
+
+
+async def test_a_hidden_panel_keeps_the_view_and_renders_it_when_ticked() -> None:
+    """Hidden (no room), a new view is kept but not rendered: every quote poll would
+    re-render the table unseen. The tick that comes when it is shown renders it."""
+    app = Host()
+    async with app.run_test(size=(80, 20)) as pilot:
+        panel = app.query_one(AthPanel)
+        panel.show(make_view())
+        panel.tick(MONO, WALL)
+        await pilot.pause()
+        before = row(app, "BTC-USD").text
+        panel.display = False
+        panel.show(make_view(progress=True))
+        assert row(app, "BTC-USD").text == before
+        assert app.query_one("#ath-progress", Cell).text == ""
+        assert panel.need(78).steps[0][1] == 1 + 7  # the layout still sees the view
+        panel.display = True
+        panel.tick(MONO + 120, WALL)
+        assert "kr 2m" in row(app, "BTC-USD").text
+        assert "backfill BTC-USD" in app.query_one("#ath-progress", Cell).text
