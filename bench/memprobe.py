@@ -120,6 +120,7 @@ PROBE = textwrap.dedent(
         for name in list(sys.modules):
             top = name.split(".")[0]
             prefixes[top] = prefixes.get(top, 0) + 1
+        rep["all_modules"] = sorted(sys.modules)
         rep["module_tops"] = sorted(prefixes.items(), key=lambda kv: -kv[1])[:40]
         try:
             import tracemalloc
@@ -146,6 +147,31 @@ PROBE = textwrap.dedent(
                             key = "lockstep:" + "/".join(f.split("/")[-2:-1])
                     pkgs[key] = pkgs.get(key, 0) + s.size
                 rep["packages"] = sorted(pkgs.items(), key=lambda kv: -kv[1])[:40]
+                if tracemalloc.get_traceback_limit() > 1:
+                    imp = 0
+                    ours = {}
+                    inner = {}
+                    for st in snap.statistics("traceback"):
+                        names = [fr.filename for fr in st.traceback]
+                        if any("importlib._bootstrap" in n for n in names):
+                            imp += st.size
+                            continue
+                        mine = next(
+                            (f"{fr.filename.split('/wt-rss/')[-1]}:{fr.lineno}"
+                             for fr in st.traceback
+                             if "/wt-rss/" in fr.filename and ".venv" not in fr.filename),
+                            "(no lockstep frame)",
+                        )
+                        ours[mine] = ours.get(mine, 0) + st.size
+                        f0 = st.traceback[0].filename
+                        k0 = f0.split("site-packages/")[-1].split("/wt-rss/")[-1]
+                        k0 = "/".join(k0.split("/")[:2])
+                        inner[k0] = inner.get(k0, 0) + st.size
+                    rep["import_time"] = imp
+                    rep["runtime_by_our_frame"] = sorted(
+                        ours.items(), key=lambda kv: -kv[1])[:40]
+                    rep["runtime_by_inner"] = sorted(
+                        inner.items(), key=lambda kv: -kv[1])[:30]
                 rep["lines"] = [
                     (str(s.traceback[0]), s.size, s.count)
                     for s in snap.statistics("lineno")[:40]
@@ -204,7 +230,7 @@ def run(rate: float, warmup: float, trace: bool, frames: int, trim: bool) -> dic
         if trace:
             env["LOCKSTEP_MEMPROBE_TRACE"] = "1"
             env["LOCKSTEP_MEMPROBE_FRAMES"] = str(frames)
-        with Session("app", env=env) as ses:
+        with Session("app", env=env, start_timeout=90.0 if trace else 20.0) as ses:
             assert ses.prog is not None
             if not ses.ok:
                 raise RuntimeError(ses.note)
@@ -213,7 +239,7 @@ def run(rate: float, warmup: float, trace: bool, frames: int, trim: bool) -> dic
             ses.sim.set_rate(rate)
             time.sleep(warmup)
             rss = psutil.Process(ses.prog.pid).memory_info().rss / 1e6
-            rep = probe_report(probe_dir, 0)
+            rep = probe_report(probe_dir, 0, 400.0 if trace else 60.0)
             rep["rss_mb"] = rss
             rep["rss_at_start_mb"] = early
             rep["seconds"] = time.monotonic() - t0
@@ -253,6 +279,14 @@ def main() -> None:
         print("traced now/peak MB:", [round(x / 1e6, 2) for x in rep["traced"]])
         for name, size in rep["packages"]:
             print(f"  {size / 1e6:7.2f} MB  {name}")
+        if "import_time" in rep:
+            print(f"import-time allocations still live: {rep['import_time'] / 1e6:.2f} MB")
+            print("runtime allocations by innermost lockstep frame:")
+            for name, size in rep["runtime_by_our_frame"]:
+                print(f"  {size / 1e6:7.3f} MB  {name}")
+            print("runtime allocations by allocating file:")
+            for name, size in rep["runtime_by_inner"]:
+                print(f"  {size / 1e6:7.3f} MB  {name}")
         for line, size, count in rep["lines"][:30]:
             print(f"  {size / 1e3:8.1f} kB {count:7d}  {line}")
     if args.json:
