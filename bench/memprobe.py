@@ -56,11 +56,33 @@ PROBE = textwrap.dedent(
             pass
         return out
 
+    def _maps():
+        """Resident kB by mapping: files by name, anonymous ones by size class."""
+        out = {}
+        name, size = "", 0
+        try:
+            with open("/proc/self/smaps") as f:
+                for line in f:
+                    parts = line.split()
+                    if "-" in parts[0] and len(parts) >= 5 and ":" in parts[3]:
+                        lo, hi = (int(x, 16) for x in parts[0].split("-"))
+                        size = (hi - lo) // 1024
+                        name = parts[5] if len(parts) > 5 else ""
+                        if not name:
+                            name = "anon>=32MB" if size >= 32768 else (
+                                "anon>=1MB" if size >= 1024 else "anon<1MB")
+                        name = name.split("/")[-1]
+                    elif parts[0] == "Rss:":
+                        out[name] = out.get(name, 0) + int(parts[1])
+        except OSError:
+            pass
+        return sorted(out.items(), key=lambda kv: -kv[1])[:25]
+
     def _report():
         import gc
         import json
 
-        rep = {"rollup": _rollup(), "blocks": sys.getallocatedblocks(),
+        rep = {"rollup": _rollup(), "maps": _maps(), "blocks": sys.getallocatedblocks(),
                "modules": len(sys.modules), "threads": threading.active_count(),
                "lockstep_modules": sorted(
                    m for m in sys.modules if m.split(".")[0] in ("feeds", "tui", "widgets")
@@ -94,6 +116,13 @@ PROBE = textwrap.dedent(
                     "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
                     "fsmblks", "uordblks", "fordblks", "keepcost")]
 
+            try:
+                lib = ctypes.CDLL("libsqlite3.so.0")
+                lib.sqlite3_memory_used.restype = ctypes.c_int64
+                lib.sqlite3_memory_highwater.restype = ctypes.c_int64
+                rep["sqlite"] = [lib.sqlite3_memory_used(), lib.sqlite3_memory_highwater(0)]
+            except OSError:
+                pass
             libc.mallinfo2.restype = _Info
             mi = libc.mallinfo2()
             rep["mallinfo"] = {n: getattr(mi, n) for n, _ in _Info._fields_}
@@ -257,7 +286,9 @@ def main() -> None:
     parser.add_argument("--json", default="")
     parser.add_argument("--trim", action="store_true", help="malloc_trim(0) in the report")
     args = parser.parse_args()
-    reps = [run(args.rate, args.warmup, args.trace, args.frames, args.trim) for _ in range(args.runs)]
+    reps = [
+        run(args.rate, args.warmup, args.trace, args.frames, args.trim) for _ in range(args.runs)
+    ]
     rss = [r["rss_mb"] for r in reps]
     print(f"RSS at P({args.rate:g} msg/s) after {args.warmup:g} s: {[round(x, 1) for x in rss]}")
     print(f"median {statistics.median(rss):.1f} MB")
@@ -265,9 +296,11 @@ def main() -> None:
     roll = rep["rollup"]
     keys = ("Rss", "Anonymous", "Shared_Clean", "Private_Clean", "Private_Dirty", "Swap")
     print("smaps_rollup kB:", {k: roll.get(k) for k in keys})
+    print("resident kB by mapping:", rep.get("maps"))
     print("python blocks:", rep["blocks"], "modules:", rep["modules"], "threads:", rep["threads"])
     for line in rep.get("pymalloc", []):
         print("  pymalloc", line)
+    print("sqlite3_memory_used / highwater:", rep.get("sqlite"))
     print("mallinfo2:", rep.get("mallinfo", rep.get("mallinfo_error")))
     if "rollup_after_trim" in rep:
         after = rep["rollup_after_trim"]

@@ -78,9 +78,7 @@ def test_the_monitor_does_not_import_the_other_commands_modules() -> None:
 )
 def test_the_lean_parser_reads_what_the_full_one_reads(argv: list[str]) -> None:
     assert not needs_full_parser(argv)
-    assert vars(build_parser(full=False).parse_args(argv)) == vars(
-        build_parser().parse_args(argv)
-    )
+    assert vars(build_parser(full=False).parse_args(argv)) == vars(build_parser().parse_args(argv))
 
 
 def test_a_mistyped_command_lists_every_command_either_way(
