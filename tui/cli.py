@@ -54,11 +54,24 @@ in --demo, c / k cut and restore the simulated Coinbase / Kraken feeds.
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (also the source of ``--help``)."""
-    from tui.fedwatch_cli import add_fedwatch_parser
-    from tui.watch import add_watch_parser
+OWN_MODULES = ("fedwatch", "watch", "serve")
+"""Commands whose arguments are defined in their own modules (``tui.fedwatch_cli``,
+``tui.watch``, ``tui.serve``)."""
 
+
+def needs_full_parser(argv: list[str]) -> bool:
+    """True when ``argv`` may name a command of :data:`OWN_MODULES` or asks for help.
+    Otherwise (the monitor, ``snapshot``, ``hub``, ``config``) :func:`build_parser` need
+    not import those modules: they stay in memory all day once imported (about 0.7 MB of
+    the monitor's resident size, issue 17). A word that merely looks like one of them
+    (an option's value) only costs that memory."""
+    return any(a in OWN_MODULES or a in ("-h", "--help") for a in argv)
+
+
+def build_parser(full: bool = True) -> argparse.ArgumentParser:
+    """The argument parser (also the source of ``--help``). Without ``full`` the
+    commands of :data:`OWN_MODULES` are placeholders without arguments or help: use it
+    only where :func:`needs_full_parser` is False."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="PATH", help="configuration file (TOML)")
     common.add_argument(
@@ -104,8 +117,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds to wait for the first value from each source (default 10)",
     )
     sub.add_parser("config", help="print a commented configuration file with the defaults")
-    add_fedwatch_parser(sub)
-    add_watch_parser(sub, common)
+    if full:
+        from tui.fedwatch_cli import add_fedwatch_parser
+        from tui.watch import add_watch_parser
+
+        add_fedwatch_parser(sub)
+        add_watch_parser(sub, common)
+    else:
+        # Still choices, so a mistyped command lists every command (in one order).
+        sub.add_parser("fedwatch")
+        sub.add_parser("watch")
     sub.add_parser(
         "hub",
         parents=[common],
@@ -113,9 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run every feed once, headless, and publish every event to Redis "
         "(--hub URL or [hub] url). Stops cleanly on Ctrl-C, SIGTERM or SIGHUP.",
     )
-    from tui.serve import add_serve_parser
+    if full:
+        from tui.serve import add_serve_parser
 
-    add_serve_parser(sub, common)
+        add_serve_parser(sub, common)
+    else:
+        sub.add_parser("serve")
     return parser
 
 
@@ -173,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lockstep`` console script."""
     from tui.config import ConfigError, config_path, data_dir, example_toml, load_settings
 
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args = build_parser(full=needs_full_parser(words)).parse_args(words)
     if args.command == "fedwatch":
         from tui.fedwatch_cli import run_fedwatch
 

@@ -20,6 +20,7 @@ has not confirmed never becomes a high here. The gap and the flag are this slice
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -88,46 +89,59 @@ _EMPTY = _Heavy((), (), (), None, None, None, None, (), None, None, None, None, 
 
 
 class _Daily:
-    """One side's daily highs and closes: the columns read at start-up, kept as they came
-    (no object per day; a dict entry and a tuple per day would cost about 1.5 MB for the
-    default pair, all day), and the days added since (backfill pages: a few), which win
-    over the columns."""
+    """One side's daily highs and closes: the columns read at start-up, kept as machine
+    arrays (a date ordinal and two doubles a day: 20 bytes, where a tuple entry per
+    column, a ``date`` and two ``float`` objects cost about 100), and the days added since
+    (backfill pages: a few), which win over the columns. The arrays are replaced, never
+    changed in place, so an analysis may read them from a worker thread."""
 
     __slots__ = ("close", "days", "extra", "high")
 
     def __init__(self) -> None:
-        self.days: tuple[date, ...] = ()
-        self.high: tuple[float, ...] = ()
-        self.close: tuple[float, ...] = ()
+        self.days: array[int] = array("i")
+        """Each day's ``date.toordinal()``, ascending."""
+        self.high: array[float] = array("d")
+        self.close: array[float] = array("d")
         self.extra: dict[date, tuple[float, float]] = {}
 
     def put_columns(self, series: DailySeries) -> None:
         """Take a series; its days win over what was there (the latest value wins)."""
         if self.days:
             # A second series (rare): keep the old columns' other days as extra ones.
-            old = dict(zip(self.days, zip(self.high, self.close, strict=True), strict=True))
+            old = dict(
+                zip(
+                    map(date.fromordinal, self.days),
+                    zip(self.high, self.close, strict=True),
+                    strict=True,
+                )
+            )
             old.update(self.extra)
             self.extra = old
-        self.days, self.high, self.close = series.days, series.high, series.close
+        self.days = array("i", [d.toordinal() for d in series.days])
+        self.high = array("d", series.high)
+        self.close = array("d", series.close)
         if self.extra:
             days = set(series.days)
             self.extra = {d: v for d, v in self.extra.items() if d not in days}
 
     def snapshot(self) -> _Columns:
-        """What an analysis reads (immutable: safe in a worker thread)."""
+        """What an analysis reads (the arrays are never changed in place, and the extra
+        days are copied: safe in a worker thread)."""
         return _Columns(self.days, self.high, self.close, dict(self.extra))
 
 
 @dataclass(frozen=True, slots=True)
 class _Columns:
-    days: tuple[date, ...]
-    high: tuple[float, ...]
-    close: tuple[float, ...]
+    days: array[int]
+    high: array[float]
+    close: array[float]
     extra: dict[date, tuple[float, float]]
 
     def series(self, which: int) -> dict[date, float]:
-        """The highs (0) or closes (1) by day, the extra days winning."""
-        out = dict(zip(self.days, self.close if which else self.high, strict=True))
+        """The highs (0) or closes (1) by day, the extra days winning (built in the
+        analysis, which drops it when done)."""
+        values = self.close if which else self.high
+        out = dict(zip(map(date.fromordinal, self.days), values, strict=True))
         out.update((d, v[which]) for d, v in self.extra.items())
         return out
 
