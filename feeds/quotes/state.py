@@ -13,7 +13,7 @@ marked stale since the moment it arrived. A price is never replaced by nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from feeds.core.clock import Clock
 from feeds.model.core import FeedState, FeedStatus
@@ -63,6 +63,12 @@ class QuotesSlice:
         self._miss: dict[tuple[str, str], str] = {}
         self._status: dict[str, FeedStatus] = {}
         self._view: QuotesView | None = None
+        self._due = float("-inf")
+        """Monotonic time at which the next quote crosses its staleness limit."""
+        self._wall_due: tuple[datetime, datetime] | None = None
+        """The wall time of the last rebuild and of the next session edge (a whole
+        minute, or a reported period's edge): market states and the poll interval change
+        only there."""
 
     # -- Slice protocol -------------------------------------------------------------
 
@@ -91,7 +97,13 @@ class QuotesSlice:
         return self._rebuild(self.clock.monotonic())
 
     def refresh(self, now: float) -> bool:
-        """Re-derive staleness, failover and market states for ``now`` (monotonic)."""
+        """Re-derive staleness, failover and market states for ``now`` (monotonic): only
+        when a quote's staleness limit or a session edge has passed since the last
+        rebuild. Rebuilding every row at every paint (10 Hz) was most of a desk hub
+        terminal's drain (bench B13) and a tenth of an idle terminal's CPU."""
+        wall, edges = self.clock.now(), self._wall_due
+        if now < self._due and edges is not None and edges[0] <= wall < edges[1]:
+            return False  # (a wall clock stepped back is a change too)
         return self._rebuild(now)
 
     def fallback_symbols(self) -> frozenset[str]:
@@ -163,6 +175,25 @@ class QuotesSlice:
             return f"{source}: no update"
         return ""
 
+    def _plan_refresh(self, now: float, wall: datetime, limit: float) -> None:
+        """When :meth:`refresh` must rebuild next: the first quote to go stale, and the
+        next whole minute (every calendar session edge is on one) or reported period
+        edge, whichever comes first."""
+        ahead = [q.received + limit for q in self._last.values() if q.received + limit >= now]
+        self._due = min(ahead, default=float("inf"))
+        edge = wall.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        for q in self._last.values():
+            p = q.periods
+            if p is None:
+                continue
+            # Yahoo's periods are epoch seconds; not every edge need be on a minute
+            # (UNCONFIRMED): each is an edge of its own.
+            for window in (p.pre, p.regular, p.post):
+                for t in window or ():
+                    if wall < t < edge:
+                        edge = t
+        self._wall_due = (wall, edge)
+
     def _row(self, symbol: str, now: float, wall: datetime, limit: float) -> QuoteRow:
         is_future = is_future_symbol(symbol)
         chosen = self._good(self.primary, symbol, now, limit)
@@ -207,6 +238,7 @@ class QuotesSlice:
     def _rebuild(self, now: float) -> bool:
         wall = self.clock.now()
         limit = self.stale_after(wall)
+        self._plan_refresh(now, wall, limit)
         cash = cash_state(wall)
         rows = tuple(self._row(s, now, wall, limit) for s in self.symbols)
         futures: tuple[QuoteRow, ...] = ()

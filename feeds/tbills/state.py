@@ -104,6 +104,8 @@ class TbillsSlice:
         self._fred_received: float | None = None
         self._view: TbillsView | None = None
         self._signature: tuple[object, ...] = ()
+        self._refreshed: int | None = None
+        """The whole second of the clock the time signature was last taken at."""
 
     # -- events ---------------------------------------------------------------------
 
@@ -187,7 +189,13 @@ class TbillsSlice:
         return (now.date(), stale, phases, nxt, liq)
 
     def refresh(self, now: float) -> bool:
-        """Re-evaluate what depends on time alone (day change, phases, staleness)."""
+        """Re-evaluate what depends on time alone (day change, phases, staleness), at
+        most once per second of the clock: operation times are minutes, the staleness
+        limits minutes too, and a terminal drains at 10 Hz (bench B13)."""
+        second = int(now)
+        if second == self._refreshed:
+            return False
+        self._refreshed = second
         sig = self._time_signature(now)
         if sig == self._signature:
             return False

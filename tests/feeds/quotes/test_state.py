@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from feeds.core.clock import ManualClock
 from feeds.core.store import Store
@@ -112,3 +113,45 @@ def test_unknown_symbols_and_other_sources_are_ignored() -> None:
     s = make(clock)
     assert not s.apply(quote("AAPL"))
     assert not s.apply(status("coinbase", FeedState.DOWN, 1.0))
+
+
+def test_refresh_rebuilds_only_at_a_staleness_limit_or_a_session_edge() -> None:
+    """A terminal drains at 10 Hz; the rows are rebuilt only when the clock has crossed
+    something that changes them: a quote's staleness limit, or a session edge."""
+    clock = ManualClock(datetime(2025, 12, 12, 20, 59, 30, tzinfo=UTC))  # 15:59:30 ET
+    s = make(clock)
+    s.apply(quote(received=clock.monotonic()))
+    view = s.view()
+    rows: list[str] = []
+    row = s._row
+
+    def counted(symbol: str, *args: Any) -> Any:
+        rows.append(symbol)
+        return row(symbol, *args)
+
+    s._row = counted  # type: ignore[method-assign]
+    for _ in range(20):  # 15:59:30 -> 15:59:50: nothing due
+        clock.advance(1)
+        assert not s.refresh(clock.monotonic())
+    assert s.view() is view and rows == []  # not one row rebuilt
+    clock.advance(9.5)  # 15:59:59.5: still the regular session, the quote fresh (29.5 s)
+    assert not s.refresh(clock.monotonic())
+    clock.advance(0.5)  # 16:00:00 ET: the close, at once
+    assert s.refresh(clock.monotonic())
+    assert s.view().rows[0].state is MarketState.POST
+    assert [r.symbol for r in s.view().futures] == ["ES=F"]
+    clock.jump_wall(-60)  # a wall clock stepped back is looked at again
+    assert s.refresh(clock.monotonic())
+    assert s.view().rows[0].state is MarketState.REGULAR
+
+
+def test_refresh_turns_a_quote_stale_at_its_limit_not_later() -> None:
+    clock = ManualClock(FRIDAY_1030)
+    s = make(clock)
+    s.apply(quote(received=clock.monotonic()))
+    clock.advance(30)  # exactly 3 x 10 s: still fresh
+    s.refresh(clock.monotonic())
+    assert not s.view().rows[0].stale
+    clock.advance(0.01)
+    assert s.refresh(clock.monotonic())
+    assert s.view().rows[0].stale

@@ -158,3 +158,28 @@ def test_ops_are_bounded() -> None:
     s.apply(TsyOperations("nyfed", "backfill", date(2025, 12, 12), many, 1.0))
     assert len(s._results) == 600
     assert len(s.view().recent) == 3
+
+
+def test_the_time_signature_is_taken_at_most_once_a_second() -> None:
+    """A terminal drains at 10 Hz: the phases and the next operation are looked at
+    again only when the clock's second has moved."""
+    clock = at(2025, 12, 12, 10, 25)
+    s = TbillsSlice(clock)
+    s.apply(schedule(clock))
+    s.apply(batch("latest_announcement.json", "today", date(2025, 12, 12), clock.monotonic()))
+    taken: list[float | None] = []
+    signature = s._time_signature
+
+    def counted(mono: float | None = None) -> tuple[object, ...]:
+        taken.append(mono)
+        return signature(mono)
+
+    s._time_signature = counted  # type: ignore[method-assign]
+    s.refresh(clock.monotonic())
+    for _ in range(9):
+        clock.advance(0.1)
+        assert not s.refresh(clock.monotonic())
+    assert len(taken) == 1
+    clock.advance(6 * 60)  # past the close: seen at the next second
+    assert s.refresh(clock.monotonic())
+    assert len(taken) == 2 and s.view().today_ops[0].status is OperationStatus.CLOSED
