@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 from feeds.core.clock import ManualClock
 from feeds.core.store import Store
 from feeds.model.core import FeedState, FeedStatus
-from feeds.model.quotes import MarketState, QuoteMiss
+from feeds.model.quotes import MarketState, QuoteMiss, QuoteRow
 from feeds.quotes.session import SessionIntervals
 from feeds.quotes.state import QuotesSlice
 from tests.feeds.quotes.helpers import FRIDAY_1030, quote
@@ -125,9 +124,9 @@ def test_refresh_rebuilds_only_at_a_staleness_limit_or_a_session_edge() -> None:
     rows: list[str] = []
     row = s._row
 
-    def counted(symbol: str, *args: Any) -> Any:
+    def counted(symbol: str, now: float, wall: datetime, limit: float) -> QuoteRow:
         rows.append(symbol)
-        return row(symbol, *args)
+        return row(symbol, now, wall, limit)
 
     s._row = counted  # type: ignore[method-assign]
     for _ in range(20):  # 15:59:30 -> 15:59:50: nothing due
