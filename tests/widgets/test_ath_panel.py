@@ -67,13 +67,19 @@ def row(app: App[Any], symbol: str) -> Cell:
     return panel._rows[symbol]
 
 
+async def shown(app: App[Any], pilot: Any, view: AthView) -> AthPanel:
+    """The panel showing ``view``, ticked at the test's clocks and painted."""
+    panel = app.query_one(AthPanel)
+    panel.show(view)
+    panel.tick(MONO, WALL)
+    await pilot.pause()
+    return panel
+
+
 async def test_compact_rows_words_and_classes() -> None:
     app = Host()
     async with app.run_test(size=(80, 20)) as pilot:
-        panel = app.query_one(AthPanel)
-        panel.show(make_view())
-        panel.tick(MONO, WALL)
-        await pilot.pause()
+        panel = await shown(app, pilot, make_view())
         btc = row(app, "BTC-USD")
         assert "126,200" in btc.text and "−27.0%" in btc.text and "20-30%" in btc.text
         assert "25-10-06" in btc.text and "67d" in btc.text and "kr <1m" in btc.text
@@ -92,10 +98,7 @@ async def test_compact_rows_words_and_classes() -> None:
 async def test_wide_layout_shows_both_dates_and_the_note() -> None:
     app = Host()
     async with app.run_test(size=(140, 20)) as pilot:
-        panel = app.query_one(AthPanel)
-        panel.show(make_view())
-        panel.tick(MONO, WALL)
-        await pilot.pause()
+        await shown(app, pilot, make_view())
         btc = row(app, "BTC-USD").text
         assert "2025-10-06" in btc and "kraken <1m" in btc
         assert "(high since 1992)" in row(app, "^DJI").text
@@ -104,10 +107,7 @@ async def test_wide_layout_shows_both_dates_and_the_note() -> None:
 async def test_progress_notice_and_ages_keep_counting() -> None:
     app = Host()
     async with app.run_test(size=(80, 20)) as pilot:
-        panel = app.query_one(AthPanel)
-        panel.show(make_view(progress=True))
-        panel.tick(MONO, WALL)
-        await pilot.pause()
+        panel = await shown(app, pilot, make_view(progress=True))
         prog = app.query_one("#ath-progress", Cell).text
         assert "backfill BTC-USD" in prog and "35%" in prog and "paging back" in prog
         assert panel.border_subtitle == "BACKFILL"
@@ -133,10 +133,7 @@ async def test_a_hidden_panel_keeps_the_view_and_renders_it_when_ticked() -> Non
     re-render the table unseen. The tick that comes when it is shown renders it."""
     app = Host()
     async with app.run_test(size=(80, 20)) as pilot:
-        panel = app.query_one(AthPanel)
-        panel.show(make_view())
-        panel.tick(MONO, WALL)
-        await pilot.pause()
+        panel = await shown(app, pilot, make_view())
         before = row(app, "BTC-USD").text
         panel.display = False
         panel.show(make_view(progress=True))
