@@ -232,6 +232,8 @@ class FedOddsPanel(FitPanel):
         self._view: FedOddsView | None = None
         self._now_mono: float | None = None
         self._now_wall: datetime | None = None
+        self._ticked: tuple[FedOddsView | None, tuple[str, ...]] = (None, ())
+        """The view and the clock's words of the last tick that rendered."""
         self._wide = False
         self._texts: dict[str, str] = {}
         self._width = 76
@@ -261,9 +263,31 @@ class FedOddsPanel(FitPanel):
         self._render_all()
 
     def tick(self, now_mono: float, now_wall: datetime) -> None:
-        """Advance ages and the countdown (1 Hz)."""
+        """Advance ages and the countdown (1 Hz): rendered again only when one of them
+        reads differently (the countdown is by the minute and the ages in 5 s steps, so
+        most seconds change nothing; rendering every line each second was a tenth of an
+        idle terminal's CPU)."""
         self._now_mono, self._now_wall = now_mono, now_wall
+        view = self._view
+        if view is not None:
+            words = self._clock_words(view)
+            if view is self._ticked[0] and words == self._ticked[1]:
+                return
+            self._ticked = (view, words)
         self._render_all()
+
+    def _clock_words(self, view: FedOddsView) -> tuple[str, ...]:
+        """Everything on this panel that the clock alone changes: the countdown and
+        every age shown."""
+        now, wall = self._now_mono, self._now_wall
+        words = [
+            countdown_text(view.next_decision - wall)
+            if view.next_decision is not None and wall is not None
+            else ""
+        ]
+        for received in [r.received for r in view.rows] + [s.received for s in view.sources]:
+            words.append(step_age(None if received is None or now is None else now - received))
+        return tuple(words)
 
     # -- layout (the screen deals the rows) -------------------------------------------
 

@@ -141,6 +141,31 @@ async def test_tick_moves_the_countdown_and_ages() -> None:
         assert " 2m" in text(app, "row-0")
 
 
+async def test_a_second_that_changes_no_age_or_countdown_renders_nothing() -> None:
+    """Idle CPU: the countdown reads by the minute and the ages in 5 s steps, so most
+    1 Hz ticks leave every line as it was and render nothing."""
+    app = Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = app.query_one(FedOddsPanel)
+        panel.show(make_view())
+        renders: list[int] = []
+        render_all = panel._render_all
+
+        def counted() -> None:
+            renders.append(1)
+            render_all()
+
+        panel._render_all = counted  # type: ignore[method-assign]
+        panel.tick(MONO + 5, DEMO_START + timedelta(seconds=1))
+        assert len(renders) == 1
+        panel.tick(MONO + 6, DEMO_START + timedelta(seconds=2))  # same minute, same steps
+        assert len(renders) == 1
+        panel.tick(MONO + 125, DEMO_START + timedelta(seconds=120))
+        assert len(renders) == 2
+        await pilot.pause()
+        assert "in 47d 03h33m" in text(app, "head") and " 2m" in text(app, "row-0")
+
+
 async def test_excluded_and_missing_meetings_are_written_out() -> None:
     app = Host()
     async with app.run_test(size=(80, 24)) as pilot:
