@@ -4,10 +4,8 @@ directory, nothing saved, stopped afterwards. Never a mock broker."""
 from __future__ import annotations
 
 import shutil
-import socket
 import ssl
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-INSTALL = "apt-get update && apt-get install -y redis-server"
+from bench.redis_host import free_port as free_port
+from bench.redis_host import launch, stop_process
 
 
 @dataclass
@@ -37,32 +36,7 @@ class RedisServer:
 
     def stop(self) -> None:
         """Stop the server (its data goes with it)."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def binary() -> str:
-    """The ``redis-server`` path. Missing, the test fails with the command to install it
-    (never skips: the README's test command installs it where it can)."""
-    found = shutil.which("redis-server") or (
-        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
-    )
-    if found is None:
-        pytest.fail(f"redis-server is not installed; run: {INSTALL}")
-    return found
+        stop_process(self.proc)
 
 
 @dataclass(frozen=True)
@@ -85,54 +59,25 @@ def start(
     """Start ``redis-server`` on 127.0.0.1 and wait until it answers PING. With ``tls``,
     it speaks TLS only (``--port 0 --tls-port``) and does not ask for client
     certificates. With ``replica_of`` (a port), it is a read-only replica of the server
-    on 127.0.0.1 there."""
+    on 127.0.0.1 there. Missing or broken, the test fails saying why (never skips: the
+    README's test command installs it where it can)."""
     port = port or free_port()
     directory.mkdir(parents=True, exist_ok=True)
+    listen = None
+    context = None
     if tls is not None:
         listen = ["--port", "0", "--tls-port", str(port), "--tls-auth-clients", "no"]
         listen += ["--tls-cert-file", str(tls.cert), "--tls-key-file", str(tls.key)]
         listen += ["--tls-ca-cert-file", str(tls.ca)]
-    else:
-        listen = ["--port", str(port)]
-    args = [
-        binary(),
-        *listen,
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        str(directory),
-    ]
-    if password:
-        args += ["--requirepass", password]
-    if replica_of is not None:
-        args += ["--replicaof", "127.0.0.1", str(replica_of)]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    server = RedisServer(port, proc, directory, password, tls is not None)
-    context = None
-    if tls is not None:
         context = ssl.create_default_context(cafile=str(tls.ca))
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"redis-server exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as raw:
-                s = (
-                    raw
-                    if context is None
-                    else context.wrap_socket(raw, server_hostname="127.0.0.1")
-                )
-                s.sendall(b"PING\r\n")
-                if s.recv(64):
-                    return server
-        except OSError:
-            time.sleep(0.05)
-    server.stop()
-    pytest.fail("redis-server did not start")
+    extra = ["--requirepass", password] if password else []
+    if replica_of is not None:
+        extra += ["--replicaof", "127.0.0.1", str(replica_of)]
+    try:
+        proc = launch(directory, port, listen=listen, extra=extra, context=context)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    return RedisServer(port, proc, directory, password, tls is not None)
 
 
 @contextmanager
