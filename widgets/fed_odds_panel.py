@@ -38,6 +38,11 @@ SHORT_NAMES = {
 BAD_STATES = {"DOWN", "DEGRADED", "RATE-LIMITED", "RECONNECTING"}
 
 
+def age_of(received: float | None, now_mono: float | None) -> float | None:
+    """Seconds since ``received`` (monotonic), or None when either is unknown."""
+    return None if received is None or now_mono is None else now_mono - received
+
+
 def countdown_text(delta: timedelta) -> str:
     """``47d 03h35m`` / ``2h 05m`` to the decision, by the minute; seconds only in the last
     hour (``59m 05s``), so a wide header is not repainted every second for weeks.
@@ -134,7 +139,7 @@ def row_line(row: MeetingRow, now_mono: float | None, wide: bool) -> str:
     """One meeting's line."""
     m = row.meeting
     day = f"{m.decision:%b} {m.decision.day:>2}{'*' if m.sep else ' '}"
-    age = None if row.received is None or now_mono is None else now_mono - row.received
+    age = age_of(row.received, now_mono)
     line = (
         f"{day:<8}{pct(row.p_cut):>5}{pct(row.p_hold):>5}{pct(row.p_hike):>5}  "
         f"{range_text(row.likely_lower, row.likely_upper):<9}{pct(row.likely_p):>5}"
@@ -156,7 +161,7 @@ def brief_line(view: FedOddsView, now_mono: float | None) -> str:
     m = row.meeting
     if row.p_cut is None:
         return f"{m.decision:%b} {m.decision.day}: NO ODDS"
-    age = None if row.received is None or now_mono is None else now_mono - row.received
+    age = age_of(row.received, now_mono)
     src = SHORT_NAMES.get(row.source, row.source) if row.source else DASH
     flags = short_flags(row.flags)
     return (
@@ -194,7 +199,7 @@ def source_text(s: SourceLine, now_mono: float | None) -> str:
     name = SHORT_NAMES.get(s.source, s.source)
     if s.state == "OFF":
         return f"{name} OFF"
-    age = None if s.received is None or now_mono is None else now_mono - s.received
+    age = age_of(s.received, now_mono)
     return f"{name} {s.state}" + (f" {step_age(age)}" if age is not None else "")
 
 
@@ -286,7 +291,7 @@ class FedOddsPanel(FitPanel):
             else ""
         ]
         for received in [r.received for r in view.rows] + [s.received for s in view.sources]:
-            words.append(step_age(None if received is None or now is None else now - received))
+            words.append(step_age(age_of(received, now)))
         return tuple(words)
 
     # -- layout (the screen deals the rows) -------------------------------------------
