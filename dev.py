@@ -18,6 +18,8 @@ import shutil
 import subprocess
 import sys
 import venv
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -28,6 +30,10 @@ STAMP = VENV / ".lockstep-stamp"
 
 
 LOCK = ROOT / "requirements.lock"
+SETUP_LOCK = ROOT / ".venv.lock"
+"""Held while ``.venv`` is created or installed into (outside ``.venv``, which may not
+exist yet): two ``dev.py`` commands started at once on a new clone must not both
+install, or one runs ``lockstep`` while the other is halfway through reinstalling it."""
 
 
 def _want_stamp(extras: str) -> str:
@@ -37,10 +43,32 @@ def _want_stamp(extras: str) -> str:
     return f"{digest.hexdigest()}:{extras}"
 
 
+@contextmanager
+def _setup_lock(path: Path = SETUP_LOCK) -> Iterator[None]:
+    """One ``dev.py`` at a time sets up the environment; the others wait, then find it
+    ready. Where ``fcntl`` is missing (Windows) there is no lock."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def ensure_venv(extras: str = "dev") -> None:
     """Create ``.venv`` if missing and install the project when pyproject.toml changed."""
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by an older python3
         sys.exit(f"lockstep needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    with _setup_lock():
+        _ensure_venv(extras)
+
+
+def _ensure_venv(extras: str) -> None:
     if not PY.exists():
         print(f"dev.py: creating {VENV}", flush=True)
         try:
