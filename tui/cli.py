@@ -68,15 +68,15 @@ def needs_full_parser(argv: list[str]) -> bool:
     return any(a in OWN_MODULES or a in ("-h", "--help") for a in argv)
 
 
-def build_parser(full: bool = True) -> argparse.ArgumentParser:
-    """The argument parser (also the source of ``--help``). Without ``full`` the
-    commands of :data:`OWN_MODULES` are placeholders without arguments or help: use it
-    only where :func:`needs_full_parser` is False."""
-    common = argparse.ArgumentParser(add_help=False)
+def _common_options(default: object = None) -> argparse.ArgumentParser:
+    """The options every command takes, before or after its name; ``default`` is every
+    option's value when it is not given (``argparse.SUPPRESS``: leave it unset)."""
+    common = argparse.ArgumentParser(add_help=False, argument_default=default)
     common.add_argument("--config", metavar="PATH", help="configuration file (TOML)")
     common.add_argument(
         "--demo",
         action="store_true",
+        default=False if default is None else default,
         help="run against lockstep's simulated market on 127.0.0.1 (clearly labelled)",
     )
     common.add_argument(
@@ -86,13 +86,24 @@ def build_parser(full: bool = True) -> argparse.ArgumentParser:
         "value from it instead of the sources, `lockstep hub` publishes to it; "
         "default [hub] url",
     )
+    return common
+
+
+def build_parser(full: bool = True) -> argparse.ArgumentParser:
+    """The argument parser (also the source of ``--help``). Without ``full`` the
+    commands of :data:`OWN_MODULES` are placeholders without arguments or help: use it
+    only where :func:`needs_full_parser` is False."""
     parser = argparse.ArgumentParser(
         prog="lockstep",
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[common],
+        parents=[_common_options()],
     )
+    # The commands take the same options after their name. Their copies have no
+    # defaults: argparse would otherwise overwrite `lockstep --config X hub`'s --config
+    # with the subcommand's default (None), and the file given first was ignored.
+    common = _common_options(argparse.SUPPRESS)
     parser.add_argument("--fps", type=float, help="cap repaints per second (1-30; default 10)")
     parser.add_argument(
         "--low-bandwidth",

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parents[2]
 
 _PROBE = r"""
@@ -70,3 +72,52 @@ def test_serve_refuses_a_port_in_use_with_one_line(tmp_path: Path) -> None:
         )
     assert done.returncode == 1
     assert f"lockstep serve: cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
+@pytest.mark.parametrize("full", [True, False], ids=["full parser", "lean parser"])
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["--config", "desk.toml", "--demo", "--hub", "redis://h", "hub"], "hub"),
+        (["hub", "--config", "desk.toml", "--demo", "--hub", "redis://h"], "hub"),
+        (
+            ["--config", "desk.toml", "--demo", "--hub", "redis://h", "snapshot", "--json"],
+            "snapshot",
+        ),
+        (
+            ["snapshot", "--json", "--config", "desk.toml", "--demo", "--hub", "redis://h"],
+            "snapshot",
+        ),
+        (["--config", "desk.toml", "--demo", "--hub", "redis://h"], None),
+    ],
+)
+def test_common_options_count_before_and_after_the_command(
+    full: bool, argv: list[str], command: str | None
+) -> None:
+    # `lockstep --config X hub` used to run the hub on the default config: the command's
+    # own copy of --config overwrote the one given before it with None.
+    from tui.cli import build_parser
+
+    args = build_parser(full).parse_args(argv)
+    assert (args.command, args.config, args.demo, args.hub) == (
+        command,
+        "desk.toml",
+        True,
+        "redis://h",
+    )
+
+
+@pytest.mark.parametrize("argv", [["hub"], ["snapshot"], []])
+def test_common_options_default_when_not_given(argv: list[str]) -> None:
+    from tui.cli import build_parser
+
+    args = build_parser().parse_args(argv)
+    assert (args.config, args.demo, args.hub) == (None, False, None)
+
+
+def test_watch_and_serve_take_config_before_their_name() -> None:
+    from tui.cli import build_parser
+
+    for name in ("watch", "serve"):
+        args = build_parser().parse_args(["--config", "desk.toml", name])
+        assert (args.command, args.config) == (name, "desk.toml")
