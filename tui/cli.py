@@ -207,6 +207,7 @@ def _data_for(settings: Settings, demo: bool) -> Path:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lockstep`` console script."""
     from tui.config import ConfigError, config_path, data_dir, example_toml, load_settings
+    from tui.config import hub_url as hub_of
 
     words = sys.argv[1:] if argv is None else argv
     args = build_parser(full=needs_full_parser(words)).parse_args(words)
@@ -237,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging(data_dir(settings))
     except OSError as exc:
         print(f"lockstep: cannot write the log in {data_dir(settings)}: {exc}", file=sys.stderr)
-    hub_url = getattr(args, "hub", None) or settings.hub.url or None
+    hub_url = hub_of(getattr(args, "hub", None), os.environ, settings.hub.url)
     if hub_url is not None:
         from feeds.hub.settings import url_problem
 

@@ -187,6 +187,18 @@ def config_path(cli_path: str | None, env: typing.Mapping[str, str]) -> tuple[Pa
     return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml", False
 
 
+HUB_ENV = "LOCKSTEP_HUB"
+"""The environment variable naming the desk hub (see :func:`hub_url`). It keeps a URL
+with a Redis password off command lines, which ``ps`` shows every user; ``lockstep
+serve`` hands its ``--hub`` to each browser session this way."""
+
+
+def hub_url(cli_url: str | None, env: typing.Mapping[str, str], configured: str) -> str | None:
+    """The hub to use: ``--hub``, else ``$LOCKSTEP_HUB``, else ``[hub] url``; None for
+    none (a direct terminal)."""
+    return cli_url or env.get(HUB_ENV) or configured or None
+
+
 def load_settings(
     cli_path: str | None = None, env: typing.Mapping[str, str] | None = None
 ) -> tuple[Settings, Path | None]:

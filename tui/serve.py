@@ -24,11 +24,11 @@ import secrets
 import socket
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from tui.config import Settings, is_loopback
+from tui.config import HUB_ENV, Settings, is_loopback
 from tui.terminal import install_signal_handlers, remove_signal_handlers
 
 if TYPE_CHECKING:
@@ -94,19 +94,22 @@ def token_matches(given: str | None, token: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8", "replace"), token.encode("utf-8"))
 
 
-def session_command(
-    *, demo: bool, hub: str | None, config: str | None, python: str = sys.executable
-) -> list[str]:
-    """The argv of one browser session's dashboard: the monitor, read-only. The hub URL
-    is passed only when it came from the command line (else the config file has it)."""
+def session_command(*, demo: bool, config: str | None, python: str = sys.executable) -> list[str]:
+    """The argv of one browser session's dashboard: the monitor, read-only. It never
+    holds the hub URL: that goes in :func:`session_environment`."""
     argv = [python, "-m", "tui.cli", "--read-only"]
     if config:
         argv += ["--config", str(Path(config).expanduser().resolve())]
     if demo:
         argv.append("--demo")
-    if hub:
-        argv += ["--hub", hub]
     return argv
+
+
+def session_environment(hub: str | None) -> dict[str, str]:
+    """What a session's environment adds to the server's: the hub URL given on the
+    server's command line (one from the config file reaches the session through the
+    same file, one from ``$LOCKSTEP_HUB`` through the inherited environment)."""
+    return {HUB_ENV: hub} if hub else {}
 
 
 def client_size(query: Any) -> tuple[int, int]:
@@ -133,6 +136,9 @@ class ServeOptions:
     max_sessions: int
     session_argv: tuple[str, ...]
     title: str = "lockstep"
+    session_env: dict[str, str] = field(default_factory=dict, repr=False)
+    """Added to each session's environment (:func:`session_environment`); not in the
+    repr, as it may hold a password."""
 
 
 PAGE = """<!DOCTYPE html>
@@ -321,7 +327,7 @@ class WebServer:
         if self._stopping or self.session_count >= self.options.max_sessions:
             return self._full()
         ws = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE)
-        session = _new_session(self.options.session_argv, ws)
+        session = _new_session(self.options.session_argv, ws, self.options.session_env)
         self._sessions[session] = ws
         watcher: asyncio.Task[None] | None = None
         try:
@@ -407,7 +413,9 @@ async def _close_when_gone(session: Any, ws: web.WebSocketResponse) -> None:
         await ws.close()
 
 
-def _new_session(argv: Sequence[str], ws: web.WebSocketResponse) -> Any:
+def _new_session(
+    argv: Sequence[str], ws: web.WebSocketResponse, extra_env: dict[str, str] | None = None
+) -> Any:
     """One browser tab's dashboard process, on textual-serve's AppService (the web
     driver's packet protocol), started without a shell and in its own process group."""
     from textual_serve.app_service import AppService
@@ -440,6 +448,7 @@ def _new_session(argv: Sequence[str], ws: web.WebSocketResponse) -> Any:
             # AppService runs its command through a shell; lockstep runs the argv itself
             # (no quoting to get wrong) and keeps the process to end it for certain.
             env = self._build_environment(width=width, height=height)
+            env.update(extra_env or {})
             process = await asyncio.create_subprocess_exec(
                 *argv,
                 stdin=asyncio.subprocess.PIPE,
@@ -585,15 +594,8 @@ def run_serve(args: argparse.Namespace, settings: Settings, hub: str | None) -> 
         port=args.port,
         token=token,
         max_sessions=settings.serve.max_sessions,
-        session_argv=tuple(
-            session_command(
-                demo=args.demo,
-                # Only a URL given on this command line: the config's reaches the session
-                # through the same config file.
-                hub=getattr(args, "hub", None),
-                config=args.config,
-            )
-        ),
+        session_argv=tuple(session_command(demo=args.demo, config=args.config)),
+        session_env=session_environment(getattr(args, "hub", None)),
         title="lockstep (DEMO)" if args.demo else "lockstep",
     )
     try:

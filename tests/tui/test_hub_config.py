@@ -26,3 +26,22 @@ def test_tick_every_ms_defaults_to_25_and_is_range_checked(tmp_path: Path) -> No
         load_settings(str(cfg))
     cfg.write_text("")
     assert load_settings(str(cfg))[0].hub.tick_every_ms == 25
+
+
+@pytest.mark.parametrize(
+    ("given", "env", "configured", "want"),
+    [
+        ("redis://cli", {"LOCKSTEP_HUB": "redis://env"}, "redis://file", "redis://cli"),
+        (None, {"LOCKSTEP_HUB": "redis://env"}, "redis://file", "redis://env"),
+        (None, {}, "redis://file", "redis://file"),
+        (None, {"LOCKSTEP_HUB": ""}, "", None),
+        (None, {}, "", None),
+    ],
+    ids=["--hub first", "then $LOCKSTEP_HUB", "then [hub] url", "empty is none", "none"],
+)
+def test_which_hub_a_terminal_uses(
+    given: str | None, env: dict[str, str], configured: str, want: str | None
+) -> None:
+    from tui.config import hub_url
+
+    assert hub_url(given, env, configured) == want

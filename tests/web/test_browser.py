@@ -112,7 +112,9 @@ async def test_serve_through_the_hub_shows_the_hubs_demo_values(
                 screen = await shows_the_demo_dashboard(tab)
                 assert "Hub" in screen or "hub" in screen
                 (session,) = served.wait_sessions(1)
-                assert "--hub" in session.cmdline() and "--demo" not in session.cmdline()
+                # The URL reaches the session in its environment, never in its argv.
+                assert "--hub" not in session.cmdline() and "--demo" not in session.cmdline()
+                assert session.environ().get("LOCKSTEP_HUB") == server.url
                 rest = served.signal(signal.SIGINT)
                 assert served.proc.returncode == 0, rest
                 assert "lockstep serve: stopped" in rest

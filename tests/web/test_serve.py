@@ -24,6 +24,7 @@ from tui.serve import (
     client_size,
     needs_token,
     session_command,
+    session_environment,
     token_matches,
 )
 
@@ -91,16 +92,27 @@ def test_token_matching(given: str | None, ok: bool) -> None:
 
 def test_the_session_command_is_the_read_only_monitor(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
-    argv = session_command(demo=True, hub="redis://127.0.0.1:6379/0", config=str(cfg))
+    argv = session_command(demo=True, config=str(cfg))
     assert argv[:4] == [sys.executable, "-m", "tui.cli", "--read-only"]
-    assert argv[4:] == [
-        "--config",
-        str(cfg.resolve()),
-        "--demo",
-        "--hub",
-        "redis://127.0.0.1:6379/0",
-    ]
-    assert session_command(demo=False, hub=None, config=None)[3:] == ["--read-only"]
+    assert argv[4:] == ["--config", str(cfg.resolve()), "--demo"]
+    assert session_command(demo=False, config=None)[3:] == ["--read-only"]
+
+
+def test_the_hub_url_reaches_a_session_through_its_environment_not_its_argv() -> None:
+    # `ps` shows every user each process's argv; a hub URL may hold the Redis password.
+    url = "redis://desk:s3cret@127.0.0.1:6379/0"
+    assert session_environment(url) == {"LOCKSTEP_HUB": url}
+    assert session_environment(None) == {}
+    options = ServeOptions(
+        host="127.0.0.1",
+        port=1,
+        token=None,
+        max_sessions=1,
+        session_argv=tuple(session_command(demo=False, config=None)),
+        session_env=session_environment(url),
+    )
+    assert "s3cret" not in " ".join(options.session_argv)
+    assert "s3cret" not in repr(options)
 
 
 @pytest.mark.parametrize(
