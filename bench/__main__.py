@@ -1,6 +1,6 @@
 """``python -m bench``: run the benchmark suite and report against the targets.
 
-    python -m bench                   the full suite (~25 min on 2 cores), writes RESULTS.md
+    python -m bench                   the full suite (~27 min on 2 cores), writes RESULTS.md
     python -m bench --quick           a smoke pass (~2 min): B1, B2+B9, B4-B6 at P2, B8, B12, B13
     python -m bench --quick --ci      the same as the CI gate: exit 1 on a broken harness or
                                       on any figure worse than 2× its target
@@ -14,6 +14,10 @@
                                       a long soak that leaves RESULTS.md alone (two such
                                       runs may share a box: temp dirs and 127.0.0.1:0
                                       ports are their own)
+    python -m bench --only B7 --soak-long --no-tracemalloc --save-soak --no-write
+                                      the long soak that judges RSS, saved to
+                                      bench/soak-long.json (commit it): every later
+                                      RESULTS.md shows its rows, with its date and tree
     python -m bench --list            what each benchmark measures
 
 The app under test is the real ``lockstep`` against the simulated market on 127.0.0.1.
@@ -27,6 +31,12 @@ include the first-run backfill (years of daily bars fetched, parsed and written 
 SQLite). B8 reports the warm start against the targets and a cold first run (empty data
 directory) for information. The simulated Yahoo honours ``period1``/``period2`` as Yahoo
 does, so a warm start fetches only the missing days.
+
+Long soak: the full suite runs B7's short soak only. A long soak is saved for RESULTS.md
+only when asked (``--save-soak``, with ``--soak-long``), so that the traced run, which
+does not judge RSS, or a trial run never replaces the recorded one by accident; the
+render (bench/results.py) merges bench/soak-long.json into every RESULTS.md it writes.
+Hand-written analyses live in bench/NOTES.md, which every render includes verbatim.
 
 CI (``--ci``): the real targets are tracked in RESULTS.md, not asserted; the quick pass
 fails only beyond 2× a target ("≤ T": above 2T; "≥ T": below T/2), or when the harness
@@ -44,6 +54,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 
 from bench.common import HARNESS_CORE, Section, can_pin, git_rev, log, machine, pin
 
@@ -95,6 +106,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="write bench/RESULTS.md (the default for a full, unfiltered run)",
     )
     p.add_argument("--no-write", action="store_true", help="never write bench/RESULTS.md")
+    p.add_argument(
+        "--save-soak",
+        action="store_true",
+        help="with --soak-long: save the B7 section to bench/soak-long.json (every later "
+        "RESULTS.md shows it, with this run's date and tree)",
+    )
     p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     p.add_argument(
         "--render",
@@ -242,7 +259,30 @@ def print_summary(sections: list[Section]) -> None:
         print(f"{s.bench} {s.title}{flag}")
         for f in s.figures:
             value = "—" if math.isnan(f.value) else f"{f.value:,.3g}"
-            print(f"  {f.verdict:>4}  {f.name}: {value} {f.unit}  (target {f.target or '—'})")
+            peer = f"; crypto-terminal {f.peer}" if f.peer else ""
+            print(f"  {f.verdict:>4}  {f.name}: {value} {f.unit}  (target {f.target or '—'}{peer})")
+
+
+def save_long_soak(
+    sections: list[Section],
+    args: argparse.Namespace,
+    started: dt.datetime,
+    path: Path | None = None,
+) -> Path | None:
+    """Save this invocation's long soak to ``path`` (default bench/soak-long.json;
+    ``--save-soak``); None when there is no B7 section to save or it broke."""
+    from bench.results import SOAK_LONG, SavedSoak, save_soak
+
+    b7 = next((s for s in sections if s.bench == "B7"), None)
+    if b7 is None or b7.broken:
+        log(f"bench: long soak not saved: {b7.broken if b7 else 'B7 did not run'}")
+        return None
+    how = "tracemalloc off" if args.no_tracemalloc else "tracemalloc on (RSS figures include it)"
+    note = f"saved by --save-soak; {how}; {box_load()}"
+    saved = SavedSoak(b7, started.strftime("%Y-%m-%d"), git_rev(), note)
+    out = save_soak(saved, path or SOAK_LONG)
+    log(f"bench: saved the long soak to {out}")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -267,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         log(f"bench: re-rendered {write(text)}")
         return 0
+    if args.save_soak and not args.soak_long:
+        raise SystemExit("--save-soak saves a long soak: use it with --soak-long")
     ids = selected(args)
     if can_pin():
         pin(0, HARNESS_CORE)
@@ -278,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     sections = run_all(ids, args)
     seconds = time.monotonic() - t0
     print_summary(sections)
+    if args.save_soak:
+        save_long_soak(sections, args, started)
     full = not args.only and not args.quick and not args.skip
     if (args.write_results or full) and not args.no_write:
         from bench.results import render, save, write

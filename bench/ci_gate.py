@@ -7,6 +7,16 @@ above 2T, for a "≥ T" target when it is below T/2. Informational figures (no n
 bound) and figures marked ``gate=False`` are printed but never fail; a gated figure that
 could not be measured (NaN) fails, since a smoke run that measured nothing proves nothing.
 
+Comparisons with the peer (crypto-terminal, bench/peer_compare.py) are gated the same
+way, at 2× the comparison: a "< peer" or "≤ peer" figure (the limit is the peer's figure
+in the same run, ``Figure.vs_peer``) fails above twice the peer's figure, a ratio
+lockstep / peer "≤ 0.15" fails above 0.30. A strict target ("< peer") is not strict at
+its CI bound: the bound is "at most 2×" like every other. The line says when the bound
+comes from the peer's figure in this run; if the peer's figure was not measured (NaN)
+the figure fails, as any unmeasured gated figure does. The quick pass does not run the
+peer today (PEER is not in ``QUICK``), so these rows reach CI only in a run that asks
+for PEER.
+
 Everything here is pure (no I/O) so the rule is unit-tested (tests/bench/test_ci_gate.py).
 """
 
@@ -41,12 +51,14 @@ def gate(
 ) -> str:
     """``pass``, ``FAIL`` or ``info`` (not gated) for one figure.
 
-    A value exactly at the bound passes (the bound is "at most 2×"). NaN fails when
-    gated (not measured); ∞ fails a "≤" target and passes a "≥" one, like any number.
+    A value exactly at the bound passes (the bound is "at most 2×"), strict targets
+    included. NaN fails when gated (not measured), and so does a NaN limit (a peer's
+    figure that was not measured); ∞ fails a "≤" target and passes a "≥" one, like any
+    number.
     """
     if limit is None or not gated:
         return UNGATED
-    if math.isnan(value):
+    if math.isnan(value) or math.isnan(limit):
         return FAIL
     b = bound(limit, higher_is_better, factor)
     ok = value >= b if higher_is_better else value <= b
@@ -65,6 +77,9 @@ class GateRow:
     bound: float | None
     higher_is_better: bool
     verdict: str
+    vs_peer: bool = False
+    """The bound is a multiple of the peer's figure measured in the same run."""
+    factor: float = FACTOR
 
     def line(self) -> str:
         """``FAIL  B5 CPU, P2 …: 45.7 % (target ≤ 15; CI bound ≤ 30)``."""
@@ -76,6 +91,8 @@ class GateRow:
         else:
             op = "≥" if self.higher_is_better else "≤"
             limits = f"target {self.target}; CI bound {op} {fmt(self.bound)}"
+            if self.vs_peer:
+                limits += f" ({self.factor:g}× the peer's figure in this run)"
         return f"{self.verdict:>4}  {self.bench} {self.name}: {value} ({limits})"
 
 
@@ -96,6 +113,8 @@ def rows(figures: Iterable[Figure], factor: float = FACTOR) -> list[GateRow]:
                 else bound(f.limit, f.higher_is_better, factor),
                 f.higher_is_better,
                 verdict,
+                f.vs_peer,
+                factor,
             )
         )
     return out

@@ -68,6 +68,12 @@ class Figure:
         note: Free text (cause of a miss, how it was measured).
         gate: False for figures that are reported but never fail the CI smoke run
             (the rule is bench/ci_gate.py: fail beyond 2× the target).
+        strict: The target is "<" (or ">" when ``higher_is_better``): a value equal to
+            the limit misses ("below the peer's", not "at most").
+        vs_peer: The limit is not a fixed number but the peer's figure measured in the
+            same run (``< peer``, ``≤ peer``); the CI gate says so in its bound.
+        peer: The peer's figure in the same run, as text, shown beside the value in
+            the summary ("—" or empty where the peer has no such figure).
     """
 
     bench: str
@@ -80,16 +86,28 @@ class Figure:
     spread: str = ""
     note: str = ""
     gate: bool = True
+    strict: bool = False
+    vs_peer: bool = False
+    peer: str = ""
 
     @property
     def verdict(self) -> str:
-        """``pass``, ``MISS``, ``n/a`` (not measurable) or ``info``."""
+        """``pass``, ``MISS``, ``n/a`` (not measurable: the value, or the peer's figure
+        it is compared with) or ``info``."""
         if self.limit is None:
             return "info"
-        if math.isnan(self.value):
+        if math.isnan(self.value) or math.isnan(self.limit):
             return "n/a"
-        ok = self.value >= self.limit if self.higher_is_better else self.value <= self.limit
-        return "pass" if ok else "MISS"
+        return (
+            "pass" if meets(self.value, self.limit, self.higher_is_better, self.strict) else "MISS"
+        )
+
+
+def meets(value: float, limit: float, higher_is_better: bool, strict: bool = False) -> bool:
+    """True when ``value`` meets ``limit``: ``≤`` / ``≥``, or ``<`` / ``>`` when strict."""
+    if higher_is_better:
+        return value > limit if strict else value >= limit
+    return value < limit if strict else value <= limit
 
 
 @dataclass(slots=True)

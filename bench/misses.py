@@ -8,9 +8,11 @@ the text when a re-run shows a different cause.
 Evidence (2-core box, full default dashboard, warm data directory): py-spy of the app
 under the pty at 0, 100 and 1,000 msg/s; per-function thread CPU (``time.thread_time``
 around Textual's compositor refresh, the app's paint and tick); pyte row statistics
-(the 'rows re-sent' notes in B5); RSS by import. The first causes found (C1-C7 of the
-2026-11-21 morning run: per-tick ATH work, whole rows re-sent, history parsed on the
-loop, pandas/exchange_calendars in the process, per-message Decimal parsing, no frame
+(the 'rows re-sent' notes in B6); ``python -m bench.memprobe`` for RSS. The dated
+figures below are from the hand-written analyses in bench/NOTES.md (2026-12-04/05); the
+lead updates them after a full run. The first causes found (C1-C7 of the 2026-11-21
+morning run: per-tick ATH work, whole rows re-sent, history parsed on the loop,
+pandas/exchange_calendars in the process, per-message Decimal parsing, no frame
 shedding) are fixed; see the git log.
 """
 
@@ -18,42 +20,51 @@ from __future__ import annotations
 
 CAUSES: dict[str, str] = {
     "D1": (
-        "**A fixed cost per frame.** At 100 msg/s the app paints 10 frames a second and "
-        "spends ≈ 6-7 ms per frame (thread CPU): ≈ 2.1 ms in Textual's compositor refresh "
-        "(the changed cells' widgets re-render their line from the styles cache, the "
-        "containers behind them are skipped), ≈ 1.3 ms in the app's paint (formatting the BTC "
-        "rows, the Cell diffs, the store's refresh of every slice), and the rest in Textual's "
-        "message pump (each `refresh()` posts an update through the screen) and the hand-off "
-        "of each frame to Textual's writer thread. *Plan:* paint the BTC price row from one "
-        "pre-formatted line per frame instead of five cells; refresh only the slices whose "
-        "inputs changed (the store polls all of them every frame); write frames from the "
-        "event loop when the terminal is not blocking (no thread hand-off per frame)."
+        "**A fixed cost per frame.** Each frame costs the same few milliseconds whatever "
+        "the rate: Textual's compositor re-rendering the changed widgets' lines, the app's "
+        "paint (formatting the BTC rows, the Cell diffs, the store's refresh of the slices), "
+        "Textual's message pump and the hand-off of each frame to its writer thread "
+        "(thread CPU of 2026-11-21: ≈ 6-7 ms a frame at 100 msg/s, ≈ 2.1 ms of it the "
+        "compositor). Measured since: CPU 5.3 % at 100 msg/s and 10.0 % at 1,000 msg/s "
+        "(2026-12-04, one run each); in B13 the hub-fed App spends 39 % of its samples in "
+        "the compositor, painting the same 10 Hz as a direct one. *Plan:* paint the BTC "
+        "price row from one pre-formatted line per frame instead of five cells; one widget "
+        "per panel drawing its own rows (D4); refresh only the slices whose inputs changed."
     ),
     "D2": (
-        "**Timers at idle.** With no BTC messages the app still wakes 10 times a second "
-        "(the paint timer drains an empty store), runs every panel's 1 Hz tick (ages, "
-        "countdowns) including panels below the fold, and handles heartbeats and polls. "
-        "*Plan:* arm the paint timer from the store when a topic becomes dirty instead of "
-        "polling; tick only visible panels; stop the ticks of panels whose ages have reached "
-        "minute steps until the next minute."
+        "**What is left at idle.** The paint timer is armed by the store (`Store.on_change`) "
+        "and pauses after an empty paint; hidden panels are not ticked; the Fed odds, "
+        "quotes and T-bill slices rebuild only when what they show changes. Idle CPU with "
+        "every source answering went 0.93 → 0.63 % of a core (2026-12-05, medians of 3, "
+        "old/new alternated); with every polled source refused 1.05-1.07 % (two single runs). What "
+        "remains (py-spy, `--gil`, 1 kHz): Textual's compositor rendering the few changed "
+        "widgets (≈ 18 %), the 1 Hz tick of the visible panels (≈ 17 %, the T-bill panel's "
+        "the largest), Textual's input thread waking (≈ 8 %), the polls (httpx, ≈ 8 %), "
+        "message pumps and timers: no single part closes the gap alone. *Plan:* a tick "
+        "that sleeps until the next displayed age or countdown changes, instead of every "
+        "second."
     ),
     "D3": (
         "**Ages that count.** The BTC price's own age counts by the second (a streamed "
-        "price; by design), and each polled source's age moves every 5 s in the status bar "
-        "and its quote row: at idle that is most of the bytes, ≈ 40-60 B per change (a "
-        "cursor move, the colour, the digits). *Plan:* send the age digits without "
-        "re-sending the colour when it is unchanged (a writer that tracks the terminal's "
-        "current style); show 'LIVE' instead of '<5s' for streamed sources."
+        "price, by design) and the quote rows carry the polled sources' finer ages; the "
+        "status bar's LIVE ages and the divergence panel's are in whole minutes since "
+        "2026-12-05. Idle bytes: 173-181 B/s with every source answering (302 before), "
+        "33-36 B/s with every polled source refused, when the status bar shows terse "
+        "words (no countdowns). A change costs ≈ 40-60 B (a cursor move, the colour, the "
+        "digits). *Plan:* send the age digits without re-sending an unchanged colour (a "
+        "writer that tracks the terminal's current style)."
     ),
     "D4": (
-        "**The interpreter, Textual and the dashboard's widgets.** `import tui.app` alone is "
-        "≈ 45 MB (Python ≈ 8, Textual + Rich ≈ 23, httpx, websockets, sqlite3 ≈ 9); the "
-        "running dashboard (≈ 150 widgets with their style caches), the history kept for the "
-        "divergence and ATH panels (≈ 100k daily bars as Python objects) and SQLite's page "
-        "cache make up the rest. pandas and exchange_calendars (≈ 55 MB) are no longer "
-        "loaded. *Plan:* tracemalloc the warm app and take the top sites; keep the daily "
-        "bars as `array('d')` columns instead of dicts of tuples; cap SQLite's cache; mount "
-        "the panels below the fold only when first scrolled to or zoomed."
+        "**The interpreter, Textual, the imports and one widget per field.** "
+        "`python -m bench.memprobe` (2026-12-05) puts the ≈ 71 MB at: pymalloc arenas "
+        "36.7 MB, the glibc heap 12.0 MB (large objects, SQLite, the HTTP client's CA "
+        "store), shared libraries 14.5 MB, stacks ≈ 1.5 MB. Of the ≈ 41 MB of Python heap, "
+        "28.9 MB is live from imports (15.8 MB of code objects for 692 modules): about "
+        "47 MB before the first widget. Run time adds 12.1 MB, 10.1 MB of it the widget "
+        "tree: 225 widgets, 151 of them one-line `Cell`s at ≈ 36 KB each with Textual's "
+        "caches. The history is ≈ 0.5 MB. *Plan:* one widget per panel drawing its own "
+        "rows (keeping the per-line partial repaint), ≈ 5 MB; an asyncio network backend "
+        "for httpcore instead of anyio, ≈ 1.5 MB."
     ),
     "D5": (
         "**websockets' receive path.** Of ≈ 28 µs per message at 21k msg/s, ≈ 12-15 µs is "
@@ -87,13 +98,22 @@ CAUSES: dict[str, str] = {
         "rest to the next frames, BTC rows first; time each frame's write to lower the "
         "paint rate before the pty buffer fills."
     ),
+    "D8": (
+        "**Imports before the first frame.** Importing `tui.cli` + `tui.app` takes about "
+        "half of lockstep's first paint (B8, 2026-12-04, medians of 7 alternated rounds: "
+        "imports 0.41 s, first paint 0.83 s, on a loaded box); the peer's start-up has not "
+        "been profiled. `feeds.core.poll` imports httpx at module level and the runtime "
+        "builds the HTTP client before the first frame, so deferring httpx alone saves "
+        "nothing. *Plan:* profile start-up to the first frame (`-X importtime`, py-spy) "
+        "and draw the frame before the feeds and the client are built."
+    ),
 }
 
 NOTES: dict[str, tuple[str, tuple[str, ...]]] = {
     "B4:": ("Render period plus the per-frame cost (D1).", ("D1",)),
-    "B5:CPU, P0": ("Wake-ups and ticks with nothing to show (D2).", ("D2",)),
+    "B5:CPU, P0": ("What is left of the wake-ups and ticks at idle (D2).", ("D2",)),
     "B5:CPU": ("The per-frame cost dominates below ~1,000 msg/s (D1).", ("D1",)),
-    "B5:RSS": ("The interpreter, Textual and the dashboard's own state (D4).", ("D4",)),
+    "B5:RSS": ("Imports (~47 MB before the first widget) and ~150 one-line widgets (D4).", ("D4",)),
     "B6:bytes/s, P0": ("Counting ages (D3).", ("D3",)),
     "B6:": ("A cursor move and colour per changed run of cells (D3).", ("D3",)),
     "B2:app CPU": ("websockets' per-message receive cost (D5).", ("D5",)),
@@ -106,11 +126,37 @@ NOTES: dict[str, tuple[str, tuple[str, ...]]] = {
         "mounting the futures rows (D6).",
         ("D6",),
     ),
+    "B7:asyncio tasks": (
+        "A reconnect in flight, or rows mounted at a session edge (the long soak's +48: the "
+        "futures rows' message pumps at the 16:00 ET close) (D6).",
+        ("D6",),
+    ),
     "B7:per-message": ("See B4.", ("D1",)),
-    "B8:": ("Start-up on a loaded box; see the cold-start rows.", ()),
+    "B7:long soak: RSS after": ("See B5 RSS (D4).", ("D4",)),
+    "B7:long soak: objects": (
+        "The 16:00 ET close mounted the futures rows mid-soak: a bounded step, not growth (D6).",
+        ("D6",),
+    ),
+    "B7:long soak: asyncio tasks": (
+        "The futures rows' 48 message pumps, mounted at the 16:00 ET close (D6).",
+        ("D6",),
+    ),
+    "B7:long soak": ("See the long soak's details (D6).", ("D6",)),
+    "B7:": ("See the soak's details (D6).", ("D6",)),
+    "B8:imports": ("Imports before the first frame (D8).", ("D8",)),
+    "B8:": ("Imports before the first frame, on a loaded box (D8).", ("D8",)),
     "B9:": ("The per-frame cost (D1).", ("D1",)),
     "B10:": ("Multi-KB bursts when polls land on a 4 KB/s link (D7).", ("D7",)),
     "B11:CPU": ("What polled data triggers: parsing and the quote rows' repaints.", ("D1",)),
     "B11:loop lag": ("See B9.", ("D1",)),
     "B12:": ("Not analysed yet.", ()),
+    "B13:subscribing terminal's CPU": (
+        "The hub-fed App paints the same 10 Hz as a direct one (39 % of its samples in "
+        "Textual's compositor); the ingest it saves is ≈ 1.5 % of a core (D1).",
+        ("D1",),
+    ),
+    "PEER:CPU at 0 msg/s": ("What is left at idle (D2).", ("D2",)),
+    "PEER:CPU ratio": ("The per-frame cost (D1).", ("D1",)),
+    "PEER:terminal bytes": ("A cursor move and colour per changed run of cells (D3).", ("D3",)),
+    "PEER:first paint": ("Imports before the first frame (D8).", ("D8",)),
 }

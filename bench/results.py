@@ -1,4 +1,16 @@
-"""Render bench/RESULTS.md from the sections of one invocation."""
+"""Render bench/RESULTS.md from the sections of one invocation.
+
+Two committed files are merged in, so a regeneration keeps what one invocation does not
+produce:
+
+- ``bench/soak-long.json`` (:data:`SOAK_LONG`): the last long soak saved with
+  ``python -m bench --only B7 --soak-long --no-tracemalloc --save-soak`` (an hour; never
+  part of the full suite). Its figures get rows in the summary, named with the date and
+  tree of that run, and its details a section of their own. Left out when the invocation
+  ran a long soak itself (its own B7 section is then the newer).
+- ``bench/NOTES.md`` (:data:`NOTES_MD`): hand-written analyses (A/B runs, probes,
+  causes), included verbatim after the misses and before the details.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +27,37 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 RAW = Path(__file__).resolve().parent / "results.json"
 """The figures behind RESULTS.md, so the page can be re-rendered (``--render``) after the
 cause notes change, without re-running the suite."""
+SOAK_LONG = Path(__file__).resolve().parent / "soak-long.json"
+"""The saved long soak (``--soak-long --save-soak``), merged into every render."""
+NOTES_MD = Path(__file__).resolve().parent / "NOTES.md"
+"""Hand-written analyses, included verbatim in every render."""
+
+
+@dataclasses.dataclass(slots=True)
+class SavedSoak:
+    """A long soak saved to :data:`SOAK_LONG`, with the provenance of its run.
+
+    Attributes:
+        section: The B7 section that run produced.
+        date: When it ran (``YYYY-MM-DD``).
+        tree: The commit it ran at (``git_rev``'s text).
+        note: How it was run (concurrency, tracemalloc, load), one sentence or two.
+        heading: The details heading; empty for ``B7 long soak — <section title>``.
+        detail: Markdown shown in the details instead of the section's table and notes
+            (the seed carried over from the hand-written RESULTS.md); empty for a run
+            saved by the harness.
+    """
+
+    section: Section
+    date: str
+    tree: str
+    note: str = ""
+    heading: str = ""
+    detail: str = ""
+
+    def label(self) -> str:
+        """Where a summary row of this soak came from."""
+        return f"run of {self.date}, tree {self.tree}"
 
 
 def _md_table(rows: Sequence[Sequence[str]]) -> list[str]:
@@ -51,8 +94,20 @@ def render(
     started: dt.datetime,
     seconds: float,
     load: str,
+    soak: SavedSoak | None | Path = SOAK_LONG,
+    notes: str | None | Path = NOTES_MD,
 ) -> str:
-    """The whole RESULTS.md text."""
+    """The whole RESULTS.md text.
+
+    ``soak``: the saved long soak to merge (a :class:`SavedSoak`, a path to read it from
+    if the file exists, or None). ``notes``: the hand-written analyses (text, a path to
+    read if it exists, or None)."""
+    if isinstance(soak, Path):
+        soak = load_soak(soak) if soak.exists() else None
+    if soak is not None and any("--soak-long" in s.command for s in sections):
+        soak = None  # this invocation ran its own long soak
+    if isinstance(notes, Path):
+        notes = notes.read_text(encoding="utf-8") if notes.exists() else None
     lines = [
         "# lockstep benchmark results",
         "",
@@ -83,10 +138,26 @@ def render(
         "## Summary against the targets",
         "",
     ]
-    rows = [["bench", "figure", "measured", "target", "verdict", "spread / note", "command"]]
+    rows = [
+        [
+            "bench",
+            "figure",
+            "measured",
+            "crypto-terminal (same run)",
+            "target",
+            "verdict",
+            "spread / note",
+            "command",
+        ]
+    ]
     misses: list[Figure] = []
-    for s in sections:
-        for f in s.figures:
+    summary: list[tuple[Section, list[Figure]]] = [(s, list(s.figures)) for s in sections]
+    if soak is not None:
+        soak_figs = soak_figures(soak)
+        at = max((i + 1 for i, (s, _) in enumerate(summary) if s.bench == "B7"), default=None)
+        summary.insert(len(summary) if at is None else at, (soak.section, soak_figs))
+    for s, figs in summary:
+        for f in figs:
             verdict = {"pass": "✔ pass", "MISS": "✘ **MISS**", "n/a": "n/a", "info": "info"}[
                 f.verdict
             ]
@@ -94,9 +165,25 @@ def render(
                 misses.append(f)
             extra = "; ".join(x for x in (f.spread, f.note) if x)
             rows.append(
-                [f.bench, f.name, _value(f), f.target or "—", verdict, extra, f"`{s.command}`"]
+                [
+                    f.bench,
+                    f.name,
+                    _value(f),
+                    f.peer,
+                    f.target or "—",
+                    verdict,
+                    extra,
+                    f"`{s.command}`",
+                ]
             )
     lines += _md_table(rows)
+    if soak is not None:
+        lines += [
+            "",
+            f"The 'long soak' rows are not from this invocation: they are the long soak saved "
+            f"in bench/soak-long.json ({soak.label()}; {soak.note or 'no note'}). Refresh "
+            "them with `python -m bench --only B7 --soak-long --no-tracemalloc --save-soak`.",
+        ]
     broken = [s for s in sections if s.broken]
     if broken:
         lines += ["", "**Harness problems in this run:**", ""]
@@ -118,6 +205,17 @@ def render(
     if used:
         lines += ["", "### Root causes and the app changes recommended", ""]
         lines += [f"- {c}: {CAUSES[c]}" for c in sorted(used)]
+    if notes:
+        lines += [
+            "",
+            "## Hand-written analyses (bench/NOTES.md)",
+            "",
+            "Written by hand, not by this run: included verbatim from bench/NOTES.md (edit "
+            "that file; a regeneration keeps it). Each analysis says when and on which tree "
+            "it was measured.",
+            "",
+            notes.strip("\n"),
+        ]
     lines += ["", "## Details", ""]
     for s in sections:
         lines += [
@@ -131,7 +229,36 @@ def render(
         for n in s.notes:
             lines += [f"- {n}"]
         lines.append("")
+    if soak is not None:
+        lines += _soak_details(soak)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def soak_figures(soak: SavedSoak) -> list[Figure]:
+    """The saved long soak's figures as summary rows: named ``long soak: …`` with the
+    date and tree of their run (so the miss notes can tell them from the short soak's)."""
+    return [
+        dataclasses.replace(f, name=f"long soak: {f.name} ({soak.label()})")
+        for f in soak.section.figures
+    ]
+
+
+def _soak_details(soak: SavedSoak) -> list[str]:
+    s = soak.section
+    lines = [
+        f"### {soak.heading or f'B7 long soak — {s.title}'}",
+        "",
+        f"From bench/soak-long.json, not from this invocation: {soak.label()}"
+        + (f"; {soak.note}" if soak.note else "")
+        + f". Command: `{s.command}`.",
+        "",
+    ]
+    if soak.detail:
+        return [*lines, soak.detail.strip("\n"), ""]
+    if s.table:
+        lines += _md_table(s.table) + [""]
+    lines += [f"- {n}" for n in s.notes]
+    return [*lines, ""]
 
 
 def write(text: str, path: Path = RESULTS) -> Path:
@@ -140,19 +267,36 @@ def write(text: str, path: Path = RESULTS) -> Path:
     return path
 
 
+def _clean(x: object) -> object:
+    """NaN and infinity as strings (JSON has neither)."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return repr(x)
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_clean(v) for v in x]
+    return x
+
+
+def _num(x: object) -> float:
+    return float(x) if isinstance(x, int | float | str) else math.nan
+
+
+def _section(raw: dict[str, object]) -> Section:
+    """A section from its JSON form (a figure's value and limit may be NaN/inf text)."""
+    raw = dict(raw)
+    figs = []
+    for f in raw.pop("figures"):  # type: ignore[attr-defined]
+        fields = {**f, "value": _num(f["value"])}
+        if f.get("limit") is not None:
+            fields["limit"] = _num(f["limit"])
+        figs.append(Figure(**fields))
+    return Section(**raw, figures=figs)  # type: ignore[arg-type]
+
+
 def save(sections: Sequence[Section], meta: dict[str, object], path: Path = RAW) -> Path:
     """Keep the raw figures (NaN and infinity as strings) next to RESULTS.md."""
-
-    def clean(x: object) -> object:
-        if isinstance(x, float) and not math.isfinite(x):
-            return repr(x)
-        if isinstance(x, dict):
-            return {k: clean(v) for k, v in x.items()}
-        if isinstance(x, list):
-            return [clean(v) for v in x]
-        return x
-
-    doc = {"meta": meta, "sections": [clean(dataclasses.asdict(s)) for s in sections]}
+    doc = {"meta": meta, "sections": [_clean(dataclasses.asdict(s)) for s in sections]}
     path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 
@@ -160,12 +304,31 @@ def save(sections: Sequence[Section], meta: dict[str, object], path: Path = RAW)
 def load(path: Path = RAW) -> tuple[list[Section], dict[str, object]]:
     """Read what :func:`save` wrote."""
     doc = json.loads(path.read_text(encoding="utf-8"))
+    return [_section(raw) for raw in doc["sections"]], dict(doc["meta"])
 
-    def num(x: object) -> float:
-        return float(x) if isinstance(x, int | float | str) else math.nan
 
-    sections = []
-    for raw in doc["sections"]:
-        figs = [Figure(**{**f, "value": num(f["value"])}) for f in raw.pop("figures")]
-        sections.append(Section(**raw, figures=figs))
-    return sections, dict(doc["meta"])
+def save_soak(soak: SavedSoak, path: Path = SOAK_LONG) -> Path:
+    """Write the long soak (:class:`SavedSoak`) to ``path`` as JSON."""
+    doc = {
+        "date": soak.date,
+        "tree": soak.tree,
+        "note": soak.note,
+        "heading": soak.heading,
+        "detail": soak.detail,
+        "section": _clean(dataclasses.asdict(soak.section)),
+    }
+    path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def load_soak(path: Path = SOAK_LONG) -> SavedSoak:
+    """Read what :func:`save_soak` wrote."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return SavedSoak(
+        section=_section(doc["section"]),
+        date=str(doc["date"]),
+        tree=str(doc["tree"]),
+        note=str(doc.get("note", "")),
+        heading=str(doc.get("heading", "")),
+        detail=str(doc.get("detail", "")),
+    )

@@ -56,9 +56,11 @@ def launch(
     cols: int = 120,
     rows: int = 40,
     env: dict[str, str] | None = None,
+    failing_http: bool = False,
 ) -> PtyProgram:
-    """Start ``kind`` under a 120×40 pty against ``sim``."""
-    config = sim.write_config(tmp / "config.toml")
+    """Start ``kind`` under a 120×40 pty against ``sim``; ``failing_http`` points every
+    polled endpoint at a closed loopback port (:meth:`SimHost.write_config`)."""
+    config = sim.write_config(tmp / "config.toml", failing_http=failing_http)
     reader = peer_price if kind == "peer" else lockstep_price
     prog = PtyProgram(
         argv_for(kind, sim, config, fps),
@@ -143,7 +145,10 @@ class Session:
 
     ``warm``: start from a copy of the warm data directory (:mod:`bench.warm`); None
     means yes for lockstep (:data:`WARM_KINDS`), no for the baseline and the peer, which
-    keep no history."""
+    keep no history.
+
+    ``failing_http``: every polled source refused at connect from the start (the BTC
+    websockets still answer); there is then no history catch-up to wait for."""
 
     def __init__(
         self,
@@ -156,8 +161,10 @@ class Session:
         env: dict[str, str] | None = None,
         start_timeout: float = 20.0,
         warm: bool | None = None,
+        failing_http: bool = False,
     ) -> None:
         self.kind = kind
+        self.failing_http = failing_http
         self.warm = kind in WARM_KINDS if warm is None else warm
         self.env = env
         self.start_timeout = start_timeout
@@ -187,6 +194,7 @@ class Session:
             cols=self.cols,
             rows=self.rows,
             env=self.env,
+            failing_http=self.failing_http,
         )
         how = self.prog.show_price(self.start_timeout, patience=min(10.0, self.start_timeout / 3))
         self.ok = how != "none"
@@ -198,7 +206,7 @@ class Session:
                 "no price on screen within 20 s: "
                 + " | ".join(x.strip() for x in self.prog.texts if x.strip())[:300]
             )
-        if self.ok and self.warm:
+        if self.ok and self.warm and not self.failing_http:
             # A warm restart first fetches the days since its newest stored bar (paced
             # requests, then the panels take them in): not part of a steady state.
             self.caught_up = wait_caught_up(self.sim, self.prog.t_launch)
@@ -262,11 +270,13 @@ def screen_run(
     fps: float | None = None,
     during: Callable[[PtyProgram, SimHost], None] | None = None,
     warm: bool | None = None,
+    failing_http: bool = False,
 ) -> ScreenRun:
     """Start ``kind`` (lockstep from the warm data directory unless ``warm`` is False),
     wait for a price at 10 msg/s, switch to ``rate``, warm up, then measure CPU, memory,
-    latency and output over ``window`` seconds."""
-    with Session(kind, read_limit=read_limit, fps=fps, warm=warm) as ses:
+    latency and output over ``window`` seconds. ``failing_http``: every polled source
+    refused at connect from the start (:class:`Session`)."""
+    with Session(kind, read_limit=read_limit, fps=fps, warm=warm, failing_http=failing_http) as ses:
         prog, sim = ses.prog, ses.sim
         assert prog is not None
         res = ScreenRun(kind, rate, ses.ok, note=ses.note)

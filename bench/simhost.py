@@ -25,6 +25,16 @@ T = TypeVar("T")
 
 BASE_PRICE = 40_000.0
 
+CLOSED_URL = "http://127.0.0.1:9"
+"""Where a failing source is pointed (``failing_http``): the discard port on loopback,
+which nothing listens on in the bench's environment, so every request is refused at
+connect. Loopback only, as everything the bench sends."""
+
+
+def is_ws(url: str) -> bool:
+    """True for a websocket endpoint (``ws://`` / ``wss://``)."""
+    return url.lower().startswith(("ws://", "wss://"))
+
 
 def price_to_seq(value: float) -> int:
     """The message number a sequence-mode price encodes."""
@@ -196,15 +206,23 @@ class SimHost:
         fps: float | None = None,
         extra: dict[str, str] | None = None,
         tables: Mapping[str, Mapping[str, float | int | str]] | None = None,
+        failing_http: bool = False,
     ) -> Path:
         """A lockstep config pointing every known endpoint at the market; ``tables`` adds
-        settings (``{"history": {"page_delay_s": 0.0}}``), ``fps`` sets ``[ui] fps``."""
+        settings (``{"history": {"page_delay_s": 0.0}}``), ``fps`` sets ``[ui] fps``.
+
+        ``failing_http``: every polled (non-websocket) endpoint points at
+        :data:`CLOSED_URL` instead, so every poll fails at connect from the first one,
+        while the BTC websockets still answer (the "every polled source failing" idle
+        of issue 17). Applied after ``extra``."""
         from tui.config import Endpoints
 
         known = {f.name for f in dataclasses.fields(Endpoints)}
         urls = dict(self.endpoints)
         if extra:
             urls.update(extra)
+        if failing_http:
+            urls = {k: v if is_ws(v) else CLOSED_URL for k, v in urls.items()}
         self.skipped_endpoints = sorted(k for k in urls if k not in known)
         lines = ["[endpoints]"]
         lines += [f'{k} = "{v}"' for k, v in sorted(urls.items()) if k in known]

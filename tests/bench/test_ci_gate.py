@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -87,3 +88,66 @@ def test_a_broken_harness_fails_even_with_good_figures() -> None:
     lines, ok = report([_section(broken="the app showed no price")])
     assert not ok
     assert any("harness broken" in line for line in lines)
+
+
+# -- comparisons with the peer (bench/peer_compare.py) ---------------------------------
+
+
+def _below_peer(value: float, peer: float) -> Figure:
+    return Figure(
+        "PEER",
+        "CPU at 0 msg/s, lockstep below crypto-terminal",
+        value,
+        "%",
+        target="< peer (same run)",
+        limit=peer,
+        strict=True,
+        vs_peer=True,
+        peer=f"{peer} %",
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "peer", "verdict"),
+    [(0.6, 0.85, "pass"), (0.85, 0.85, "MISS"), (0.9, 0.85, "MISS"), (math.nan, 0.85, "n/a")],
+)
+def test_below_the_peer_is_strict(value: float, peer: float, verdict: str) -> None:
+    assert _below_peer(value, peer).verdict == verdict
+
+
+def test_a_peer_figure_that_was_not_measured_is_not_a_pass() -> None:
+    assert _below_peer(0.1, math.nan).verdict == "n/a"
+
+
+def test_no_slower_than_the_peer_allows_a_tie() -> None:
+    fig = Figure("PEER", "first paint", 0.37, "s", "≤ peer (same run)", 0.37, vs_peer=True)
+    assert fig.verdict == "pass"
+    assert dataclasses.replace(fig, value=0.371).verdict == "MISS"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    # Twice the peer's 0.85 % is 1.70 %: a strict target is not strict at its CI bound.
+    [(0.85, PASS), (1.7, PASS), (1.71, FAIL), (math.nan, FAIL)],
+)
+def test_ci_gates_a_peer_comparison_at_twice_the_peers_figure(value: float, expected: str) -> None:
+    (row,) = rows([_below_peer(value, 0.85)])
+    assert row.verdict == expected
+    assert row.bound == pytest.approx(1.7)
+    assert "CI bound ≤ 1.70 (2× the peer's figure in this run)" in row.line()
+
+
+def test_ci_fails_a_peer_comparison_whose_peer_figure_is_missing() -> None:
+    (row,) = rows([_below_peer(0.1, math.nan)])
+    assert row.verdict == FAIL
+
+
+def test_ci_gates_a_ratio_to_the_peer_at_twice_the_ratio() -> None:
+    fig = Figure("PEER", "CPU ratio lockstep / crypto-terminal at 50 msg/s", 0.2, "×")
+    fig.target, fig.limit = "≤ 0.15", 0.15
+    (row,) = rows([fig])
+    assert fig.verdict == "MISS"  # against the target
+    assert row.verdict == PASS and row.bound == pytest.approx(0.3)  # within 2× in CI
+    assert "the peer's figure" not in row.line()  # a fixed ratio, not the peer's figure
+    (row,) = rows([dataclasses.replace(fig, value=0.31)])
+    assert row.verdict == FAIL
