@@ -39,10 +39,32 @@ PROBE = textwrap.dedent(
     import time
 
     _DIR = os.environ.get("LOCKSTEP_MEMPROBE_DIR", "")
+    _ROOT = os.environ.get("LOCKSTEP_MEMPROBE_ROOT", "/")
     if os.environ.get("LOCKSTEP_MEMPROBE_TRACE") == "1":
         import tracemalloc
 
         tracemalloc.start(int(os.environ.get("LOCKSTEP_MEMPROBE_FRAMES", "1")))
+
+    _IMPORTERS = {}
+
+    class _WhoImports:
+        """A meta-path finder that finds nothing: it notes which module imported each
+        module first (the first frame outside importlib), for ``--why``."""
+
+        @staticmethod
+        def find_spec(name, path=None, target=None):
+            if name not in _IMPORTERS:
+                frame = sys._getframe(1)
+                while frame is not None and frame.f_code.co_filename.startswith(
+                    ("<frozen importlib", "<frozen zipimport")
+                ):
+                    frame = frame.f_back
+                who = frame.f_globals.get("__name__", "?") if frame is not None else "?"
+                _IMPORTERS[name] = f"{who}:{frame.f_lineno if frame is not None else 0}"
+            return None
+
+    if os.environ.get("LOCKSTEP_MEMPROBE_WHY") == "1":
+        sys.meta_path.insert(0, _WhoImports)
 
     def _rollup():
         out = {}
@@ -145,6 +167,8 @@ PROBE = textwrap.dedent(
                     kinds[n] = kinds.get(n, 0) + 1
             rep["widgets"] = sorted(kinds.items(), key=lambda kv: -kv[1])[:30]
             rep["widget_total"] = sum(kinds.values())
+        if _IMPORTERS:
+            rep["importers"] = dict(_IMPORTERS)
         prefixes = {}
         for name in list(sys.modules):
             top = name.split(".")[0]
@@ -186,14 +210,14 @@ PROBE = textwrap.dedent(
                             imp += st.size
                             continue
                         mine = next(
-                            (f"{fr.filename.split('/wt-rss/')[-1]}:{fr.lineno}"
+                            (f"{fr.filename.split(_ROOT)[-1]}:{fr.lineno}"
                              for fr in st.traceback
-                             if "/wt-rss/" in fr.filename and ".venv" not in fr.filename),
+                             if _ROOT in fr.filename and ".venv" not in fr.filename),
                             "(no lockstep frame)",
                         )
                         ours[mine] = ours.get(mine, 0) + st.size
                         f0 = st.traceback[0].filename
-                        k0 = f0.split("site-packages/")[-1].split("/wt-rss/")[-1]
+                        k0 = f0.split("site-packages/")[-1].split(_ROOT)[-1]
                         k0 = "/".join(k0.split("/")[:2])
                         inner[k0] = inner.get(k0, 0) + st.size
                     rep["import_time"] = imp
@@ -243,7 +267,9 @@ def probe_report(probe_dir: Path, n: int, timeout: float = 60.0) -> dict[str, An
     raise RuntimeError("memory probe gave no report")
 
 
-def run(rate: float, warmup: float, trace: bool, frames: int, trim: bool) -> dict[str, Any]:
+def run(
+    rate: float, warmup: float, trace: bool, frames: int, trim: bool, why: bool = False
+) -> dict[str, Any]:
     """One run of the app under the pty at ``rate`` msg/s; the RSS and the report."""
     from bench.scenarios import Session
 
@@ -253,9 +279,12 @@ def run(rate: float, warmup: float, trace: bool, frames: int, trim: bool) -> dic
         env = {
             "PYTHONPATH": f"{probe_dir}:{ROOT}",
             "LOCKSTEP_MEMPROBE_DIR": str(probe_dir),
+            "LOCKSTEP_MEMPROBE_ROOT": f"{ROOT}/",
         }
         if trim:
             env["LOCKSTEP_MEMPROBE_TRIM"] = "1"
+        if why:
+            env["LOCKSTEP_MEMPROBE_WHY"] = "1"
         if trace:
             env["LOCKSTEP_MEMPROBE_TRACE"] = "1"
             env["LOCKSTEP_MEMPROBE_FRAMES"] = str(frames)
@@ -275,6 +304,11 @@ def run(rate: float, warmup: float, trace: bool, frames: int, trim: bool) -> dic
             return rep
 
 
+def _ours(module: str) -> bool:
+    """True for lockstep's own modules (feeds, tui, widgets)."""
+    return module.split(".")[0] in ("feeds", "tui", "widgets")
+
+
 def main() -> None:
     """Entry point: print the figures and the breakdown."""
     parser = argparse.ArgumentParser(prog="python -m bench.memprobe")
@@ -285,9 +319,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--json", default="")
     parser.add_argument("--trim", action="store_true", help="malloc_trim(0) in the report")
+    parser.add_argument(
+        "--why", action="store_true", help="which of lockstep's modules imported each library"
+    )
     args = parser.parse_args()
     reps = [
-        run(args.rate, args.warmup, args.trace, args.frames, args.trim) for _ in range(args.runs)
+        run(args.rate, args.warmup, args.trace, args.frames, args.trim, args.why)
+        for _ in range(args.runs)
     ]
     rss = [r["rss_mb"] for r in reps]
     print(f"RSS at P({args.rate:g} msg/s) after {args.warmup:g} s: {[round(x, 1) for x in rss]}")
@@ -322,6 +360,11 @@ def main() -> None:
                 print(f"  {size / 1e6:7.3f} MB  {name}")
         for line, size, count in rep["lines"][:30]:
             print(f"  {size / 1e3:8.1f} kB {count:7d}  {line}")
+    if "importers" in rep:
+        print("modules outside lockstep first imported by lockstep's code (module <- importer):")
+        for name, who in sorted(rep["importers"].items(), key=lambda kv: kv[1]):
+            if name in rep["all_modules"] and _ours(who) and not _ours(name):
+                print(f"  {name} <- {who}")
     if args.json:
         Path(args.json).write_text(json.dumps(reps, indent=1))
 

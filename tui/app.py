@@ -30,7 +30,6 @@ from feeds.quotes.state import QuotesSlice
 from feeds.rates.state import FedOddsSlice
 from feeds.tbills.state import TbillsSlice
 from tui.config import Settings, UiSettings
-from tui.help import HelpScreen
 from tui.live_config import LiveConfig
 from tui.palette import WatchlistCommands
 from tui.reload import ConfigWatcher
@@ -282,6 +281,10 @@ class LockstepApp(LiveConfig):
 
     def action_help(self) -> None:
         """The help screen."""
+        # Imported here: the help screen is a rare path, and a module once imported
+        # stays in the monitor's memory all day (issue 17).
+        from tui.help import HelpScreen
+
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
             return

@@ -84,3 +84,32 @@ async def test_a_cell_asks_for_layout_only_when_its_size_may_change() -> None:
         assert fill.size.height == 2
         clip.set("a text longer than the forty columns, clipped, not wrapped")
         assert not clip._layout_required
+
+
+class _Lines(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Cell("BTC 92,104.17", id="one")
+        yield Cell("two\nlines", id="two")
+
+
+async def test_a_one_line_cell_keeps_one_copy_of_its_line_and_still_paints_changes() -> None:
+    app = _Lines()
+    async with app.run_test(size=(30, 4)) as pilot:
+        await pilot.pause()
+        one = app.query_one("#one", Cell)
+        two = app.query_one("#two", Cell)
+        # Painted: the styled line is in the styles cache, the render cache is let go.
+        assert one._render_cache.lines == []
+        assert len(two._render_cache.lines) == 2  # several lines: Textual's caching
+        one.set("BTC 92,104.25")
+        await pilot.pause()
+        assert one._render_cache.lines == []
+        assert one.render_line(0).text.rstrip() == "BTC 92,104.25"
+        strips = one.render_lines(Region(0, 0, one.size.width, 1))
+        assert strips[0].text.rstrip() == "BTC 92,104.25"
+        # Restyled without a new text (a full refresh): rendered again from the text.
+        one.refresh()
+        await pilot.pause()
+        assert one.render_lines(Region(0, 0, one.size.width, 1))[0].text.rstrip() == (
+            "BTC 92,104.25"
+        )
