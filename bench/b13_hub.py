@@ -46,27 +46,13 @@ from bench.common import CORES, ROOT, Section, child_env, fmt, log, median
 from bench.headless_run import Headless
 from bench.hub_subscribers import BUCKET_S
 from bench.redis_host import RedisHost, start_redis
-from bench.simhost import SimHost
+from bench.simhost import SHORTEST_POLLS, SimHost
 from bench.warm import seed, wait_caught_up, warm_cache
 
 RATE = 1_000.0
 """Coinbase messages per second (the issue's load)."""
 
-TABLES: dict[str, dict[str, float | int | str]] = {
-    "quotes": {
-        "interval_regular": 5.0,
-        "interval_extended": 5.0,
-        "interval_futures": 5.0,
-        "interval_closed": 5.0,
-    },
-    "fed": {
-        "kalshi_interval": 5.0,
-        "polymarket_interval": 5.0,
-        "zq_interval": 30.0,
-        "target_interval": 60.0,
-    },
-    "tbills": {"active_poll_s": 15.0, "idle_poll_s": 15.0, "schedule_poll_s": 60.0},
-}
+TABLES = SHORTEST_POLLS
 """Every polled source at its shortest allowed interval (hub, subscribers and the direct
 terminal share these settings)."""
 
@@ -390,12 +376,7 @@ class MemorySampler:
 
 def requests_by_source(sim: SimHost, t0: float, t1: float) -> dict[str, int]:
     """Requests each polled source of ``sim`` logged within [t0, t1]."""
-    assert sim.market is not None
-    out = {}
-    for name, extra in sim.market.extras.items():
-        server = getattr(extra, "server", extra)
-        out[name] = sum(1 for t, _ in list(server.log) if t0 <= t <= t1)
-    return out
+    return sim.requests_between(t0, t1)
 
 
 def hist_percentiles(results: Sequence[dict[str, Any]]) -> tuple[float, float, float, int]:

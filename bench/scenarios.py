@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,10 +57,11 @@ def launch(
     rows: int = 40,
     env: dict[str, str] | None = None,
     failing_http: bool = False,
+    tables: Mapping[str, Mapping[str, float | int | str]] | None = None,
 ) -> PtyProgram:
     """Start ``kind`` under a 120×40 pty against ``sim``; ``failing_http`` points every
     polled endpoint at a closed loopback port (:meth:`SimHost.write_config`)."""
-    config = sim.write_config(tmp / "config.toml", failing_http=failing_http)
+    config = sim.write_config(tmp / "config.toml", failing_http=failing_http, tables=tables)
     reader = peer_price if kind == "peer" else lockstep_price
     prog = PtyProgram(
         argv_for(kind, sim, config, fps),
@@ -148,7 +149,8 @@ class Session:
     keep no history.
 
     ``failing_http``: every polled source refused at connect from the start (the BTC
-    websockets still answer); there is then no history catch-up to wait for."""
+    websockets still answer); there is then no history catch-up to wait for.
+    ``tables``: more config tables (:meth:`SimHost.write_config`), e.g. poll intervals."""
 
     def __init__(
         self,
@@ -162,9 +164,11 @@ class Session:
         start_timeout: float = 20.0,
         warm: bool | None = None,
         failing_http: bool = False,
+        tables: Mapping[str, Mapping[str, float | int | str]] | None = None,
     ) -> None:
         self.kind = kind
         self.failing_http = failing_http
+        self.tables = tables
         self.warm = kind in WARM_KINDS if warm is None else warm
         self.env = env
         self.start_timeout = start_timeout
@@ -195,6 +199,7 @@ class Session:
             rows=self.rows,
             env=self.env,
             failing_http=self.failing_http,
+            tables=self.tables,
         )
         how = self.prog.show_price(self.start_timeout, patience=min(10.0, self.start_timeout / 3))
         self.ok = how != "none"

@@ -50,6 +50,25 @@ def _toml_value(value: float | int | str) -> str:
     return repr(value)
 
 
+SHORTEST_POLLS: dict[str, dict[str, float | int | str]] = {
+    "quotes": {
+        "interval_regular": 5.0,
+        "interval_extended": 5.0,
+        "interval_futures": 5.0,
+        "interval_closed": 5.0,
+    },
+    "fed": {
+        "kalshi_interval": 5.0,
+        "polymarket_interval": 5.0,
+        "zq_interval": 30.0,
+        "target_interval": 60.0,
+    },
+    "tbills": {"active_poll_s": 15.0, "idle_poll_s": 15.0, "schedule_poll_s": 60.0},
+}
+"""Every polled source at its shortest allowed interval (the config's floors): a
+minute, or a 20-s window, then holds polls of every source."""
+
+
 class SimHost:
     """Start, steer and stop the simulated market from synchronous harness code."""
 
@@ -183,6 +202,15 @@ class SimHost:
         if times is None or i < 0 or i >= len(times):
             return None
         return times[i]
+
+    def requests_between(self, t0: float, t1: float) -> dict[str, int]:
+        """Requests each polled source logged within [t0, t1] (``time.monotonic``)."""
+        assert self.market is not None
+        out = {}
+        for name, extra in self.market.extras.items():
+            server = getattr(extra, "server", extra)
+            out[name] = sum(1 for t, _ in list(server.log) if t0 <= t <= t1)
+        return out
 
     def recorded(self) -> tuple[int, list[float]]:
         """(base, times): message ``base + i + 1`` was sent at ``times[i]``."""
