@@ -99,13 +99,18 @@ CAUSES: dict[str, str] = {
         "paint rate before the pty buffer fills."
     ),
     "D8": (
-        "**Imports before the first frame.** Importing `tui.cli` + `tui.app` takes about "
-        "half of lockstep's first paint (B8, 2026-12-04, medians of 7 alternated rounds: "
-        "imports 0.41 s, first paint 0.83 s, on a loaded box); the peer's start-up has not "
-        "been profiled. `feeds.core.poll` imports httpx at module level and the runtime "
-        "builds the HTTP client before the first frame, so deferring httpx alone saves "
-        "nothing. *Plan:* profile start-up to the first frame (`-X importtime`, py-spy) "
-        "and draw the frame before the feeds and the client are built."
+        "**Imports and a 225-widget first layout before the first frame.** Timestamps "
+        "taken inside the app under the bench's pty (2026-12-05, an instrumented throwaway "
+        "copy, 3 runs; the run with first paint 0.61 s): interpreter start to `main()` "
+        "0.06 s; importing `tui.config` 0.13 s (it reaches httpx through the quote "
+        "sources' settings); importing `tui.app` 0.13 s (Textual); building the runtime "
+        "0.05 s; the App's start to `compose` 0.035 s, to `on_mount` 0.035 s, `on_mount` "
+        "0.04 s; the first layout and render of ~225 widgets 0.11 s. The peer (one small "
+        "Textual screen) paints in 0.33-0.35 s; lockstep in 0.44-0.48 s in the same "
+        "alternated runs. *Plan:* draw the first frame before the network stack is "
+        "imported (build the runtime after the first refresh: httpx, httpcore, anyio and "
+        "websockets are ~0.13 s), and one widget per quote row instead of a Cell per "
+        "field (fewer widgets to lay out and to keep in memory, D4)."
     ),
 }
 
