@@ -216,10 +216,13 @@ class TbillsPanel(FitPanel):
 
     def _clock_words(self, v: TbillsView) -> tuple[str, ...]:
         """Everything on this panel that the clock alone changes: the next operation's
-        countdown, today's phases and closing countdowns, the sources' ages."""
+        countdown, today's phases and closing countdowns, the sources' ages (while their
+        line is shown: on a short panel it is not, and its ages moving in 5 s steps
+        rendered the whole panel for nothing)."""
         wall = self._now_wall
         today, today_cls = self._today_text(v, wall, self._width())
-        return (self._next_text(v, wall), today, str(today_cls), self._ages_line(v))
+        ages = self._ages_line(v) if "ages" in self._fitted else ""
+        return (self._next_text(v, wall), today, str(today_cls), ages)
 
     # -- rendering ------------------------------------------------------------------
 

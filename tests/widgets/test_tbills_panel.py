@@ -22,6 +22,7 @@ from feeds.model.tbills import (
 from feeds.tbills.nyfed import parse_tsy_payload
 from feeds.tbills.schedule import parse_schedule_page
 from feeds.tbills.state import TbillsSlice
+from widgets.fit import ALL
 from widgets.tbills_panel import TbillsPanel, daily_chart, fmt_span, fmt_usd
 
 DATA = Path(__file__).parent.parent / "data" / "tbills"
@@ -150,6 +151,33 @@ async def test_a_second_that_changes_no_countdown_or_age_renders_nothing() -> No
         panel.tick(MONO + 330, et(10, 30, 30))  # the window closed: the phase reads anew
         await pilot.pause()
         assert "CLOSED, awaiting results" in text(app, "today")
+
+
+async def test_ages_not_shown_do_not_render_the_panel() -> None:
+    """A short panel leaves the sources' ages line out: their 5 s steps render nothing
+    there; dealt the room again, the line shows the ages of now."""
+    app = Host()
+    async with app.run_test(size=(80, 34)) as pilot:
+        panel = app.query_one(TbillsPanel)
+        panel.show(make_view(results=False, wall=et(9, 0)))
+        panel.fit(4)  # the headline and today's operation only
+        renders: list[int] = []
+        render_all = panel._render_all
+
+        def counted(reshape: bool = True) -> None:
+            renders.append(1)
+            render_all(reshape)
+
+        panel._render_all = counted  # type: ignore[method-assign]
+        panel.tick(MONO + 1, et(9, 0, 1))
+        assert len(renders) == 1
+        for s in range(2, 40):  # "opens in 1h 10m" all along; the ages step unseen
+            panel.tick(MONO + s, et(9, 0, s))
+        assert len(renders) == 1
+        panel.fit(ALL)
+        await pilot.pause()
+        ages = panel.query_one("#tb-ages", Static)
+        assert ages.display and "NY Fed 35s" in str(ages.render())
 
 
 async def test_schedule_unavailable_is_written_out() -> None:
