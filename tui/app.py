@@ -50,7 +50,8 @@ from widgets.tbills_panel import TbillsPanel
 log = logging.getLogger("lockstep.app")
 CSS_DIR = Path(__file__).parent
 CONFIG_EVERY = 2
-"""The config file is polled every this many 1 Hz wake-ups (``CONFIG_POLL_S``, 2 s)."""
+"""The config file is polled every this many 1 Hz wake-ups: 2 s, as
+``tui.live_config.CONFIG_POLL_S`` says (its own timer is no longer started)."""
 
 
 class WorkerJob:
@@ -351,7 +352,7 @@ class LockstepApp(LiveConfig):
 
     def _second(self) -> None:
         """Once a second: the hang-up check, the config file (every
-        ``CONFIG_POLL_S`` seconds), then the paint loop's second."""
+        :data:`CONFIG_EVERY` seconds), then the paint loop's second."""
         self._seconds += 1
         if self._watch_terminal:
             self._check_terminal()
