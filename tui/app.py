@@ -48,6 +48,9 @@ from widgets.tbills_panel import TbillsPanel
 
 log = logging.getLogger("lockstep.app")
 CSS_DIR = Path(__file__).parent
+CONFIG_EVERY = 2
+"""The config file is polled every this many 1 Hz wake-ups: 2 s, as
+``tui.live_config.CONFIG_POLL_S`` says (its own timer is no longer started)."""
 
 
 class WorkerJob:
@@ -152,6 +155,9 @@ class LockstepApp(LiveConfig):
         self._skip_left = 0
         self.shed_frames = 0
         self._paint_timer = None
+        self._clock_minute = None
+        self._seconds = 0
+        """1 Hz wake-ups so far (the config file is looked at every few of them)."""
         self._zoomed = 0
         self._config_path = config_path
         self._config_watcher = ConfigWatcher(config_path) if config_path is not None else None
@@ -178,7 +184,13 @@ class LockstepApp(LiveConfig):
         btc_slice = self.store.slice("btc", BtcSlice)
         health = self.store.slice("health", HealthSlice)
         self._painters["btc"] = lambda: btc.show(btc_slice.view())
-        self._painters["health"] = lambda: status.show(health.view())
+
+        def paint_health() -> None:
+            view = health.view()
+            status.show(view)
+            self._show_notice(view)
+
+        self._painters["health"] = paint_health
         self._tickers += [(btc, btc.tick), (None, self._tick_top)]
         self._hook(QuotesPanel, "quotes", QuotesSlice)
         self._hook(FedOddsPanel, "fed_odds", FedOddsSlice)
@@ -233,14 +245,14 @@ class LockstepApp(LiveConfig):
         self._tickers.append((None, alerts_tick))
         self.runtime.start(self._spawn)
         self._start_paint_timer(self.fps)
-        self.set_interval(1.0, self._tick, name="ages")
-        self._start_config_watch()
+        # One 1 Hz wake-up for the time-driven state, the ages, the terminal hang-up
+        # check and the config file's poll: four timers woke the loop about four times a
+        # second at idle (issue 17).
+        self.set_interval(1.0, self._second, name="ages")
         try:
             install_signal_handlers(self._signal_exit)
         except RuntimeError:
             pass
-        if self._watch_terminal:
-            self.set_interval(1.0, self._check_terminal, name="hangup-watch")
         if self.low_bandwidth:
             self._apply_low_bandwidth(True)
         self._apply_size(self.size.width, self.size.height)
@@ -340,6 +352,16 @@ class LockstepApp(LiveConfig):
         log.info("received %s, exiting", name)
         arm_hard_exit()
         self.call_later(self._leave)
+
+    def _second(self) -> None:
+        """Once a second: the hang-up check, the config file (every
+        :data:`CONFIG_EVERY` seconds), then the paint loop's second."""
+        self._seconds += 1
+        if self._watch_terminal:
+            self._check_terminal()
+        if self._config_watcher is not None and self._seconds % CONFIG_EVERY == 0:
+            self._poll_config()
+        self._each_second()
 
     def _check_terminal(self) -> None:
         if terminal_gone():

@@ -6,7 +6,7 @@ middle layer of :class:`~tui.app.LockstepApp`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -15,9 +15,8 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from feeds.core.clock import Clock
-from feeds.core.health import HealthSlice
 from feeds.core.store import Store
-from feeds.model.core import FeedState
+from feeds.model.core import FeedState, SourceHealth
 from tui.screen import DashboardLayout
 from widgets.cells import Cell
 from widgets.format import clock_et
@@ -43,6 +42,8 @@ class PaintLoop(DashboardLayout):
     shed_frames: int
     """Paint ticks skipped because the terminal could not keep up (slow links)."""
     _paint_timer: Timer | None
+    _clock_minute: int | None
+    """The minute the wall clock shows (None: not drawn yet)."""
 
     def _hook(self, widget: type[Any], topic: str, kind: type[Any]) -> None:
         """Paint ``widget`` from the ``topic`` slice when it changes; tick it at 1 Hz. The
@@ -75,17 +76,19 @@ class PaintLoop(DashboardLayout):
         except Exception:  # noqa: BLE001 - a private detail must never break painting
             return 0
 
-    def _paint(self) -> None:
+    def _paint(self) -> bool:
+        """Paint the changed topics; True if that ticked the panels too (a health
+        change does: states changed)."""
         if self._terminal_backlog():
             # The link is behind: draw nothing new (the store keeps only the latest
             # values), and paint less often until it keeps up again.
             self.shed_frames += 1
             self._skip = min(self._skip * 2 or 1, MAX_SKIP)
             self._skip_left = self._skip
-            return
+            return False
         if self._skip_left:
             self._skip_left -= 1
-            return
+            return False
         if self._skip:
             self._skip //= 2
         topics = self.runtime.drain(self.market_clock.monotonic())
@@ -94,7 +97,7 @@ class PaintLoop(DashboardLayout):
         if not topics:
             if self._paint_timer is not None:
                 self._paint_timer.pause()
-            return
+            return False
         with self.batch_update():
             for topic in topics:
                 paint = self._painters.get(topic)
@@ -107,10 +110,23 @@ class PaintLoop(DashboardLayout):
                     # composed its children: paint that topic again next frame.
                     self._unpainted.add(topic)
             if "health" in topics:
-                self._tick()
+                self._tick(look_again=False)  # this paint has just looked
+                return True
+        return False
 
-    def _tick(self) -> None:
-        if self._paint_timer is not None:
+    def _each_second(self) -> None:
+        """The 1 Hz wake-up: the store's time-driven state (staleness) first, painted at
+        once, then the ages and clocks. One wake-up: resuming the paint timer from the
+        tick woke the loop a second time each second only to find, most seconds,
+        nothing changed (idle CPU, issue 17)."""
+        if not self._paint():
+            self._tick(look_again=False)
+
+    def _tick(self, look_again: bool = True) -> None:
+        """Tick every shown panel's ages and clocks. ``look_again``: resume the paint
+        timer too (time-driven state may have moved), for callers that did not just
+        drain the store."""
+        if look_again and self._paint_timer is not None:
             self._paint_timer.resume()  # time-driven state (staleness) moves: look again
         if self._terminal_backlog():
             return  # ages repaint once the link has caught up
@@ -135,8 +151,17 @@ class PaintLoop(DashboardLayout):
                     pass
 
     def _tick_top(self, now_mono: float, now_wall: datetime) -> None:
+        """The wall clock (by the minute: most seconds change nothing)."""
+        minute = int(now_wall.timestamp()) // 60
+        if minute == self._clock_minute:
+            return
         self._dash.query_one("#wall-clock", Cell).set(f"{clock_et(now_wall)} ET")
-        health = self.store.slice("health", HealthSlice).view()
+        self._clock_minute = minute
+
+    def _show_notice(self, health: Mapping[str, SourceHealth]) -> None:
+        """The top line's notice when no source answers at all. From the health painter:
+        it changes only with a source's state or reason, which are health changes (it
+        read the health view every second)."""
         offline = [
             h for h in health.values() if h.state is FeedState.DOWN and "no network" in h.reason
         ]

@@ -47,6 +47,8 @@ class AlertsPanel(FitPanel):
         self._view: AlertsView | None = None
         self._texts: dict[str, str] = {}
         self._now_mono: float | None = None
+        self._ticked: tuple[AlertsView | None, tuple[tuple[str, ...], bool]] = (None, ((), False))
+        """The view, the ages and the highlight of the last tick that rendered."""
         set_title(self, "Alerts · times ET")
 
     def compose(self) -> ComposeResult:
@@ -63,10 +65,20 @@ class AlertsPanel(FitPanel):
         self._render_all()
 
     def tick(self, now_mono: float, now_wall: datetime) -> None:
-        """Advance the ages (1 Hz)."""
+        """Advance the ages (1 Hz): rendered again only when an age or the newest
+        alert's highlight reads differently (with nothing fired, never: the panel was
+        rendered every second of an idle day)."""
         self._now_mono = now_mono
-        if self._view is not None:
-            self._render_all()
+        v = self._view
+        if v is None:
+            return
+        shown = v.alerts[: self.rows]
+        words = tuple(age(now_mono - a.fired_mono) for a in shown)
+        fresh = bool(shown) and now_mono - shown[0].fired_mono < FRESH_S
+        if v is self._ticked[0] and (words, fresh) == self._ticked[1]:
+            return
+        self._ticked = (v, (words, fresh))
+        self._render_all()
 
     # -- rendering ------------------------------------------------------------------
 

@@ -54,6 +54,8 @@ class BtcPanel(FitPanel):
         self.sparkline_enabled = sparkline
         set_title(self, "BTC-USD")
         self._view: BtcView | None = None
+        self._ticked: tuple[BtcView | None, str] = (None, "")
+        """The view and the age of the last tick that drew them."""
         self._shown: Decimal | None = None
         self._flash_timer: Timer | None = None
         self._spark_len = -1
@@ -197,6 +199,10 @@ class BtcPanel(FitPanel):
             return
         active = view.venues.get(view.active or "")
         tick = view.tick
+        shown_age = f"· {age(now_mono - tick.received)}" if tick is not None else ""
+        if view is self._ticked[0] and shown_age == self._ticked[1]:
+            return  # the same view and age (most seconds after the first ten)
+        self._ticked = (view, shown_age)
         # The state word is the BTC view's (one staleness rule, in the BTC slice, which
         # the status bar and the alert rules read too): only the age counts here.
         state = view.state
@@ -205,7 +211,7 @@ class BtcPanel(FitPanel):
             self.set_class(state is FeedState.DOWN, "-down")
             return
         # The age lives in a small cell: a border title change repaints the whole panel.
-        self._cell("btc-age").set(f"· {age(now_mono - tick.received)}")
+        self._cell("btc-age").set(shown_age)
         subtitle = state.value
         if active.notice:
             subtitle = f"{active.notice.upper()} · " + subtitle

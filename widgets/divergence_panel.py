@@ -167,6 +167,8 @@ class DivergencePanel(FitPanel, can_focus=True):
         self._chart_height = chart_height
         self._now_mono = 0.0
         self._now_wall: datetime | None = None
+        self._ticked: tuple[DivergenceView | None, tuple[str, ...]] = (None, ())
+        """The view and the ages of the last tick that painted the sides."""
         self._marks: dict[str, AthFacts] = {}
         self._chart_on = True
 
@@ -313,8 +315,19 @@ class DivergencePanel(FitPanel, can_focus=True):
         self.query_one("#div-cohighs", Cell).set(co)
 
     def tick(self, now_mono: float, now_wall: datetime) -> None:
-        """Keep the ages counting."""
+        """Keep the ages counting (1 Hz): the sides are painted again only when an age
+        reads differently (whole minutes: most seconds change nothing)."""
         self._now_mono, self._now_wall = now_mono, now_wall
+        view = self._view
+        if view is None:
+            return
+        words = tuple(
+            coarse_age(now_mono - s.received) if s.received is not None else ""
+            for s in (view.a, view.b)
+        )
+        if view is self._ticked[0] and words == self._ticked[1]:
+            return
+        self._ticked = (view, words)
         self._paint_sides()
 
     def _side(self, s: Side) -> str:

@@ -117,6 +117,8 @@ class QuotesPanel(FitPanel):
         self._now_mono: float | None = None
         self._now_wall: datetime | None = None
         self._futures_fit = True
+        self._ticked: tuple[QuotesView | None, tuple[str, ...]] = (None, ())
+        """The view and the clock's words of the last tick that painted."""
 
     def compose(self) -> ComposeResult:
         yield Static("waiting for the first quotes", id="q-empty", classes="q-title", markup=False)
@@ -130,10 +132,28 @@ class QuotesPanel(FitPanel):
         self._paint(full=True)
 
     def tick(self, now_mono: float, now_wall: datetime) -> None:
-        """Advance ages and stale markers (1 Hz)."""
+        """Advance ages and stale markers (1 Hz): painted again only when one of them
+        reads differently (ages go in 5 s steps, so most seconds change nothing; the
+        rows were walked every second, a share of an idle terminal's CPU)."""
         self._now_mono, self._now_wall = now_mono, now_wall
-        if self._view is not None:
-            self._paint(full=False)
+        view = self._view
+        if view is None:
+            return
+        words = self._clock_words(view)
+        if view is self._ticked[0] and words == self._ticked[1]:
+            return
+        self._ticked = (view, words)
+        self._paint(full=False)
+
+    def _clock_words(self, view: QuotesView) -> tuple[str, ...]:
+        """Everything on this panel that the clock alone changes: each row's age and
+        the feeds' rate-limit deadlines in the subtitle."""
+        ages = tuple(self._age_text(r) for r in view.rows + view.futures)
+        return (
+            *ages,
+            self._status_text("yahoo", view.primary),
+            self._status_text("cboe", view.fallback),
+        )
 
     def set_ath(self, ath: Mapping[str, AthMark]) -> None:
         """Take the ATH view's marks (symbol -> distance and flags) for the record badge;

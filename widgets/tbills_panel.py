@@ -124,6 +124,8 @@ class TbillsPanel(FitPanel):
         """False in low-bandwidth mode: no daily-purchases chart."""
         self._recent_shown = ALL
         self._fitted: set[str] = set(self._DETAIL)
+        self._ticked: tuple[TbillsView | None, tuple[str, ...]] = (None, ())
+        """The view and the clock's words of the last tick that rendered."""
 
     def compose(self) -> ComposeResult:
         """The headline (next operation, latest result, program tally) and the detail
@@ -198,10 +200,29 @@ class TbillsPanel(FitPanel):
         self._render_all()
 
     def tick(self, now_mono: float, now_wall: datetime) -> None:
-        """Advance countdowns, phases and ages (1 Hz)."""
+        """Advance countdowns, phases and ages (1 Hz): rendered again only when one of
+        them reads differently. The countdown shows seconds only in its last five
+        minutes and the ages go in 5 s steps, so most seconds change nothing; rendering
+        every line each second was the largest of an idle terminal's ticks (issue 17)."""
         self._now_mono, self._now_wall = now_mono, now_wall
-        if self._view is not None:
-            self._render_all(reshape=False)
+        view = self._view
+        if view is None:
+            return
+        words = self._clock_words(view)
+        if view is self._ticked[0] and words == self._ticked[1]:
+            return
+        self._ticked = (view, words)
+        self._render_all(reshape=False)
+
+    def _clock_words(self, v: TbillsView) -> tuple[str, ...]:
+        """Everything on this panel that the clock alone changes: the next operation's
+        countdown, today's phases and closing countdowns, the sources' ages (while their
+        line is shown: on a short panel it is not, and its ages moving in 5 s steps
+        rendered the whole panel for nothing)."""
+        wall = self._now_wall
+        today, today_cls = self._today_text(v, wall, self._width())
+        ages = self._ages_line(v) if "ages" in self._fitted else ""
+        return (self._next_text(v, wall), today, str(today_cls), ages)
 
     # -- rendering ------------------------------------------------------------------
 
@@ -406,7 +427,8 @@ class TbillsPanel(FitPanel):
             return line, stale
         return "\n".join(parts), stale
 
-    def _subtitle(self, v: TbillsView) -> None:
+    def _ages_line(self, v: TbillsView) -> str:
+        """``sources: NY Fed 5s · schedule 2m · FRED 1h05m`` (5 s steps), or ""."""
         now = self._now_mono
         ages = [
             f"{name} {step_age(now - t)}"
@@ -417,9 +439,12 @@ class TbillsPanel(FitPanel):
             )
             if t is not None
         ]
+        return "sources: " + " · ".join(ages) if ages else ""
+
+    def _subtitle(self, v: TbillsView) -> None:
         # Ages go in a line of their own: a border title change repaints the whole panel.
         line = self.query_one("#tb-ages", Static)
-        text = "sources: " + " · ".join(ages) if ages else ""
+        text = self._ages_line(v)
         if self._ages_text != text:
             self._ages_text = text
             line.update(text, layout=False)

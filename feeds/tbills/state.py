@@ -106,6 +106,9 @@ class TbillsSlice:
         self._signature: tuple[object, ...] = ()
         self._refreshed: int | None = None
         """The whole second of the clock the time signature was last taken at."""
+        self._next_memo: tuple[ScheduledOperation | None, datetime, datetime | None] | None = None
+        """The next operation, the time it was found at, and the time until which it
+        stays the answer (its window's end; None: for good). Cleared by every event."""
 
     # -- events ---------------------------------------------------------------------
 
@@ -134,6 +137,7 @@ class TbillsSlice:
         else:
             return False
         self._view = None
+        self._next_memo = None
         self._signature = self._time_signature()
         return True
 
@@ -226,8 +230,24 @@ class TbillsSlice:
         return out
 
     def _next_operation(self, now: datetime) -> ScheduledOperation | None:
+        """The next scheduled operation not yet over nor done. Looked up once and kept
+        until its window ends or an event arrives: the time signature asks every second,
+        and walking the whole schedule each time was a share of idle CPU (issue 17).
+        Time only ever removes operations from the running (their windows end), so the
+        answer holds until then; a clock set back looks again."""
         if self._schedule is None:
             return None
+        memo = self._next_memo
+        if memo is not None:
+            op, found_at, until = memo
+            if found_at <= now and (until is None or now < until):
+                return op
+        op = self._scan_next_operation(now)
+        self._next_memo = (op, now, op.window_end if op is not None else None)
+        return op
+
+    def _scan_next_operation(self, now: datetime) -> ScheduledOperation | None:
+        assert self._schedule is not None
         done = {
             (op.operation_date, op.kind)
             for op in self._results.values()

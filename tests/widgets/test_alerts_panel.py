@@ -122,6 +122,35 @@ async def test_history_newest_first_with_ages_and_classes() -> None:
         assert not row0.has_class("-fresh")
 
 
+async def test_a_second_that_changes_no_age_renders_nothing() -> None:
+    """Idle CPU: with nothing fired a tick never renders; with alerts, only a tick whose
+    ages or highlight read differently does."""
+    app = Host()
+    async with app.run_test(size=(120, 12)) as pilot:
+        panel = app.query_one(AlertsPanel)
+        panel.show(view(()))
+        renders: list[int] = []
+        render_all = panel._render_all
+
+        def counted() -> None:
+            renders.append(1)
+            render_all()
+
+        panel._render_all = counted  # type: ignore[method-assign]
+        for s in range(5):
+            panel.tick(MONO + s, WALL + timedelta(seconds=s))
+        assert len(renders) == 1  # the first tick of a view; then nothing moves
+        panel.show(view())
+        renders.clear()
+        panel.tick(MONO + 400, WALL + timedelta(seconds=400))
+        panel.tick(MONO + 401, WALL + timedelta(seconds=401))  # "30s", "5m", "6m" still
+        assert len(renders) == 1
+        panel.tick(MONO + 405, WALL + timedelta(seconds=405))  # "35s"
+        assert len(renders) == 2
+        await pilot.pause()
+        assert text(app, "al-row-0").startswith("10:31:12   35s  ")
+
+
 async def test_bounded_rows_and_delivery_problem() -> None:
     many = tuple(fired("btc below 85000", f"alert {i}", 100 - i) for i in range(10))
     app = Host(rows=3)

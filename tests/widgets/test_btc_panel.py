@@ -52,3 +52,34 @@ async def test_w15_a_lagging_feed_says_delayed_with_the_lag() -> None:
 async def test_d7_a_venue_clock_ahead_shows_the_clock_skew_hint() -> None:
     line = await status_line(stamped(-120.0))
     assert line == "clock skew: source time 120 s ahead · LIVE"
+
+
+async def test_a_second_that_changes_no_age_draws_nothing_and_staleness_still_shows() -> None:
+    """Idle CPU: past ten seconds the age goes in 5 s steps, then by the minute, so most
+    1 Hz ticks draw nothing; a tick whose age reads differently draws it, and a new
+    view (the BTC slice's STALE) is drawn at its first tick."""
+    btc = stamped(0.2)
+    app = Host()
+    async with app.run_test(size=(100, 12)) as pilot:
+        panel = app.query_one(BtcPanel)
+        panel.show(btc.view())
+        drawn: list[str] = []
+        cell = panel._cell("btc-age")
+        real_set = cell.set
+
+        def counted(content: str) -> None:
+            drawn.append(content)
+            real_set(content)
+
+        cell.set = counted  # type: ignore[assignment,method-assign]
+        for s in range(60, 120):  # one minute: "1m" all along
+            panel.tick(MONO + s, WALL)
+        assert drawn == ["· 1m"]
+        panel.tick(MONO + 120, WALL)
+        assert drawn == ["· 1m", "· 2m"]
+        btc.refresh(MONO + 121)  # past the staleness limit: a new view
+        panel.show(btc.view())
+        panel.tick(MONO + 121, WALL)
+        await pilot.pause()
+        assert str(panel.border_subtitle) == "STALE"
+        assert panel.has_class("-stale")

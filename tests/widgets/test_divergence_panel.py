@@ -97,6 +97,32 @@ async def test_figures_flag_and_co_highs() -> None:
         assert panel.border_subtitle == "DIVERGENCE · 1Y · LIVE"
 
 
+async def test_a_second_that_changes_no_age_paints_nothing() -> None:
+    """Idle CPU: the sides' ages are in whole minutes, so most 1 Hz ticks leave them as
+    they were and paint nothing; the minute that moves an age paints."""
+    app = Host()
+    async with app.run_test(size=(100, 20)) as pilot:
+        panel = app.query_one(DivergencePanel)
+        panel.show(make_view())
+        paints: list[int] = []
+        paint = panel._paint_sides
+
+        def counted() -> None:
+            paints.append(1)
+            paint()
+
+        panel._paint_sides = counted  # type: ignore[method-assign]
+        panel.tick(MONO, WALL)
+        assert paints == [1]  # a new view
+        for s in range(1, 30):
+            panel.tick(MONO + s, WALL)  # "<1m" all along
+        assert paints == [1]
+        panel.tick(MONO + 60, WALL)
+        assert paints == [1, 1]
+        await pilot.pause()
+        assert "kraken 1m" in line(app, "a")
+
+
 async def test_window_key_posts_intent() -> None:
     app = Host()
     async with app.run_test(size=(80, 20)) as pilot:

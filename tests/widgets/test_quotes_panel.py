@@ -137,6 +137,37 @@ async def test_rows_show_price_change_source_and_age() -> None:
         assert text(app, "^RUT", "age") == "45s"
 
 
+async def test_a_second_that_changes_no_age_paints_nothing() -> None:
+    """Idle CPU: the ages go in 5 s steps, so most 1 Hz ticks leave every row as it
+    was and walk none of them; a tick whose age reads differently paints."""
+    view, t1 = make_view()
+    app = Host()
+    async with app.run_test(size=(120, 20)) as pilot:
+        panel = app.query_one(QuotesPanel)
+        panel.show(view)
+        await pilot.pause()
+        paints: list[bool] = []
+        paint = panel._paint
+
+        def counted(*, full: bool) -> None:
+            paints.append(full)
+            paint(full=full)
+
+        panel._paint = counted  # type: ignore[method-assign]
+        panel.tick(t1 + 5, FRIDAY_1030)
+        assert paints == [False]  # the ages appear
+        panel.tick(t1 + 6, FRIDAY_1030)  # "5s" still
+        panel.tick(t1 + 9, FRIDAY_1030)
+        assert paints == [False]
+        panel.tick(t1 + 10, FRIDAY_1030)  # "10s"
+        assert paints == [False, False]
+        assert text(app, "^RUT", "age") == "10s"
+        view2, _ = make_view()
+        panel.show(view2)  # a new view is painted whole; its first tick paints again
+        panel.tick(t1 + 11, FRIDAY_1030)
+        assert paints == [False, False, True, False]
+
+
 async def test_stale_row_keeps_last_value_with_words() -> None:
     view, t1 = make_view()
     app = Host()

@@ -22,6 +22,7 @@ from feeds.model.tbills import (
 from feeds.tbills.nyfed import parse_tsy_payload
 from feeds.tbills.schedule import parse_schedule_page
 from feeds.tbills.state import TbillsSlice
+from widgets.fit import ALL
 from widgets.tbills_panel import TbillsPanel, daily_chart, fmt_span, fmt_usd
 
 DATA = Path(__file__).parent.parent / "data" / "tbills"
@@ -108,6 +109,75 @@ async def test_announced_counts_down_then_closes_on_tick() -> None:
         panel.tick(MONO + 330, et(10, 30, 30))
         await pilot.pause()
         assert "CLOSED, awaiting results" in text(app, "today")
+
+
+async def test_a_second_that_changes_no_countdown_or_age_renders_nothing() -> None:
+    """Idle CPU: the countdown shows seconds only in its last five minutes and the ages
+    go in 5 s steps, so most 1 Hz ticks leave every line as it was and render nothing;
+    a tick whose countdown, phase or age reads differently renders."""
+    app = Host()
+    async with app.run_test(size=(80, 34)) as pilot:
+        panel = app.query_one(TbillsPanel)
+        panel.show(make_view(results=False, wall=et(10, 20)))
+        renders: list[int] = []
+        render_all = panel._render_all
+
+        def counted(reshape: bool = True) -> None:
+            renders.append(1)
+            render_all(reshape)
+
+        panel._render_all = counted  # type: ignore[method-assign]
+        panel.tick(MONO + 1, et(10, 20, 1))
+        assert len(renders) == 1  # a new view: rendered
+        panel.tick(MONO + 2, et(10, 20, 2))  # "closes in 9m", NY Fed "<5s": as before
+        panel.tick(MONO + 3, et(10, 20, 3))
+        assert len(renders) == 1
+        panel.tick(MONO + 5, et(10, 20, 5))  # the age reads "5s"
+        assert len(renders) == 2
+        await pilot.pause()
+        assert "NY Fed 5s" in str(panel.query_one("#tb-ages", Static).render())
+        panel.tick(MONO + 6, et(10, 21, 0))  # the countdown reads "9m" -> "9m": nothing
+        assert len(renders) == 2
+        panel.tick(MONO + 7, et(10, 21, 1))  # "closes in 8m"
+        assert len(renders) == 3
+        panel.tick(MONO + 8, et(10, 25, 1))  # seconds in the last five minutes
+        panel.tick(MONO + 8.5, et(10, 25, 2))
+        assert len(renders) == 5
+        await pilot.pause()
+        assert "closes in 4m 58s" in text(app, "next")
+        panel.show(make_view(results=False, wall=et(10, 25, 2)))  # a new view renders
+        panel.tick(MONO + 8.5, et(10, 25, 2))
+        assert len(renders) == 7
+        panel.tick(MONO + 330, et(10, 30, 30))  # the window closed: the phase reads anew
+        await pilot.pause()
+        assert "CLOSED, awaiting results" in text(app, "today")
+
+
+async def test_ages_not_shown_do_not_render_the_panel() -> None:
+    """A short panel leaves the sources' ages line out: their 5 s steps render nothing
+    there; dealt the room again, the line shows the ages of now."""
+    app = Host()
+    async with app.run_test(size=(80, 34)) as pilot:
+        panel = app.query_one(TbillsPanel)
+        panel.show(make_view(results=False, wall=et(9, 0)))
+        panel.fit(4)  # the headline and today's operation only
+        renders: list[int] = []
+        render_all = panel._render_all
+
+        def counted(reshape: bool = True) -> None:
+            renders.append(1)
+            render_all(reshape)
+
+        panel._render_all = counted  # type: ignore[method-assign]
+        panel.tick(MONO + 1, et(9, 0, 1))
+        assert len(renders) == 1
+        for s in range(2, 40):  # "opens in 1h 10m" all along; the ages step unseen
+            panel.tick(MONO + s, et(9, 0, s))
+        assert len(renders) == 1
+        panel.fit(ALL)
+        await pilot.pause()
+        ages = panel.query_one("#tb-ages", Static)
+        assert ages.display and "NY Fed 35s" in str(ages.render())
 
 
 async def test_schedule_unavailable_is_written_out() -> None:

@@ -183,3 +183,40 @@ def test_the_time_signature_is_taken_at_most_once_a_second() -> None:
     clock.advance(6 * 60)  # past the close: seen at the next second
     assert s.refresh(clock.monotonic())
     assert len(taken) == 2 and s.view().today_ops[0].status is OperationStatus.CLOSED
+
+
+def test_the_next_operation_is_kept_until_its_window_ends() -> None:
+    """Idle CPU: the time signature asks for the next operation every second; the
+    schedule is walked again only when that operation's window ends, an event arrives,
+    or the clock is set back."""
+    clock = at(2025, 12, 12, 10, 0)
+    s = TbillsSlice(clock)
+    scans: list[datetime] = []
+    scan = s._scan_next_operation
+
+    def counted(now: datetime) -> object:
+        scans.append(now)
+        return scan(now)
+
+    s._scan_next_operation = counted  # type: ignore[assignment,method-assign]
+    s.apply(schedule(clock))
+    nxt = s.view().next_operation
+    assert nxt is not None and nxt.operation_date == date(2025, 12, 12)
+    assert nxt.window_end is not None
+    assert len(scans) == 1
+    for _ in range(29):  # to 10:29, inside the window
+        clock.advance(60)
+        s.refresh(clock.monotonic())
+        assert s.view().next_operation is nxt
+    assert len(scans) == 1
+    clock.advance(120)  # 10:31: the window is over
+    s.refresh(clock.monotonic())
+    later = s.view().next_operation
+    assert len(scans) == 2
+    assert later is not None and later.operation_date > date(2025, 12, 12)
+    clock.jump_wall(-31 * 60)  # the wall clock set back to 10:00
+    clock.advance(1)
+    s.refresh(clock.monotonic())
+    assert s.view().next_operation is nxt and len(scans) == 3
+    s.apply(batch("results_last.json", "recent", date(2025, 12, 12), clock.monotonic()))
+    assert len(scans) == 4  # an event: looked up again (the results close today's)
