@@ -30,7 +30,7 @@ from feeds.quotes.state import QuotesSlice
 from feeds.rates.state import FedOddsSlice
 from feeds.tbills.state import TbillsSlice
 from tui.config import Settings, UiSettings
-from tui.live_config import LiveConfig
+from tui.live_config import CONFIG_POLL_S, LiveConfig
 from tui.palette import WatchlistCommands
 from tui.reload import ConfigWatcher
 from tui.runtime import Job, Runtime
@@ -48,9 +48,9 @@ from widgets.tbills_panel import TbillsPanel
 
 log = logging.getLogger("lockstep.app")
 CSS_DIR = Path(__file__).parent
-CONFIG_EVERY = 2
-"""The config file is polled every this many 1 Hz wake-ups: 2 s, as
-``tui.live_config.CONFIG_POLL_S`` says (its own timer is no longer started)."""
+CONFIG_EVERY = round(CONFIG_POLL_S)
+"""The config file is polled every this many 1 Hz wake-ups (``CONFIG_POLL_S``, on the
+app's one wake-up a second rather than a timer of its own)."""
 
 
 class WorkerJob:

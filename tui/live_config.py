@@ -27,7 +27,8 @@ from tui.runtime import Feed
 from widgets.alerts_panel import AlertsPanel
 
 CONFIG_POLL_S = 2.0
-"""How often the config file's modification time is checked."""
+"""How often the config file's modification time is checked (whole seconds: it is
+checked on the app's 1 Hz wake-up, see ``tui.app.CONFIG_EVERY``)."""
 
 
 class LiveConfig(PaintLoop):
@@ -129,10 +130,6 @@ class LiveConfig(PaintLoop):
         return True
 
     # -- config reload --------------------------------------------------------------
-
-    def _start_config_watch(self) -> None:
-        if self._config_watcher is not None:
-            self.set_interval(CONFIG_POLL_S, self._poll_config, name="config-watch")
 
     def _poll_config(self) -> None:
         watcher = self._config_watcher
