@@ -42,18 +42,29 @@ sequence); the cap only bounds the wait should a wake-up ever be missed."""
 
 
 class _WakingEvent(threading.Event):
-    """Textual's stop flag for the input thread, which also wakes that thread's poll."""
+    """Textual's stop flag for the input thread, which also wakes that thread's poll
+    (through the pipe of the thread's current run, if one is running)."""
 
-    def __init__(self, wake_fd: int) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._wake_fd = wake_fd
+        self._lock = threading.Lock()
+        self._wake_fd: int | None = None
+
+    def attach(self, wake_fd: int | None) -> None:
+        """The write end of the running input thread's pipe (None: no thread runs; the
+        pipe is closed only after this, so a stop never writes to a reused fd)."""
+        with self._lock:
+            self._wake_fd = wake_fd
 
     def set(self) -> None:
         super().set()
-        try:
-            os.write(self._wake_fd, b"x")
-        except (BlockingIOError, OSError):
-            pass  # the pipe is full (a wake-up is already pending) or closed
+        with self._lock:
+            if self._wake_fd is None:
+                return
+            try:
+                os.write(self._wake_fd, b"x")
+            except OSError:
+                pass  # the pipe is full: a wake-up is already pending
 
 
 def poll_timeout(now: float, last_input: float) -> float:
@@ -68,55 +79,58 @@ if LinuxDriver is not None:
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self._wake_r, self._wake_w = os.pipe()
-            os.set_blocking(self._wake_r, False)
-            os.set_blocking(self._wake_w, False)
-            self.exit_event = _WakingEvent(self._wake_w)
+            self.exit_event = _WakingEvent()
 
         def run_input_thread(self) -> None:
-            """Read the terminal until the driver stops; parse keys and mouse events."""
+            """Read the terminal until the driver stops or the terminal is gone (an SSH
+            hang-up: no more input can come); parse keys and mouse events."""
             import time
 
             parser = XTermParser(self._debug)
             decode = getincrementaldecoder("utf-8")().decode
+            wake_r, wake_w = os.pipe()
+            os.set_blocking(wake_r, False)
+            os.set_blocking(wake_w, False)
+            stop = self.exit_event
+            assert isinstance(stop, _WakingEvent)
+            stop.attach(wake_w)
             poller = select.poll()
             poller.register(self.fileno, select.POLLIN)
-            poller.register(self._wake_r, select.POLLIN)
+            poller.register(wake_r, select.POLLIN)
             last_input = -SETTLE_S
-            final = False
             try:
                 while True:
-                    final = self.exit_event.is_set()
+                    final = stop.is_set()
+                    gone = False
                     wait = 0.0 if final else poll_timeout(time.monotonic(), last_input)
-                    for fd, _mask in poller.poll(wait * 1000):
-                        if fd == self._wake_r:
-                            _drain(self._wake_r)
+                    for fd, mask in poller.poll(wait * 1000):
+                        if fd == wake_r:
+                            _drain(wake_r)
                             continue
+                        if not mask & select.POLLIN:
+                            gone = True  # hung up or closed, nothing left to read
+                            continue
+                        # An error here ends the thread, as in Textual's loop.
                         data = os.read(self.fileno, 4096)
                         if not data:
-                            continue  # stdin piped and at its end
+                            gone = True  # end of input: the terminal hung up
+                            continue
                         last_input = time.monotonic()
                         for event in parser.feed(decode(data, final=final)):
                             self.process_message(event)
                     for event in parser.tick():
                         self.process_message(event)
-                    if final:
+                    if final or gone:
                         break
             finally:
+                stop.attach(None)
+                os.close(wake_r)
+                os.close(wake_w)
                 try:
                     for _ in parser.feed(""):
                         pass
                 except (EOFError, ParseError):
                     pass  # an unfinished sequence at exit, as in Textual's loop
-
-        def close(self) -> None:
-            """Textual's cleanup, then the wake-up pipe."""
-            super().close()
-            for fd in (self._wake_r, self._wake_w):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
 
 else:  # pragma: no cover - a platform without Textual's Linux driver
     QuietLinuxDriver = None  # type: ignore[assignment,misc]

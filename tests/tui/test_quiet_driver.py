@@ -96,3 +96,46 @@ async def _until(ok: Any, limit: float = 10.0) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError("the input thread did not deliver in time")
+
+
+async def test_a_hang_up_ends_the_input_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An SSH drop: the terminal reads as ended, and no stop comes from Textual on that
+    # path. The thread must end (it is not a daemon: it would hold the exit), not spin.
+    monkeypatch.setattr(tui.driver, "IDLE_S", 3600.0)
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    driver = _Recorder(object(), slave)
+    thread = threading.Thread(target=driver.run_input_thread, daemon=True)
+    thread.start()
+    try:
+        os.write(master, b"a")
+        await _until(lambda: driver.keys() == ["a"])
+        os.close(master)
+        master = -1
+        await asyncio.to_thread(thread.join, 30)
+        assert not thread.is_alive(), "the input thread outlived the terminal"
+        assert not driver.exit_event.is_set()
+    finally:
+        driver.exit_event.set()
+        if master >= 0:
+            os.close(master)
+        os.close(slave)
+
+
+async def test_a_stop_after_the_thread_ended_writes_nowhere() -> None:
+    # The pipe is the thread's own: once it has ended, setting the stop flag again (as
+    # Textual does on every stop) must not write to a closed, maybe reused, descriptor.
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    driver = _Recorder(object(), slave)
+    driver.exit_event.set()
+    driver.run_input_thread()  # the flag is set: one look, then it ends
+    spare_r, spare_w = os.pipe()
+    try:
+        os.set_blocking(spare_r, False)
+        driver.exit_event.set()
+        with pytest.raises(BlockingIOError):
+            os.read(spare_r, 1)
+    finally:
+        for fd in (spare_r, spare_w, master, slave):
+            os.close(fd)
