@@ -21,50 +21,52 @@ from __future__ import annotations
 CAUSES: dict[str, str] = {
     "D1": (
         "**A fixed cost per frame.** Each frame costs the same few milliseconds whatever "
-        "the rate: Textual's compositor re-rendering the changed widgets' lines, the app's "
-        "paint (formatting the BTC rows, the Cell diffs, the store's refresh of the slices), "
-        "Textual's message pump and the hand-off of each frame to its writer thread "
-        "(thread CPU of 2026-11-21: ≈ 6-7 ms a frame at 100 msg/s, ≈ 2.1 ms of it the "
-        "compositor). Measured since: CPU 5.3 % at 100 msg/s and 10.0 % at 1,000 msg/s "
-        "(2026-12-04, one run each); in B13 the hub-fed App spends 39 % of its samples in "
-        "the compositor, painting the same 10 Hz as a direct one. *Plan:* paint the BTC "
-        "price row from one pre-formatted line per frame instead of five cells; one widget "
-        "per panel drawing its own rows (D4); refresh only the slices whose inputs changed."
+        "the rate: Textual's compositor re-rendering the changed widgets' lines (~40 % of "
+        "the app's samples at 100 msg/s, py-spy 2026-12-05), the app's paint (formatting "
+        "the BTC rows, the Cell diffs, the ATH view the BTC price moves: ~20 %), websocket "
+        "receive and parse (~10 %) and Textual's message pump. In the full run of "
+        "2026-12-05: 4.1 % at 100 msg/s (target 5: met) and 6.9 % at 1,000 msg/s against a "
+        "raw-ANSI floor of 2.6 % (2.65×; the floor writes the same changes with no widget "
+        "tree). A hub-fed App paints the same 10 Hz, which is why it costs 0.8× a direct "
+        "one (B13). *Plan:* paint the BTC price row from one pre-formatted line per frame "
+        "instead of several cells; one widget per panel drawing its own rows (D4); an ATH "
+        "view that recomputes only the BTC row when only BTC moved."
     ),
     "D2": (
-        "**What is left at idle.** The paint timer is armed by the store (`Store.on_change`) "
-        "and pauses after an empty paint; hidden panels are not ticked; the Fed odds, "
-        "quotes and T-bill slices rebuild only when what they show changes. Idle CPU with "
-        "every source answering went 0.93 → 0.63 % of a core (2026-12-05, medians of 3, "
-        "old/new alternated); with every polled source refused 1.05-1.07 % (two single runs). What "
-        "remains (py-spy, `--gil`, 1 kHz): Textual's compositor rendering the few changed "
-        "widgets (≈ 18 %), the 1 Hz tick of the visible panels (≈ 17 %, the T-bill panel's "
-        "the largest), Textual's input thread waking (≈ 8 %), the polls (httpx, ≈ 8 %), "
-        "message pumps and timers: no single part closes the gap alone. *Plan:* a tick "
-        "that sleeps until the next displayed age or countdown changes, instead of every "
-        "second."
+        "**What is left at idle.** One wake-up a second (the store's time-driven state, "
+        "the ticks, the hang-up check, the config file), panels that draw only when a word "
+        "reads differently, and an input thread that sleeps while no key is pressed: "
+        "idle CPU 0.61 → 0.54 → 0.42 % of a core in alternated 45-s windows (2026-12-05), "
+        "0.5 % (0.4-0.6, n = 3) in the full run's 10-s windows, below the peer's 0.85 %. "
+        "What remains: Textual's frames (about one every 3 s, ~3.5 ms each), the polls and "
+        "the websocket heartbeats, the one wake-up a second, and two feed watchdogs "
+        "(`CboeQuotesFeed._watch` every 0.5 s, `WebSocketFeed._watchdog` every second). "
+        "*Plan:* the watchdogs sleep until their next deadline; a tick that sleeps until "
+        "the next displayed change."
     ),
     "D3": (
-        "**Ages that count.** The BTC price's own age counts by the second (a streamed "
-        "price, by design) and the quote rows carry the polled sources' finer ages; the "
-        "status bar's LIVE ages and the divergence panel's are in whole minutes since "
-        "2026-12-05. Idle bytes: 173-181 B/s with every source answering (302 before), "
-        "33-36 B/s with every polled source refused, when the status bar shows terse "
-        "words (no countdowns). A change costs ≈ 40-60 B (a cursor move, the colour, the "
-        "digits). *Plan:* send the age digits without re-sending an unchanged colour (a "
-        "writer that tracks the terminal's current style)."
+        "**The BTC age's first ten seconds.** The BTC price's age counts by the second for "
+        "its first ten seconds after the last tick, then in 5-s steps, then by the minute; "
+        "the polled sources' ages are in 5-s steps, the status bar's LIVE ages in minutes. "
+        "B6's P0 window is 10 s long and starts 3 s after the stream stops, so the BTC line "
+        "changes every second for 7 of its 10 s: 228 B/s in the full run of 2026-12-05, "
+        "against 164-169 B/s over 45-s windows of the same idle (and 21-33 B/s with every "
+        "polled source failing). A change costs ≈ 40-60 B (a cursor move, the colour, the "
+        "digits). *Plan:* the BTC age in 5-s steps from the start, like every other age "
+        "(no age then costs a repaint a second), or a writer that sends the digits without "
+        "re-sending an unchanged colour."
     ),
     "D4": (
         "**The interpreter, Textual, the imports and one widget per field.** "
-        "`python -m bench.memprobe` (2026-12-05) puts the ≈ 71 MB at: pymalloc arenas "
-        "36.7 MB, the glibc heap 12.0 MB (large objects, SQLite, the HTTP client's CA "
-        "store), shared libraries 14.5 MB, stacks ≈ 1.5 MB. Of the ≈ 41 MB of Python heap, "
-        "28.9 MB is live from imports (15.8 MB of code objects for 692 modules): about "
-        "47 MB before the first widget. Run time adds 12.1 MB, 10.1 MB of it the widget "
-        "tree: 225 widgets, 151 of them one-line `Cell`s at ≈ 36 KB each with Textual's "
-        "caches. The history is ≈ 0.5 MB. *Plan:* one widget per panel drawing its own "
-        "rows (keeping the per-line partial repaint), ≈ 5 MB; an asyncio network backend "
-        "for httpcore instead of anyio, ≈ 1.5 MB."
+        "`python -m bench.memprobe` (2026-12-05) puts the ≈ 70 MB at: pymalloc arenas "
+        "36.7 MB (≈ 29 MB live from imports: 691 modules, 15.9 MB of code objects; textual "
+        "3.8, feeds 1.3, rich 0.8, asyncio 0.8, anyio 0.66, httpx 0.52 MB), the glibc heap "
+        "≈ 12 MB (SQLite, the two CA stores), shared libraries 14.6 MB, and 225 widgets "
+        "≈ 9.5 MB (a one-line Cell ≈ 31 KB: Textual's ~100 attributes, a message-pump task "
+        "with its queue, styles, and 7 small caches per painted line). The history is "
+        "≈ 0.5 MB. httpcore has no asyncio backend (anyio stays). *Plan:* one widget per "
+        "quote row (the quotes panel holds about half of the widgets, ≈ 2.5-4 MB), then the "
+        "ATH and Fed odds panels; below ≈ 62 MB needs a smaller import base than Textual's."
     ),
     "D5": (
         "**websockets' receive path.** Of ≈ 28 µs per message at 21k msg/s, ≈ 12-15 µs is "
@@ -74,19 +76,21 @@ CAUSES: dict[str, str] = {
         "the last ticker of a batch fully (the others only for sequence checks)."
     ),
     "D6": (
-        "**Soak length and the market clock.** B7's default is a few minutes: a slope "
-        "over minutes extrapolates start-up noise (the RSS grew < 1 MB over the window; "
-        "the GC object count includes caches still filling). The long soak has been run "
-        "(65 min at 2,000 msg/s, 2026-12-04, twice concurrently: with and without "
-        "tracemalloc; see 'B7 long soak'): after the `Strip.crop` fix (3ab01e0) RSS grew "
-        "1.0 MB (0.41 MB/h) without tracemalloc, staleness p99 137 ms, reconnect 0.12 s, "
-        "fds back to baseline, and no growth site in lockstep's code (every lru_cache at "
-        "or under its cap). The GC objects (+9.45 %) and tasks (+48) at the end are the "
-        "16:00 ET close mounting the quotes panel's 4 futures rows (48 widgets, each with "
-        "its message-pump task), once per symbol: a bounded step (−1.3 % at 30 min, "
-        "before the close). *Plan:* run the soak under an injected wall clock held inside "
-        "one market session (or compare the reports either side of a session change) so "
-        "that a step is not read as growth."
+        "**Soak length, and Textual's bounded caches filling.** B7's default is a few "
+        "minutes: a slope over minutes extrapolates start-up noise. The long soak (65 min "
+        "at 2,000 msg/s without tracemalloc, 2026-12-05 on b8f0671, wholly inside one "
+        "market state, so no session edge mounted rows; see 'B7 long soak'): RSS +1.25 MB "
+        "(0.50 MB/h), staleness p99 104 ms, reconnect 0.26 s, asyncio tasks (253) and fds "
+        "(15) at baseline at every report. The GC objects grew 6.1 % (133,267 → 141,406), "
+        "all in types that Textual's bounded caches hold: Region +3,678 and tuple +2,724 "
+        "(the geometry lru_caches, full at their caps at the end: `Region.intersection` "
+        "and `Region.union` 4,096 each, `Region.overlaps` 1,024, `cached_cell_len` 4,096), "
+        "FIFOCache +651 = 7 per painted `Strip` × Strip +93 (line caches, bounded by the "
+        "widgets' sizes), Fraction +159; no lockstep type grew. The soak of 2026-12-04 read "
+        "+9.45 % for another reason: the 16:00 ET close mounted 4 futures rows (48 "
+        "widgets). *Plan:* count the objects that Textual's caches hold apart from the "
+        "rest (or start the window once those caches are full), and add the GC count of "
+        "the 30-minute report to the table, so that caches filling are not read as growth."
     ),
     "D7": (
         "**Bursts on a very slow link.** The steady demand at 1,000 msg/s (≈ 3 KB/s) is "
@@ -119,7 +123,10 @@ NOTES: dict[str, tuple[str, tuple[str, ...]]] = {
     "B5:CPU, P0": ("What is left of the wake-ups and ticks at idle (D2).", ("D2",)),
     "B5:CPU": ("The per-frame cost dominates below ~1,000 msg/s (D1).", ("D1",)),
     "B5:RSS": ("Imports (~47 MB before the first widget) and ~150 one-line widgets (D4).", ("D4",)),
-    "B6:bytes/s, P0": ("Counting ages (D3).", ("D3",)),
+    "B6:bytes/s, P0": (
+        "The BTC age by the second in a 10-s window after the stream stops (D3).",
+        ("D3",),
+    ),
     "B6:": ("A cursor move and colour per changed run of cells (D3).", ("D3",)),
     "B2:app CPU": ("websockets' per-message receive cost (D5).", ("D5",)),
     "B2:": ("See the CPU per message (D5).", ("D5",)),
@@ -127,8 +134,8 @@ NOTES: dict[str, tuple[str, tuple[str, ...]]] = {
     "B7:RSS after": ("See B5 RSS (D4).", ("D4",)),
     "B7:RSS slope": ("A slope over minutes extrapolates noise (D6).", ("D6",)),
     "B7:objects": (
-        "Caches still filling after a short warm-up; in the long soak, the 16:00 ET close "
-        "mounting the futures rows (D6).",
+        "Textual's bounded caches still filling after the warm-up (the geometry "
+        "lru_caches, the line caches), not growth (D6).",
         ("D6",),
     ),
     "B7:asyncio tasks": (
@@ -139,11 +146,12 @@ NOTES: dict[str, tuple[str, tuple[str, ...]]] = {
     "B7:per-message": ("See B4.", ("D1",)),
     "B7:long soak: RSS after": ("See B5 RSS (D4).", ("D4",)),
     "B7:long soak: objects": (
-        "The 16:00 ET close mounted the futures rows mid-soak: a bounded step, not growth (D6).",
+        "Textual's bounded caches filling after the warm-up (the geometry lru_caches full "
+        "at their caps, the line caches), no lockstep type growing: not growth (D6).",
         ("D6",),
     ),
     "B7:long soak: asyncio tasks": (
-        "The futures rows' 48 message pumps, mounted at the 16:00 ET close (D6).",
+        "A task that outlived its work, or widgets mounted at a session edge (D6).",
         ("D6",),
     ),
     "B7:long soak": ("See the long soak's details (D6).", ("D6",)),
@@ -163,5 +171,5 @@ NOTES: dict[str, tuple[str, tuple[str, ...]]] = {
     "PEER:CPU at 0 msg/s": ("What is left at idle (D2).", ("D2",)),
     "PEER:CPU ratio": ("The per-frame cost (D1).", ("D1",)),
     "PEER:terminal bytes": ("A cursor move and colour per changed run of cells (D3).", ("D3",)),
-    "PEER:first paint": ("Imports before the first frame (D8).", ("D8",)),
+    "PEER:first paint": ("Imports and the first layout before the first frame (D8).", ("D8",)),
 }

@@ -77,12 +77,12 @@ def _soak() -> SavedSoak:
 @pytest.mark.parametrize(
     ("name", "says"),
     [
-        ("objects tracked by the GC", "bounded step"),
-        ("asyncio tasks", "message pumps"),
+        ("objects tracked by the GC", "bounded caches"),
+        ("asyncio tasks", "session edge"),
         ("RSS slope", "long soak"),
     ],
 )
 def test_the_long_soaks_rows_get_the_long_soaks_notes(name: str, says: str) -> None:
-    (fig,) = [f for f in soak_figures(_soak()) if name in f.name]
+    fig = next(f for f in soak_figures(_soak()) if name in f.name)
     note, causes = miss_note(fig)
     assert says in note and causes == ("D6",)

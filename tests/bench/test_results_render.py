@@ -83,7 +83,7 @@ def test_a_missed_long_soak_figure_is_listed_with_its_cause() -> None:
     text = _render(_sections(), soak=_soak())
     misses = text[text.index("## Misses") : text.index("## Details")]
     assert "B7 long soak: objects tracked by the GC" in misses
-    assert "bounded step, not growth" in misses
+    assert "not growth" in misses
     assert f"- D6: {CAUSES['D6']}" in misses
 
 
@@ -178,18 +178,19 @@ def test_the_committed_long_soak_is_an_untraced_run_with_its_provenance() -> Non
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", soak.date)
     assert re.fullmatch(r"[0-9a-f]{7,40}", soak.tree)
     assert "--no-tracemalloc" in soak.section.command
-    names = {f.name for f in soak.section.figures}
-    assert {
+    names = [f.name for f in soak.section.figures]
+    for wanted in (
         "RSS growth after warm-up (end − start)",
         "RSS slope after warm-up",
         "objects tracked by the GC, change after warm-up",
         "per-message staleness p99 in the last 30 s",
         "reconnect after a forced server-side disconnect",
-    } <= names
+    ):
+        assert any(name.startswith(wanted) for name in names), wanted
     assert all(f.target for f in soak.section.figures if f.verdict != "info")
 
 
-@pytest.mark.parametrize("heading", ["### B7 long soak (65 min, 2 runs)"])
+@pytest.mark.parametrize("heading", ["### B7 long soak (65 min, without tracemalloc)"])
 def test_a_render_with_the_committed_files_keeps_the_soak_and_the_notes(heading: str) -> None:
     text = _render(_sections(), soak=SOAK_LONG, notes=NOTES_MD)
     # D6 cites the long soak's details by this name.
