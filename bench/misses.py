@@ -45,16 +45,15 @@ CAUSES: dict[str, str] = {
         "the next displayed change."
     ),
     "D3": (
-        "**The BTC age's first ten seconds.** The BTC price's age counts by the second for "
-        "its first ten seconds after the last tick, then in 5-s steps, then by the minute; "
-        "the polled sources' ages are in 5-s steps, the status bar's LIVE ages in minutes. "
-        "B6's P0 window is 10 s long and starts 3 s after the stream stops, so the BTC line "
-        "changes every second for 7 of its 10 s: 228 B/s in the full run of 2026-12-05, "
-        "against 164-169 B/s over 45-s windows of the same idle (and 21-33 B/s with every "
-        "polled source failing). A change costs ≈ 40-60 B (a cursor move, the colour, the "
-        "digits). *Plan:* the BTC age in 5-s steps from the start, like every other age "
-        "(no age then costs a repaint a second), or a writer that sends the digits without "
-        "re-sending an unchanged colour."
+        "**The BTC age's first ten seconds.** In the full run of 2026-12-05 the BTC "
+        "price's age still counted by the second for its first ten seconds after the last "
+        "tick; B6's P0 window is 10 s long and starts 3 s after the stream stops, so the "
+        "BTC line changed every second for 7 of its 10 s: 228 B/s, against 164-169 B/s over "
+        "45-s windows of the same idle (21-33 B/s with every polled source failing). A "
+        "change costs ≈ 40-60 B (a cursor move, the colour, the digits). Since that run the "
+        "BTC age is in 5-s steps like every other age: the same 10-s window reads 199 B/s "
+        "(two runs), 163 B/s over 45 s. *Plan:* a writer that sends changed digits without "
+        "re-sending an unchanged colour, for margin under the 200 B/s target."
     ),
     "D4": (
         "**The interpreter, Textual, the imports and one widget per field.** "

@@ -18,7 +18,7 @@ from feeds.model.core import FeedState
 from widgets.border import set_subtitle, set_title
 from widgets.cells import Cell
 from widgets.fit import FitPanel, Need
-from widgets.format import age, money, signed
+from widgets.format import money, signed, step_age
 from widgets.words import AthFacts, ath_word
 
 VENUE_NAMES = {"coinbase": "Coinbase", "kraken": "Kraken"}
@@ -199,9 +199,12 @@ class BtcPanel(FitPanel):
             return
         active = view.venues.get(view.active or "")
         tick = view.tick
-        shown_age = f"· {age(now_mono - tick.received)}" if tick is not None else ""
+        # In 5-s steps like every other age (`<5s`, `5s` … then minutes): an age that
+        # counts by the second repaints the line every second when the stream pauses,
+        # most of an idle terminal's bytes (issue 17); never younger than the truth.
+        shown_age = f"· {step_age(now_mono - tick.received)}" if tick is not None else ""
         if view is self._ticked[0] and shown_age == self._ticked[1]:
-            return  # the same view and age (most seconds after the first ten)
+            return  # the same view and age (most seconds)
         self._ticked = (view, shown_age)
         # The state word is the BTC view's (one staleness rule, in the BTC slice, which
         # the status bar and the alert rules read too): only the age counts here.

@@ -83,3 +83,25 @@ async def test_a_second_that_changes_no_age_draws_nothing_and_staleness_still_sh
         await pilot.pause()
         assert str(panel.border_subtitle) == "STALE"
         assert panel.has_class("-stale")
+
+
+async def test_the_age_goes_in_five_second_steps_from_the_first_second() -> None:
+    """Issue 17: no age costs a repaint a second. A paused stream's age reads `<5s` for
+    its first five seconds (it counted 0s, 1s, 2s … before), never younger than it is."""
+    btc = stamped(0.2)
+    app = Host()
+    async with app.run_test(size=(100, 12)):
+        panel = app.query_one(BtcPanel)
+        panel.show(btc.view())
+        drawn: list[str] = []
+        cell = panel._cell("btc-age")
+        real_set = cell.set
+
+        def counted(content: str) -> None:
+            drawn.append(content)
+            real_set(content)
+
+        cell.set = counted  # type: ignore[assignment,method-assign]
+        for s in range(0, 12):
+            panel.tick(MONO + s, WALL)
+        assert drawn == ["· <5s", "· 5s", "· 10s"]
