@@ -160,7 +160,7 @@ def _headline_misses(shown: str, sources: Sequence[str]) -> list[str]:
     """The headline facts (values, not labels) missing from the screen's text."""
     checks = {
         "BTC price": r"\$92,104\.17",
-        "BTC venue and age": r"via Coinbase\s*· \d+s",
+        "BTC venue and age": r"via Coinbase\s*· (<5s|\d+s|\d+m)",
         "BTC distance from ATH": r"\$92,104\.17.*(ATH −\d+\.\d%|RECORD|PENDING)",
         "next FOMC and its odds": r"(Jan 28:? .*cut \d+%|Jan 28 +\d+% +\d+% +\d+%)",
         "cuts priced over 12 months": r"Priced: [^\n]*−\d+ bp by \w+ \d{4}",
