@@ -14,6 +14,7 @@ from feeds.model.alerts import AlertsView, FiredAlert
 from widgets.border import set_subtitle, set_title
 from widgets.fit import FitPanel, Need
 from widgets.format import ET, age
+from widgets.tick_gate import TickGate
 
 FRESH_S = 60.0
 """The newest alert is highlighted (class ``-fresh``) for this long."""
@@ -47,7 +48,7 @@ class AlertsPanel(FitPanel):
         self._view: AlertsView | None = None
         self._texts: dict[str, str] = {}
         self._now_mono: float | None = None
-        self._ticked: tuple[AlertsView | None, tuple[tuple[str, ...], bool]] = (None, ((), False))
+        self._gate = TickGate()
         """The view, the ages and the highlight of the last tick that rendered."""
         set_title(self, "Alerts · times ET")
 
@@ -75,9 +76,8 @@ class AlertsPanel(FitPanel):
         shown = v.alerts[: self.rows]
         words = tuple(age(now_mono - a.fired_mono) for a in shown)
         fresh = bool(shown) and now_mono - shown[0].fired_mono < FRESH_S
-        if v is self._ticked[0] and (words, fresh) == self._ticked[1]:
+        if not self._gate.changed(v, (words, fresh)):
             return
-        self._ticked = (v, (words, fresh))
         self._render_all()
 
     # -- rendering ------------------------------------------------------------------

@@ -19,6 +19,7 @@ from widgets.border import set_subtitle, set_title
 from widgets.cells import Cell
 from widgets.fit import FitPanel, Need
 from widgets.format import money, signed, step_age
+from widgets.tick_gate import TickGate
 from widgets.words import AthFacts, ath_word
 
 VENUE_NAMES = {"coinbase": "Coinbase", "kraken": "Kraken"}
@@ -54,7 +55,7 @@ class BtcPanel(FitPanel):
         self.sparkline_enabled = sparkline
         set_title(self, "BTC-USD")
         self._view: BtcView | None = None
-        self._ticked: tuple[BtcView | None, str] = (None, "")
+        self._gate = TickGate()
         """The view and the age of the last tick that drew them."""
         self._shown: Decimal | None = None
         self._flash_timer: Timer | None = None
@@ -203,9 +204,8 @@ class BtcPanel(FitPanel):
         # counts by the second repaints the line every second when the stream pauses,
         # most of an idle terminal's bytes (issue 17); never younger than the truth.
         shown_age = f"· {step_age(now_mono - tick.received)}" if tick is not None else ""
-        if view is self._ticked[0] and shown_age == self._ticked[1]:
+        if not self._gate.changed(view, shown_age):
             return  # the same view and age (most seconds)
-        self._ticked = (view, shown_age)
         # The state word is the BTC view's (one staleness rule, in the BTC slice, which
         # the status bar and the alert rules read too): only the age counts here.
         state = view.state

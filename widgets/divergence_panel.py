@@ -20,6 +20,7 @@ from widgets.border import set_subtitle, set_title
 from widgets.cells import Cell
 from widgets.fit import FitPanel, Need
 from widgets.format import coarse_age, signed
+from widgets.tick_gate import TickGate
 from widgets.words import RECORD, AthFacts, ath_word
 
 WINDOWS = ("3m", "1y", "5y")
@@ -167,7 +168,7 @@ class DivergencePanel(FitPanel, can_focus=True):
         self._chart_height = chart_height
         self._now_mono = 0.0
         self._now_wall: datetime | None = None
-        self._ticked: tuple[DivergenceView | None, tuple[str, ...]] = (None, ())
+        self._gate = TickGate()
         """The view and the ages of the last tick that painted the sides."""
         self._marks: dict[str, AthFacts] = {}
         self._chart_on = True
@@ -325,9 +326,8 @@ class DivergencePanel(FitPanel, can_focus=True):
             coarse_age(now_mono - s.received) if s.received is not None else ""
             for s in (view.a, view.b)
         )
-        if view is self._ticked[0] and words == self._ticked[1]:
+        if not self._gate.changed(view, words):
             return
-        self._ticked = (view, words)
         self._paint_sides()
 
     def _side(self, s: Side) -> str:

@@ -21,6 +21,7 @@ from widgets.border import set_subtitle, set_title
 from widgets.cells import Cell
 from widgets.fit import ALL, FitPanel, Need, wrapped
 from widgets.format import step_age
+from widgets.tick_gate import TickGate
 
 MAX_ROWS = 8
 WIDE_AT = 100
@@ -237,7 +238,7 @@ class FedOddsPanel(FitPanel):
         self._view: FedOddsView | None = None
         self._now_mono: float | None = None
         self._now_wall: datetime | None = None
-        self._ticked: tuple[FedOddsView | None, tuple[str, ...]] = (None, ())
+        self._gate = TickGate()
         """The view and the clock's words of the last tick that rendered."""
         self._wide = False
         self._texts: dict[str, str] = {}
@@ -276,9 +277,8 @@ class FedOddsPanel(FitPanel):
         view = self._view
         if view is not None:
             words = self._clock_words(view)
-            if view is self._ticked[0] and words == self._ticked[1]:
+            if not self._gate.changed(view, words):
                 return
-            self._ticked = (view, words)
         self._render_all()
 
     def _clock_words(self, view: FedOddsView) -> tuple[str, ...]:

@@ -23,6 +23,7 @@ from widgets.border import set_subtitle, set_title
 from widgets.cells import Cell
 from widgets.fit import FitPanel, Need
 from widgets.format import ET, clock_et, money, signed, step_age
+from widgets.tick_gate import TickGate
 from widgets.words import RECORD, STALE, ath_word
 
 COMPACT_BELOW = 110
@@ -117,7 +118,7 @@ class QuotesPanel(FitPanel):
         self._now_mono: float | None = None
         self._now_wall: datetime | None = None
         self._futures_fit = True
-        self._ticked: tuple[QuotesView | None, tuple[str, ...]] = (None, ())
+        self._gate = TickGate()
         """The view and the clock's words of the last tick that painted."""
 
     def compose(self) -> ComposeResult:
@@ -140,9 +141,8 @@ class QuotesPanel(FitPanel):
         if view is None:
             return
         words = self._clock_words(view)
-        if view is self._ticked[0] and words == self._ticked[1]:
+        if not self._gate.changed(view, words):
             return
-        self._ticked = (view, words)
         self._paint(full=False)
 
     def _clock_words(self, view: QuotesView) -> tuple[str, ...]:

@@ -22,6 +22,7 @@ from widgets.border import set_subtitle, set_title
 from widgets.cells import Cell
 from widgets.fit import ALL, FitPanel, Need
 from widgets.format import step_age
+from widgets.tick_gate import TickGate
 
 NEW_YORK = ZoneInfo("America/New_York")
 _BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -124,7 +125,7 @@ class TbillsPanel(FitPanel):
         """False in low-bandwidth mode: no daily-purchases chart."""
         self._recent_shown = ALL
         self._fitted: set[str] = set(self._DETAIL)
-        self._ticked: tuple[TbillsView | None, tuple[str, ...]] = (None, ())
+        self._gate = TickGate()
         """The view and the clock's words of the last tick that rendered."""
 
     def compose(self) -> ComposeResult:
@@ -209,9 +210,8 @@ class TbillsPanel(FitPanel):
         if view is None:
             return
         words = self._clock_words(view)
-        if view is self._ticked[0] and words == self._ticked[1]:
+        if not self._gate.changed(view, words):
             return
-        self._ticked = (view, words)
         self._render_all(reshape=False)
 
     def _clock_words(self, v: TbillsView) -> tuple[str, ...]:
