@@ -34,15 +34,17 @@ CAUSES: dict[str, str] = {
     ),
     "D2": (
         "**What is left at idle.** One wake-up a second (the store's time-driven state, "
-        "the ticks, the hang-up check, the config file), panels that draw only when a word "
-        "reads differently, and an input thread that sleeps while no key is pressed: "
-        "idle CPU 0.61 → 0.54 → 0.42 % of a core in alternated 45-s windows (2026-12-05), "
-        "0.5 % (0.4-0.6, n = 3) in the full run's 10-s windows, below the peer's 0.85 %. "
-        "What remains: Textual's frames (about one every 3 s, ~3.5 ms each), the polls and "
-        "the websocket heartbeats, the one wake-up a second, and two feed watchdogs "
-        "(`CboeQuotesFeed._watch` every 0.5 s, `WebSocketFeed._watchdog` every second). "
-        "*Plan:* the watchdogs sleep until their next deadline; a tick that sleeps until "
-        "the next displayed change."
+        "the ticks, the hang-up check, the config file) and panels that draw only when a "
+        "word reads differently: idle CPU 0.61 → 0.54 % of a core in alternated 45-s "
+        "windows (2026-12-05), below the peer's 0.85 %. What remains: Textual's frames "
+        "(about one every 3 s, ~3.5 ms each), Textual's input thread (it wakes ten times a "
+        "second to time out a lone Escape: ~14 % of idle samples), the polls and the "
+        "websocket heartbeats, the one wake-up a second, and two feed watchdogs "
+        "(`CboeQuotesFeed._watch` every 0.5 s, `WebSocketFeed._watchdog` every second). A "
+        "driver whose input thread sleeps while no key is pressed read 0.42 % but was "
+        "reverted: with it the B12 resize storm left the screen one row off in 1 of 4-5 "
+        "runs (0 of 12 without). *Plan:* find that interaction and bring the quiet input "
+        "thread back; the watchdogs sleep until their next deadline."
     ),
     "D3": (
         "**The BTC age's first ten seconds.** In the full run of 2026-12-05 the BTC "

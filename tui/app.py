@@ -18,7 +18,6 @@ from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.driver import Driver
 from textual.filter import Monochrome, NoColor
 from textual.screen import Screen
 from textual.worker import Worker
@@ -168,13 +167,6 @@ class LockstepApp(LiveConfig):
         self.theme = THEMES[ui.theme]
         self._alerts = self._make_alerts(self.settings.alerts)
         self._alerts_note = ""
-
-    def get_driver_class(self) -> type[Driver]:
-        """Textual's choice, with an input thread that sleeps while no key is pressed
-        on a Linux terminal (:mod:`tui.driver`)."""
-        from tui.driver import quiet_driver_for
-
-        return quiet_driver_for(super().get_driver_class())
 
     def get_css_variables(self) -> dict[str, str]:
         """The theme's variables plus ``$up``/``$down`` (``[ui] up_color``/``down_color``)."""
