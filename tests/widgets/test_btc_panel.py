@@ -54,8 +54,22 @@ async def test_d7_a_venue_clock_ahead_shows_the_clock_skew_hint() -> None:
     assert line == "clock skew: source time 120 s ahead · LIVE"
 
 
+def drawn_ages(panel: BtcPanel) -> list[str]:
+    """Every text the panel's age cell is set to from now on, in order."""
+    drawn: list[str] = []
+    cell = panel._cell("btc-age")
+    real_set = cell.set
+
+    def counted(content: str) -> None:
+        drawn.append(content)
+        real_set(content)
+
+    cell.set = counted  # type: ignore[assignment,method-assign]
+    return drawn
+
+
 async def test_a_second_that_changes_no_age_draws_nothing_and_staleness_still_shows() -> None:
-    """Idle CPU: past ten seconds the age goes in 5 s steps, then by the minute, so most
+    """Idle CPU: the age goes in 5 s steps, then by the minute, so most
     1 Hz ticks draw nothing; a tick whose age reads differently draws it, and a new
     view (the BTC slice's STALE) is drawn at its first tick."""
     btc = stamped(0.2)
@@ -63,15 +77,7 @@ async def test_a_second_that_changes_no_age_draws_nothing_and_staleness_still_sh
     async with app.run_test(size=(100, 12)) as pilot:
         panel = app.query_one(BtcPanel)
         panel.show(btc.view())
-        drawn: list[str] = []
-        cell = panel._cell("btc-age")
-        real_set = cell.set
-
-        def counted(content: str) -> None:
-            drawn.append(content)
-            real_set(content)
-
-        cell.set = counted  # type: ignore[assignment,method-assign]
+        drawn = drawn_ages(panel)
         for s in range(60, 120):  # one minute: "1m" all along
             panel.tick(MONO + s, WALL)
         assert drawn == ["· 1m"]
@@ -93,15 +99,7 @@ async def test_the_age_goes_in_five_second_steps_from_the_first_second() -> None
     async with app.run_test(size=(100, 12)):
         panel = app.query_one(BtcPanel)
         panel.show(btc.view())
-        drawn: list[str] = []
-        cell = panel._cell("btc-age")
-        real_set = cell.set
-
-        def counted(content: str) -> None:
-            drawn.append(content)
-            real_set(content)
-
-        cell.set = counted  # type: ignore[assignment,method-assign]
+        drawn = drawn_ages(panel)
         for s in range(0, 12):
             panel.tick(MONO + s, WALL)
         assert drawn == ["· <5s", "· 5s", "· 10s"]
