@@ -94,6 +94,11 @@ class DivergenceChart(Widget):
         if a == self._a and b == self._b:
             return
         self._a, self._b = a, b
+        if not self.display:
+            # Hidden (no room, or low bandwidth): nothing to repaint. Showing it is a
+            # layout change, which renders it anew from these lines (``_lines`` keys its
+            # plot on them). A refresh here woke the chart every frame for nothing.
+            return
         old = self._plot
         width, height = self.size.width, self.size.height
         if old is not None and width > 0 and height > 0 and old.key[2:] == (width, height):

@@ -67,14 +67,21 @@ def describe(
         detail = f" {countdown(h.retry_at - now_mono)}"
     if state is FeedState.RATE_LIMITED and h.retry_at is not None:
         detail = f" for {age(h.retry_at - now_mono)}"
-    if h.reason and state is not FeedState.CONNECTING and not brief:
+    # CONNECTING and STANDBY are their own whole story (a fallback on standby serves
+    # nothing, so no value of its own is on screen to date).
+    quiet = state in (FeedState.CONNECTING, FeedState.STANDBY)
+    if h.reason and not quiet and not brief:
         detail += f" ({h.reason})"
-    if h.last_data is not None and state is not FeedState.CONNECTING:
+    if h.last_data is not None and not quiet:
         detail += f" · data {step_age(now_mono - h.last_data)} old"
     return Content.assemble(label + " ", (state.value, _STYLE.get(state, "bold $error")), detail)
 
 
-_STYLE = {FeedState.RATE_LIMITED: "bold $warning", FeedState.CONNECTING: "italic"}
+_STYLE = {
+    FeedState.RATE_LIMITED: "bold $warning",
+    FeedState.CONNECTING: "italic",
+    FeedState.STANDBY: "dim",
+}
 """The style of a state word that is neither LIVE nor STALE (default: bold $error)."""
 
 

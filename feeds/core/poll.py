@@ -272,6 +272,12 @@ class PolledFeed(abc.ABC):
     async def poll(self) -> Sequence[object]:
         """Fetch and parse once; return model events (BadMessage for rejected parts)."""
 
+    def standby(self) -> str | None:
+        """Why the last poll had nothing to fetch, or None (it fetched). A source that
+        only stands in for another (a fallback) says so here, and shows STANDBY rather
+        than LIVE for a cycle that sent no request: LIVE would claim data is flowing."""
+        return None
+
     # -- public ---------------------------------------------------------------------
 
     def refresh_now(self) -> None:
@@ -312,8 +318,11 @@ class PolledFeed(abc.ABC):
             else:
                 self._no_ra_strikes = 0
                 bad = [e for e in produced if isinstance(e, BadMessage)]
+                standby = None if produced else self.standby()
                 if produced and len(bad) == len(produced):
                     yield self._status(FeedState.DEGRADED, bad[0].reason)
+                elif standby is not None:
+                    yield self._status(FeedState.STANDBY, standby)
                 else:
                     self.last_success = self.clock.monotonic()
                     yield self._status(FeedState.LIVE, "")

@@ -25,6 +25,9 @@ class FeedState(StrEnum):
     """Answers arrive but are unusable (HTML, bad payloads); the last good value is kept."""
     DOWN = "DOWN"
     """Unreachable; ``reason`` says why."""
+    STANDBY = "STANDBY"
+    """Ready, with nothing to fetch: a fallback source while the primary delivers every
+    symbol. It serves no value, so it shows no age and never reads as LIVE."""
 
 
 @dataclass(frozen=True, slots=True)

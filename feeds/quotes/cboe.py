@@ -117,6 +117,12 @@ class CboeQuotesFeed(PolledFeed):
             if not set(self.targets()) <= self._served:
                 self.refresh_now()
 
+    def standby(self) -> str | None:
+        """While no symbol needs the fallback, the last cycle sent nothing: STANDBY."""
+        if self.wanted is not None and not self._served:
+            return "not needed: the primary source delivers every symbol"
+        return None
+
     def interval(self) -> float:
         """The session interval, but not below ``min_interval``: the data is 15 min late."""
         return max(self.min_interval, self.intervals.for_time(self.clock.now(), False))

@@ -103,3 +103,51 @@ async def test_the_age_goes_in_five_second_steps_from_the_first_second() -> None
         for s in range(0, 12):
             panel.tick(MONO + s, WALL)
         assert drawn == ["· <5s", "· 5s", "· 10s"]
+
+
+class FlashHost(App[None]):
+    def compose(self) -> ComposeResult:
+        yield BtcPanel(flash=True, sparkline=False)
+
+
+def priced(btc: BtcSlice, price: int, at: float) -> None:
+    btc.apply(Tick("coinbase", Decimal(price), None, None, None, None, None, None, None, 1, at))
+    btc.refresh(at)
+
+
+async def test_the_price_flashes_its_direction_with_one_timer_for_a_run_of_changes() -> None:
+    """A busy stream changes the price every frame: the flash follows the direction of
+    each change and one timer serves the whole run (a new timer per frame was a task
+    created and cancelled ten times a second); once the price is still, it clears."""
+    app = FlashHost()
+    clock = ManualClock(WALL, mono=MONO)
+    btc = BtcSlice(("coinbase",), clock=clock)
+    btc.apply(FeedStatus("coinbase", FeedState.LIVE, "", MONO))
+    async with app.run_test(size=(100, 12)) as pilot:
+        panel = app.query_one(BtcPanel)
+        price = panel._cell("btc-price")
+        timers = 0
+        set_timer = panel.set_timer
+
+        def counted(*args: object, **kwargs: object) -> object:
+            nonlocal timers
+            timers += 1
+            return set_timer(*args, **kwargs)  # type: ignore[arg-type]
+
+        panel.set_timer = counted  # type: ignore[method-assign,assignment]
+        priced(btc, 92100, MONO)
+        panel.show(btc.view())
+        assert not price.has_class("-up") and not price.has_class("-downtick")  # no change yet
+        for i in range(1, 11):
+            priced(btc, 92100 + i, MONO + i * 0.1)
+            panel.show(btc.view())
+            assert price.has_class("-up") and not price.has_class("-downtick")
+        priced(btc, 92000, MONO + 1.2)
+        panel.show(btc.view())
+        assert price.has_class("-downtick") and not price.has_class("-up")
+        assert timers == 1
+        await pilot.pause(2 * BtcPanel.FLASH_SECONDS + 0.3)
+        assert not price.has_class("-up") and not price.has_class("-downtick")
+        priced(btc, 92001, MONO + 5.0)
+        panel.show(btc.view())  # a later change flashes again, with a new timer
+        assert price.has_class("-up") and timers == 2

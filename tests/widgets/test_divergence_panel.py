@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 
 from feeds.core.clock import ManualClock
 from feeds.history.divergence_state import DivergenceSlice, SetChartWindow
@@ -187,3 +188,37 @@ async def test_the_chart_repaints_only_when_a_dot_moves() -> None:
         assert refreshed == [] and chart.plain_lines() == before
         chart.set_lines((100.0, 90.0, 95.0), (100.0, 105.0, 110.0))  # a dot moves
         assert len(refreshed) == 1
+
+
+async def test_a_hidden_chart_is_not_repainted_and_shows_its_latest_lines_when_shown() -> None:
+    """Hidden (no room, low bandwidth), the chart takes new lines without a repaint (it
+    woke every frame for nothing); shown again, it draws the lines it was last given."""
+    app = Host()
+    async with app.run_test(size=(100, 20)) as pilot:
+        chart = app.query_one(DivergenceChart)
+        chart.set_lines((100.0, 90.0, 80.0), (100.0, 105.0, 110.0))
+        await pilot.pause()
+        shown_before = chart.plain_lines()
+        chart.display = False
+        await pilot.pause()
+        refreshed: list[object] = []
+        refresh = chart.refresh
+
+        def counted(*args: object, **kwargs: object) -> DivergenceChart:
+            refreshed.append(args)
+            return refresh(*args, **kwargs)  # type: ignore[arg-type]
+
+        chart.refresh = counted  # type: ignore[method-assign]
+        chart.set_lines((100.0, 80.0, 60.0), (100.0, 110.0, 130.0))
+        assert refreshed == []
+        chart.display = True
+        await pilot.pause()
+        drawn = chart.plain_lines()
+        assert drawn != shown_before
+        # What the screen takes from the chart (its styles cache), not only its model.
+        strips = chart.render_lines(Region(0, 0, chart.size.width, chart.size.height))
+        assert [strip.text for strip in strips] == drawn
+        chart.set_lines((100.0, 80.0, 60.0), (100.0, 110.0, 130.0))  # the same lines
+        assert chart.plain_lines() == drawn
+        plot = chart._plot
+        assert plot is not None and plot.key[:2] == ((100.0, 80.0, 60.0), (100.0, 110.0, 130.0))

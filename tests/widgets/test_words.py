@@ -102,3 +102,12 @@ def test_a_clock_skew_hint_shows_beside_a_live_source_in_the_status_bar() -> Non
     # A narrow terminal leaves hints and reasons to the panels, so every source fits.
     assert skew not in describe(h, "coinbase", MONO, WALL, brief=True).plain
     assert "clock skew" not in describe(replace(h, hint=""), "coinbase", MONO, WALL).plain
+
+
+def test_a_fallback_on_standby_reads_standby_with_no_age_in_the_status_bar() -> None:
+    """Cboe while Yahoo delivers every symbol: ready, serving nothing. No age and no
+    data age (it serves no value on screen), and never the word LIVE."""
+    why = "not needed: the primary source delivers every symbol"
+    h = SourceHealth("cboe", FeedState.STANDBY, why, MONO - 30, None, MONO - 600, MONO - 30, 0, 4)
+    assert describe(h, "cboe", MONO, WALL).plain == "Cboe STANDBY"
+    assert describe(h, "cboe", MONO, WALL, terse=True).plain == "Cboe STANDBY"

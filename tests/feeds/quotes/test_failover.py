@@ -10,6 +10,7 @@ import httpx
 
 from feeds.core.clock import ManualClock
 from feeds.core.store import Store
+from feeds.model.core import FeedState, FeedStatus
 from feeds.model.quotes import QuoteRow
 from feeds.quotes.factory import build_quote_feeds, make_quotes_slice
 from feeds.quotes.settings import QuotesSettings
@@ -34,6 +35,12 @@ def rows(store: Store) -> dict[str, QuoteRow]:
 
     view = store.slice("quotes", QuotesSlice).view()
     return {r.symbol: r for r in view.rows}
+
+
+def cboe_state(r: Runner) -> FeedState | None:
+    """Cboe's latest state word, as the status bar would show it."""
+    states = [e.state for e in r.events if isinstance(e, FeedStatus) and e.source == "cboe"]
+    return states[-1] if states else None
 
 
 def source_of(store: Store, symbol: str) -> str | None:
@@ -69,6 +76,8 @@ async def test_fallback_to_cboe_and_back(
     )
     await r.until(lambda: len(sim_yahoo.chart_requests()) >= 9)
     assert sim_cboe.quote_requests() == []  # Yahoo healthy: Cboe is left alone
+    # ... and says so: ready, serving nothing (LIVE would claim data is flowing).
+    await r.until(lambda: cboe_state(r) is FeedState.STANDBY)
 
     killed = time.monotonic()
     await sim_yahoo.server.stop()
@@ -91,6 +100,7 @@ async def test_fallback_to_cboe_and_back(
     assert all(at >= killed for at, _ in sim_cboe.server.log)
 
     assert got["^GSPC"].state.value == "OPEN"
+    assert cboe_state(r) is FeedState.LIVE  # serving the indices now
 
     await sim_yahoo.server.start()
 
@@ -107,6 +117,7 @@ async def test_fallback_to_cboe_and_back(
     n = len(sim_yahoo.chart_requests())
     await r.until(lambda: len(sim_yahoo.chart_requests()) >= n + 9)
     assert len(sim_cboe.quote_requests()) == settled  # handed back: Cboe idle again
+    assert cboe_state(r) is FeedState.STANDBY
 
 
 def test_settings_cboe_map_parses_pairs() -> None:
