@@ -6,7 +6,7 @@ are saved to the file. :class:`LiveConfig` is the top layer under
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,9 @@ from feeds.alerts.factory import make_engine
 from feeds.alerts.format import alert_line, alert_title
 from feeds.alerts.runner import AlertsRunner
 from feeds.alerts.settings import AlertsSettings
+from feeds.history.ath_state import AthSlice
+from feeds.history.factory import build_added_history_feeds
+from feeds.model.history import WatchSymbols
 from feeds.quotes.cboe import CboeQuotesFeed
 from feeds.quotes.factory import build_quote_feeds, make_quotes_slice
 from feeds.quotes.state import QuotesSlice
@@ -87,11 +90,7 @@ class LiveConfig(PaintLoop):
             )
             return
         if self._save_watchlist((*current, symbol)):
-            self.notify(
-                f"added {symbol}{self._saved_where()}; its all-time high appears after a restart",
-                timeout=6,
-                markup=False,
-            )
+            self.notify(f"added {symbol}{self._saved_where()}", timeout=6, markup=False)
 
     def remove_symbol(self, symbol: str) -> None:
         """Remove ``symbol`` from the watchlist and save it to the config file."""
@@ -104,12 +103,22 @@ class LiveConfig(PaintLoop):
             self.notify(f"removed {symbol}{self._saved_where()}", timeout=4, markup=False)
 
     def _refuse_edit(self) -> bool:
-        """True (and says so) when this dashboard is a read-only view."""
+        """True (and says so) when this dashboard is a read-only view, or reads the desk
+        hub (whose watchlist is the desk's: a symbol the hub does not poll would only
+        ever read "waiting", and polling it here is the traffic the hub exists to save)."""
         if self.read_only:
             self.notify(
                 "read-only view: change the watchlist in a terminal", timeout=4, markup=False
             )
-        return self.read_only
+            return True
+        if self.runtime.via_hub:
+            self.notify(
+                "this terminal reads the desk hub: change [quotes] watchlist in the hub's config",
+                timeout=6,
+                markup=False,
+            )
+            return True
+        return False
 
     def _saved_where(self) -> str:
         return f" (saved to {self._config_path})" if self._config_path else " (not saved)"
@@ -238,6 +247,40 @@ class LiveConfig(PaintLoop):
                 wanted=new_slice.fallback_symbols,
             )
         )
+        added = self._follow_symbols(q.watchlist, q.futures)
+        if self.runtime.via_hub:
+            # The hub's events fill the new slices; a feed of its own here would be the
+            # traffic the hub exists to save.
+            new_feeds = []
+        else:
+            new_feeds += self._history_feeds(added)
         # The runtime stops and closes the old feeds and runs the new ones.
         self.runtime.replace_feeds(old_feeds, new_feeds)
         self._paint()
+
+    def _follow_symbols(self, watchlist: Sequence[str], futures: Sequence[str]) -> list[str]:
+        """The all-time-high rows follow the new watchlist at once (the ATH slice takes a
+        :class:`WatchSymbols`). Returns the symbols new to them."""
+        if not self.store.has("ath"):
+            return []
+        symbols = tuple(dict.fromkeys([*watchlist, *futures]))
+        before = set(self.store.slice("ath", AthSlice).symbols())
+        self.store.apply(WatchSymbols("watchlist", symbols, self.market_clock.monotonic()))
+        return [s for s in symbols if s not in before]
+
+    def _history_feeds(self, added: Sequence[str]) -> list[Feed]:
+        """Feeds for symbols new to the all-time-high rows: their stored highs, then their
+        Yahoo history (no restart needed)."""
+        history = self.runtime.history
+        if not added or history is None:
+            return []
+        return list(
+            build_added_history_feeds(
+                self.settings.history,
+                history,
+                self.runtime.settings.endpoints.yahoo,
+                added,
+                self.runtime.client,
+                self.market_clock,
+            )
+        )

@@ -138,6 +138,9 @@ class Runtime:
     on_drain: Callable[[float], None] | None = None
     """Called by every :meth:`drain` with the monotonic now (the hub terminal's fallback
     to its own feeds, :class:`tui.hub.HubFallback`)."""
+    via_hub: bool = False
+    """This terminal reads the desk hub (``--hub``): its sources are the hub's, so it
+    starts no feed of its own for a live change (only its fallback does)."""
     _spawn: Spawn = field(default=spawn_task, repr=False)
     _jobs: dict[int, Job] = field(default_factory=dict, repr=False)
     """The running pump of each feed, by ``id(feed)``."""
@@ -512,6 +515,7 @@ def build_runtime(
         # The hub's own source: STALE when its heartbeat stops (three missed beats).
         health.set_threshold("hub", settings.hub.heartbeat_s * 3 + 1.0)
         runtime.feeds[:] = [HubFeed(settings.hub, hub, clock)]
+        runtime.via_hub = True
         runtime.sources.insert(0, "hub")
         if settings.hub.fallback == "direct":
             runtime.on_drain = HubFallback(

@@ -95,11 +95,22 @@ class AthPanel(FitPanel):
     def show(self, view: AthView) -> None:
         """Render a new view (called when the ``ath`` topic changed)."""
         self._view = view
-        missing = [r.symbol for r in view.rows if r.symbol not in self._rows]
-        if missing:
-            lines = [Cell("", id=_id(s), classes="ath-row") for s in missing]
-            self._rows.update(zip(missing, lines, strict=True))
+        order = [r.symbol for r in view.rows]
+        shown = set(order)
+        for symbol in [s for s in self._rows if s not in shown]:
+            # Off the watchlist (the palette, a config reload): its row goes.
+            self._rows.pop(symbol).remove()
+        if not self._rows:  # the first view: every row at once, in order
+            lines = [Cell("", id=_id(s), classes="ath-row") for s in order]
+            self._rows.update(zip(order, lines, strict=True))
             self.mount_all(lines, before="#ath-progress")
+        for i, symbol in enumerate(order):
+            if symbol in self._rows:
+                continue
+            # In the view's order: before the next row already shown, else at the end.
+            after = next((self._rows[s] for s in order[i + 1 :] if s in self._rows), None)
+            line = self._rows[symbol] = Cell("", id=_id(symbol), classes="ath-row")
+            self.mount(line, before=after if after is not None else "#ath-progress")
         if self.display:
             self._repaint()
         # Hidden (no room at this size, e.g. 120×40): every quote poll would otherwise

@@ -42,6 +42,7 @@ from feeds.model.history import (
     BackfillProgress,
     CachedAth,
     HistoryBars,
+    WatchSymbols,
 )
 from feeds.model.quotes import Quote
 
@@ -92,6 +93,7 @@ class AthSlice:
         CachedAth,
         BackfillProgress,
         HistoryNotice,
+        WatchSymbols,
     )
 
     def __init__(
@@ -159,6 +161,21 @@ class AthSlice:
         if changed:
             self._cache = None
         return changed
+
+    def _watch(self, symbols: Sequence[str]) -> bool:
+        """Follow ``symbols`` from now on (BTC first, always): a new one starts empty
+        (its stored high and its history arrive as events), a dropped one goes with its
+        state. True if the rows changed."""
+        order = [self.btc_symbol, *(s for s in dict.fromkeys(symbols) if s != self.btc_symbol)]
+        if order == self._order:
+            return False
+        self._syms = {s: self._syms.get(s) or _Sym() for s in order}
+        self._order = order
+        return True
+
+    def symbols(self) -> tuple[str, ...]:
+        """The symbols followed, in row order (BTC first)."""
+        return tuple(self._order)
 
     def _judge_btc(self, tick: Tick) -> bool:
         """Run one venue's BTC print through the guard (both venues count for it)."""
@@ -232,6 +249,8 @@ class AthSlice:
         if isinstance(event, BackfillProgress):
             self._progress[event.source] = event
             return True
+        if isinstance(event, WatchSymbols):
+            return self._watch(event.symbols)
         if isinstance(event, HistoryNotice):
             if event.text not in self._notices:
                 self._notices = [*self._notices[-4:], event.text]

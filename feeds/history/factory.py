@@ -3,7 +3,7 @@ from the ``[history]`` settings."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -88,6 +88,38 @@ def build_backfill_feeds(
             refresh=refresh,
             timing=timing,
             start_after=start_after,
+        ),
+    ]
+
+
+def build_added_history_feeds(
+    settings: HistorySettings,
+    store: HistoryStore,
+    yahoo_url: str,
+    symbols: Sequence[str],
+    client: httpx.AsyncClient,
+    clock: Clock,
+    *,
+    timing: PollTiming | None = None,
+) -> list[HistoryLoader | YahooHistoryFeed]:
+    """Feeds for symbols added while the app runs: their stored highs, last prices and
+    closes (a loader for those symbols only), then their Yahoo history (only the days
+    the store lacks, after the loader has handed over: the same order as at start)."""
+    from feeds.history.backfill import YahooHistoryFeed
+
+    loader = HistoryLoader(store, settings, list(symbols), clock, only=True)
+    return [
+        loader,
+        YahooHistoryFeed(
+            yahoo_url,
+            list(symbols),
+            store=store,
+            client=client,
+            clock=clock,
+            page_delay=max(settings.page_delay_s, 0.5) if settings.page_delay_s else 0.0,
+            refresh=settings.refresh_hours * 3600.0,
+            timing=timing,
+            start_after=loader.loaded,
         ),
     ]
 

@@ -38,12 +38,16 @@ class HistoryLoader:
         clock: Clock,
         *,
         start_after: Callable[[], Awaitable[object]] | None = None,
+        only: bool = False,
     ) -> None:
         self.store = store
         self.settings = settings
         self.symbols = tuple(symbols)
         self.clock = clock
         self.start_after = start_after
+        self.only = only
+        """Hand over ``symbols`` only, not BTC and the divergence pair too (a symbol
+        added while the app runs: the pair's long series is in the store already)."""
         self._loaded = asyncio.Event()
 
     def _progress(self, finished: bool, note: str) -> BackfillProgress:
@@ -59,7 +63,13 @@ class HistoryLoader:
             await self.start_after()
         warning = await self.store.ready()
         events = await asyncio.to_thread(
-            seed_from_cache, self.store, self.settings, self.symbols, self.clock, warning
+            seed_from_cache,
+            self.store,
+            self.settings,
+            self.symbols,
+            self.clock,
+            warning,
+            only=self.only,
         )
         for event in events:
             yield event
@@ -82,6 +92,8 @@ def seed_from_cache(
     symbols: tuple[str, ...] | list[str],
     clock: Clock,
     warning: str | None = None,
+    *,
+    only: bool = False,
 ) -> list[object]:
     """Events that paint the cached values before any network answer: every symbol's
     stored highs and last price, the last stored close of each, and the divergence
@@ -94,10 +106,12 @@ def seed_from_cache(
     last, so the health slice's "latest event" of the cache is the small one.
 
     The divergence analysis itself runs later, in a worker thread the runtime starts.
+    With ``only``, just ``symbols``' highs, last prices and closes (no pair series).
     """
     now = clock.monotonic()
     btc = settings.pair[0]
-    wanted = list(dict.fromkeys([btc, *symbols, settings.pair[1]]))
+    wanted = list(dict.fromkeys(symbols if only else [btc, *symbols, settings.pair[1]]))
+    pair = () if only else settings.pair
     records = store.aths(wanted)
     last = store.last_prices()
     events: list[object] = []
@@ -119,14 +133,14 @@ def seed_from_cache(
                 now,
             )
         )
-    for symbol in settings.pair:
+    for symbol in pair:
         cols = store.daily(symbol)
         if cols.days:
             events.append(DailySeries("cache", symbol, cols.days, cols.high, cols.close, now))
             events.append(HistoryBars("cache", symbol, cols.marks, None, now))
     # Symbols without a persisted last price still show their last stored close.
     for symbol in wanted:
-        if symbol in settings.pair or symbol in last:
+        if symbol in pair or symbol in last:
             continue
         tail = store.bars(symbol, since=_recent(clock))
         if tail:

@@ -139,6 +139,22 @@ class CachedAth:
 
 
 @dataclass(frozen=True, slots=True)
+class WatchSymbols:
+    """The symbols the all-time-high rows follow now, in order: the watchlist changed
+    while the app runs (the command palette, a config reload). BTC's row always stays.
+
+    Attributes:
+        source: Who changed it (``"watchlist"``).
+        symbols: The symbols to follow, in order.
+        received: Monotonic time of the change.
+    """
+
+    source: str
+    symbols: tuple[str, ...]
+    received: float
+
+
+@dataclass(frozen=True, slots=True)
 class BackfillProgress:
     """How far a history backfill has got; the panels show it so they never look frozen.
 

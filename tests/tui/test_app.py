@@ -19,6 +19,7 @@ from tui.app import LockstepApp
 from tui.config import Settings, with_endpoints
 from tui.runtime import Runtime, build_runtime
 from widgets.btc_panel import BtcPanel
+from widgets.cells import Cell
 
 
 @pytest.fixture
@@ -202,3 +203,77 @@ async def test_a_panel_not_composed_yet_is_painted_on_a_later_frame(
         await wait_until(pilot, lambda: text(app, "#btc-price").startswith("$92,104.17"))
         # The first show failed; a later frame painted the same topic again.
         assert len(calls) >= 2 and app.is_running
+
+
+async def test_a_symbol_added_from_the_palette_gets_its_all_time_high_without_a_restart(
+    market: SimMarket, tmp_path: Path
+) -> None:
+    """``add ^NDX`` in the palette: its quote row, and its all-time-high row with the high
+    from its Yahoo history, appear while the app runs (they used to wait for a restart);
+    ``remove ^NDX`` takes both away."""
+    from dataclasses import replace
+
+    from feeds.history.ath_state import AthSlice
+    from widgets.ath_panel import AthPanel
+
+    settings = with_endpoints(Settings(), **market.endpoints)
+    watch = tuple(s for s in settings.quotes.watchlist if s != "^NDX")
+    settings = replace(settings, quotes=replace(settings.quotes, watchlist=watch))
+    runtime = build_runtime(settings, ShiftedClock(DEMO_START), demo=True, data=tmp_path)
+    app = LockstepApp(runtime, watch_terminal=False)
+    ath = runtime.store.slice("ath", AthSlice)
+
+    def ndx_high() -> Decimal | None:
+        row = ath.view().row("^NDX")
+        return None if row is None or row.record is None else row.record.high
+
+    def ath_lines() -> list[str]:
+        return [line.text for line in app.query_one(AthPanel).query(".ath-row").results(Cell)]
+
+    async with app.run_test(size=(200, 60)) as pilot:
+        await wait_until(pilot, lambda: any(t.startswith("^GSPC") for t in ath_lines()))
+        assert ath.view().row("^NDX") is None
+        assert not any(t.startswith("^NDX") for t in ath_lines())
+        app.add_symbol("^NDX")
+        await wait_until(pilot, lambda: ndx_high() is not None, timeout=20)
+        high = ndx_high()
+        # The high is the one in the simulated market's ^NDX history.
+        from feeds.sim.history_data import daily_bars
+
+        bars = daily_bars("^NDX")  # what the simulated Yahoo serves
+        assert high == max(Decimal(str(b.high)) for b in bars)
+        await wait_until(pilot, lambda: any(t.startswith("^NDX") for t in ath_lines()))
+        symbols = [t.split()[0] for t in ath_lines()]
+        assert symbols[symbols.index("^NDX") - 1] == watch[-1]  # in the watchlist's order
+        app.remove_symbol("^NDX")
+        await wait_until(pilot, lambda: not any(t.startswith("^NDX") for t in ath_lines()))
+        assert ath.view().row("^NDX") is None
+        await app.action_quit()
+
+
+async def test_a_hub_terminal_starts_no_feed_of_its_own_for_a_watchlist_change(
+    tmp_path: Path,
+) -> None:
+    """A terminal on the desk hub: the palette refuses watchlist edits (the hub's list is
+    the desk's) and a config reload of [quotes] rebuilds the rows without starting a
+    Yahoo or Cboe feed here (it used to: the traffic the hub exists to save)."""
+    from dataclasses import replace
+
+    runtime = build_runtime(Settings(), ManualClock(start=DEMO_START), demo=True, data=tmp_path)
+    runtime.feeds = []
+    runtime.via_hub = True
+    app = LockstepApp(runtime, watch_terminal=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        before = app.watchlist()
+        app.add_symbol("NVDA")
+        app.remove_symbol("IWM")
+        await pilot.pause()
+        assert app.watchlist() == before and runtime.feeds == []
+        quotes = replace(app.settings.quotes, watchlist=(*before, "NVDA"))
+        assert app._apply_settings(replace(app.settings, quotes=quotes))
+        await pilot.pause()
+        assert app.watchlist()[-1] == "NVDA" and runtime.feeds == []
+        from feeds.history.ath_state import AthSlice
+
+        assert "NVDA" in runtime.store.slice("ath", AthSlice).symbols()  # rows follow
+        await app.action_quit()

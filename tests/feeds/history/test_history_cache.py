@@ -193,3 +193,34 @@ def test_daily_series_takes_good_columns() -> None:
         "cache", "^RUT", (date(2026, 1, 2), date(2026, 1, 5)), (2.5, 3.0), (2.0, 2.9), 1
     )
     assert len(s.days) == 2
+
+
+async def test_a_symbol_added_later_gets_only_its_own_cached_values(tmp_path: Path) -> None:
+    """The watchlist gains ^DJI while the app runs: the ATH slice follows it at once (an
+    empty row, BTC still first), and a loader for ^DJI alone hands over its stored high
+    and last close, not the pair's long series again. Dropping it takes its row away."""
+    from feeds.model.history import WatchSymbols
+
+    settings = HistorySettings()
+    store, _ = open_history(tmp_path, settings)
+    for sym in ["BTC-USD", "^RUT", "^DJI"]:
+        store.put_bars(daily_bars(sym))
+    clock = ManualClock(WALL.replace(minute=40), mono=50.0)
+    ath = make_ath_slice(settings, store, ["^RUT"], clock)
+    assert ath.symbols() == ("BTC-USD", "^RUT")
+    assert ath.apply(WatchSymbols("watchlist", ("^RUT", "^DJI"), 51.0))
+    assert ath.symbols() == ("BTC-USD", "^RUT", "^DJI")
+    assert not ath.apply(WatchSymbols("watchlist", ("^RUT", "^DJI"), 52.0))  # no change
+    row = ath.view().row("^DJI")
+    assert row is not None and row.record is None
+    events = seed_from_cache(store, settings, ["^DJI"], clock, None, only=True)
+    assert not any(isinstance(e, DailySeries) for e in events)  # not the pair again
+    assert {getattr(e, "symbol", None) for e in events} == {"^DJI"}
+    for e in events:
+        ath.apply(e)
+    row = ath.view().row("^DJI")
+    assert row is not None and row.record is not None
+    assert row.record.high == max(Decimal(str(b.high)) for b in daily_bars("^DJI"))
+    assert ath.apply(WatchSymbols("watchlist", ("^DJI",), 53.0))
+    assert ath.symbols() == ("BTC-USD", "^DJI") and ath.view().row("^RUT") is None
+    await close_history(store)
