@@ -181,9 +181,11 @@ class LiveConfig(PaintLoop):
         if "quotes" in change.live:
             self._rebuild_quotes()
         if "alerts" in change.live:
-            # New rules start from a clean history (the old runner's hooks may finish).
+            # The new rules continue the old ones' history, and each unchanged rule its
+            # state (no re-firing); the old runner's hooks may finish.
             old_runner = self._alerts
             self._alerts = self._make_alerts(new.alerts)
+            self._alerts.engine.carry_over(old_runner.engine)
             self.run_worker(old_runner.delivery.aclose(), exit_on_error=False)
             self._dash.query_one(AlertsPanel).show(self._alerts.view())
         if change.live:

@@ -55,6 +55,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
+from typing import TypeVar
 
 from feeds.model.alerts import AlertKind, AlertsView, FiredAlert
 from feeds.model.btc import BtcView
@@ -604,6 +605,16 @@ class _Window:
         return min(x[1] for x in b), max(x[2] for x in b)
 
 
+_V = TypeVar("_V")
+
+
+def _moved(
+    state: Mapping[tuple[int, str], _V], moved: Mapping[int, int]
+) -> dict[tuple[int, str], _V]:
+    """Per-rule state re-keyed to the rules' new indexes (rules not in ``moved`` drop)."""
+    return {(moved[i], subject): v for (i, subject), v in state.items() if i in moved}
+
+
 class AlertEngine:
     """Evaluates the rules against :class:`AlertInputs`; keeps per-rule crossing state,
     the cooldown, and a bounded history of fired alerts (newest first)."""
@@ -669,6 +680,31 @@ class AlertEngine:
             if not a.new_ath:
                 self._prev_high[sym] = (a.high, a.high_day)
         return out
+
+    def carry_over(self, old: AlertEngine) -> None:
+        """Continue from ``old`` after a live rule edit: its history of fired alerts and
+        its counts, and each unchanged rule's state (crossings, cooldowns, move windows,
+        operations seen), matched by the rule's text. A rule added or edited starts
+        fresh. Without this, an edit cleared the panel's history, and every condition
+        already true re-fired as "true at start" for rules nobody touched."""
+        for alert in reversed(old.history):
+            self.history.appendleft(alert)
+        self.fired, self.suppressed = old.fired, old.suppressed
+        self._prev_high = dict(old._prev_high)
+        self._tbills_since = old._tbills_since
+        free: dict[str, list[int]] = {}  # rule text -> old indexes not matched yet
+        for i, rule in enumerate(old.rules):
+            free.setdefault(rule.text, []).append(i)
+        moved: dict[int, int] = {}  # old index -> new index
+        for j, rule in enumerate(self.rules):
+            same = free.get(rule.text)
+            if same:
+                moved[same.pop(0)] = j
+        self._armed = _moved(old._armed, moved)
+        self._last = _moved(old._last, moved)
+        self._windows = _moved(old._windows, moved)
+        self._ref = _moved(old._ref, moved)
+        self._ops_seen = {moved[i]: seen for i, seen in old._ops_seen.items() if i in moved}
 
     def view(self, note: str = "") -> AlertsView:
         """The history for the alerts panel; ``note`` is a delivery problem, if any."""

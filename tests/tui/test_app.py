@@ -277,3 +277,34 @@ async def test_a_hub_terminal_starts_no_feed_of_its_own_for_a_watchlist_change(
 
         assert "NVDA" in runtime.store.slice("ath", AthSlice).symbols()  # rows follow
         await app.action_quit()
+
+
+async def test_an_alert_rule_edit_keeps_the_alerts_panel_history(tmp_path: Path) -> None:
+    """A live [alerts] edit (a config reload) rebuilds the rules; the panel still lists
+    what fired before (it used to go blank)."""
+    from dataclasses import replace
+
+    from feeds.model.alerts import AlertKind, FiredAlert
+    from widgets.alerts_panel import AlertsPanel
+
+    settings = Settings()
+    settings = replace(settings, alerts=replace(settings.alerts, rules=("btc above 90000",)))
+    runtime = build_runtime(settings, ManualClock(start=DEMO_START), demo=True, data=tmp_path)
+    runtime.feeds = []
+    app = LockstepApp(runtime, watch_terminal=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        fired = FiredAlert(
+            "btc above 90000", AlertKind.ABOVE, "BTC-USD", "BTC-USD 92,100.00 is above 90,000",
+            "92,100.00", "coinbase", True, DEMO_START, 1000.0,
+        )  # fmt: skip
+        app._alerts.engine.history.appendleft(fired)
+        rules = ("btc above 90000", "btc below 80000")
+        assert app._apply_settings(
+            replace(app.settings, alerts=replace(settings.alerts, rules=rules))
+        )
+        await pilot.pause()
+        assert app._alerts.view().rules == rules
+        assert app._alerts.view().alerts == (fired,)
+        shown = app.query_one(AlertsPanel)._view
+        assert shown is not None and shown.alerts == (fired,)
+        await app.action_quit()

@@ -547,3 +547,32 @@ def test_fed_input_skips_stale_and_missing_rows() -> None:
     )  # fmt: skip
     fired = nxt.at(1, AlertInputs.from_views(T0 + 1, fed=moved))
     assert [a.rule for a in fired] == ["cut_prob mar move 5pp"]
+
+
+def test_a_live_rule_edit_keeps_the_history_and_each_unchanged_rules_state() -> None:
+    """Editing the rules (a config reload) used to start a new engine from nothing: the
+    panel's history went blank and every condition already true re-fired "at start" for
+    rules nobody touched. The new engine continues the old one: history and counts, and
+    each unchanged rule's crossing state and cooldown (matched by its text, wherever it
+    moved in the list); an added rule starts fresh, a dropped rule's state goes."""
+    old = Run("btc above 90000", "btc below 80000")
+    assert len(old.at(0, btc(92_100))) == 1  # true at start
+    old.at(1, btc(89_000))  # re-armed below the band
+    assert len(old.at(2, btc(91_000))) == 0  # a crossing inside the cooldown: suppressed
+    new = AlertEngine(parse_rules(["^rut above 3000", "btc above 90000"]))
+    new.carry_over(old.engine)
+    view = new.view()
+    assert [a.rule for a in view.alerts] == ["btc above 90000"]
+    assert (view.fired, view.suppressed) == (1, 1)
+    # The unchanged rule (now second) keeps its state: no "at start" again, and its
+    # cooldown still runs (the crossing at 3 s is suppressed, one at 400 s fires).
+    assert new.evaluate(btc(92_100), T0 + 3, WALL) == []
+    assert new.evaluate(btc(89_000), T0 + 4, WALL) == []
+    assert new.evaluate(btc(91_000), T0 + 5, WALL) == []
+    assert new.suppressed == 2
+    new.evaluate(btc(89_000), T0 + 399, WALL)
+    assert [a.rule for a in new.evaluate(btc(91_000), T0 + 400, WALL)] == ["btc above 90000"]
+    # An added rule starts fresh: its condition, true now, fires "at start".
+    fired = new.evaluate(inputs({"^RUT": 3_100}), T0 + 401, WALL)
+    assert [(a.rule, a.at_start) for a in fired] == [("^rut above 3000", True)]
+    assert [a.rule for a in new.view().alerts][:2] == ["^rut above 3000", "btc above 90000"]
