@@ -41,6 +41,14 @@ _PRICE_MAX = 1e12
 CACHE_KIB = 512
 """SQLite's page cache for the history connection, KiB (the default is 2,000)."""
 
+WAL_LIMIT_BYTES = 8 << 20
+"""The write-ahead log is cut back to this size once it has been checkpointed
+(``journal_size_limit``): without it the file stays as large as it ever grew."""
+
+WAL_ALERT_BYTES = 64 << 20
+"""A log this large after a commit means something holds a read open and starves the
+checkpoint (reliability.md S6): the ATH panel says so until it shrinks."""
+
 
 def _px(col: str) -> str:
     # typeof() catches text that REAL affinity could not convert; < 1e12 catches inf;
@@ -251,6 +259,11 @@ class HistoryStore:
         self.busy_ms = busy_ms
         self.warning: str | None = None
         """What went wrong opening the file (moved aside, memory only ...), once open."""
+        self.wal_limit = WAL_LIMIT_BYTES
+        self.wal_alert = WAL_ALERT_BYTES
+        self.wal_note: str | None = None
+        """Set while the write-ahead log stays above :attr:`wal_alert` (a starved
+        checkpoint), in plain words; None otherwise."""
         self._lock = threading.Lock()
         self._open_lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
@@ -351,6 +364,7 @@ class HistoryStore:
             # WAL needs shared memory on one host (sqlite.org/wal.html).
             journal = "DELETE" if nfs else "WAL"
             conn.execute(f"PRAGMA journal_mode = {journal}")
+            conn.execute(f"PRAGMA journal_size_limit = {int(self.wal_limit)}")
             conn.execute("PRAGMA synchronous = NORMAL")
             # SQLite's default page cache is 2 MB per connection, and the start-up
             # quick_check reads every page: it would fill and stay in the resident size
@@ -418,6 +432,42 @@ class HistoryStore:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
                 raise
+            self._keep_wal_small(conn)
+
+    def wal_bytes(self) -> int:
+        """The write-ahead log's size on disk (0 in memory, or when there is none)."""
+        if self.memory:
+            return 0
+        try:
+            return os.stat(self.path + "-wal").st_size
+        except OSError:
+            return 0
+
+    def _keep_wal_small(self, conn: sqlite3.Connection) -> None:
+        """After a commit (reliability.md S6): a log grown past :attr:`wal_limit` is
+        checkpointed and cut back when no reader is in the way; while it stays past
+        :attr:`wal_alert`, :attr:`wal_note` says why. SQLite's own checkpoint (every
+        1,000 pages) copies pages back but never shrinks the file, and it cannot get
+        past a reader that holds an old snapshot: another process reading the history
+        all day would make the log grow without bound."""
+        size = self.wal_bytes()
+        if size <= self.wal_limit:
+            self.wal_note = None
+            return
+        with contextlib.suppress(sqlite3.Error):
+            # PASSIVE never waits; TRUNCATE only once nothing is left to copy (no reader
+            # pins an old snapshot), so it does not wait either.
+            _, log, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if log >= 0 and done == log:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                size = self.wal_bytes()
+        if size > self.wal_alert:
+            self.wal_note = (
+                f"history journal is {size / 1e6:.0f} MB: something holds the history "
+                "open for reading (another program?); it shrinks once that ends"
+            )
+        else:
+            self.wal_note = None
 
     def put_bars(self, bars: Iterable[Bar]) -> None:
         """Store bars now (one transaction). For tests and tools; the app uses the writer."""

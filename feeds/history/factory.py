@@ -149,7 +149,7 @@ def make_ath_slice(
         btc_shown=btc_shown,
         quote_shown=quote_shown,
         last_every=settings.last_price_every_s,
-        writer_error=lambda: writer.last_error,
+        writer_error=lambda: writer.last_error or store.wal_note,
     )
 
 

@@ -1,13 +1,19 @@
 """Storage rows not covered next to the history store: S2 disk full (a file-size limit
-in a subprocess), and the reasons S3/S6/S7 are tested only in part here."""
+in a subprocess), S6 the write-ahead log under a long-lived reader, and the reasons S3/S7
+are tested only in part here."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import textwrap
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
+from feeds.history.db import HistoryStore
+from feeds.model.history import Bar
 from tests.ptyharness import ROOT
 
 DISK_FULL = textwrap.dedent(
@@ -65,8 +71,59 @@ def test_s2_disk_full_is_reported_and_the_process_keeps_running(tmp_path: Path) 
 # S3 read-only database: the tests run as root here, and root ignores file modes, so a
 # chmod cannot make the file read-only; tests/feeds/history/test_history_store.py covers the
 # nearest case (an unusable directory at start-up falls back to memory with a warning).
-# S6 WAL growth under a long-lived reader: SQLite's automatic checkpoint runs every 1000
-# pages; the store checkpoints (TRUNCATE) at close. A test needs 1e5 writes against a held
-# reader and is left to the long soak in bench/.
 # S7 network filesystem: detected from /proc/mounts (feeds.history.db.network_filesystem);
 # no NFS mount can be made in this sandbox, so only the detection function is testable.
+
+
+def _bars(symbol: str, days: int) -> tuple[Bar, ...]:
+    start = date(2000, 1, 1)
+    one, two, half = Decimal(1), Decimal(2), Decimal("0.5")
+    return tuple(
+        Bar(symbol, start + timedelta(days=i), one, two, half, one, "test") for i in range(days)
+    )
+
+
+def test_s6_a_reader_held_open_grows_the_log_which_is_said_and_cut_back_once_it_ends(
+    tmp_path: Path,
+) -> None:
+    """S6: another connection holds a read open while 10^5 rows are written. The log
+    cannot be checkpointed past that reader, so it grows; the store says so (the ATH
+    panel's notice) instead of growing silently. Once the reader lets go, the next commit
+    checkpoints and cuts the log back below its cap, and the notice goes."""
+    path = tmp_path / "history.sqlite"
+    store = HistoryStore(path)
+    store.wal_limit, store.wal_alert = 1 << 20, 4 << 20  # small caps: a short test
+    store.put_bars(_bars("FIRST", 10))
+    reader = sqlite3.connect(path)
+    try:
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT count(*) FROM bars").fetchone()[0] == 10  # a snapshot
+        for n in range(20):  # 10^5 rows, 5,000 a commit
+            store.put_bars(_bars(f"SYM{n}", 5_000))
+        assert store.wal_bytes() > store.wal_alert
+        assert store.wal_note is not None and "holds the history open" in store.wal_note
+        reader.execute("COMMIT")
+    finally:
+        reader.close()
+    store.put_bars(_bars("LAST", 1))
+    assert store.wal_bytes() <= store.wal_limit
+    assert store.wal_note is None
+    assert store.integrity_check() == "ok"
+    store.close()
+
+
+def test_s6_the_ath_panel_notice_carries_the_store_s_log_warning(tmp_path: Path) -> None:
+    """The warning reaches the screen through the ATH view's notices (one owner: the
+    store says it, the slice carries it, the panel shows it)."""
+    from feeds.core.clock import ManualClock
+    from feeds.history.factory import make_ath_slice
+    from feeds.history.settings import HistorySettings
+
+    store = HistoryStore(tmp_path / "history.sqlite")
+    ath = make_ath_slice(HistorySettings(), store, ["^RUT"], ManualClock())
+    assert not any("journal" in n for n in ath.view().notices)
+    store.wal_note = "history journal is 80 MB: something holds the history open"
+    assert ath.refresh(1.0)  # the store's health is looked at with the time-driven state
+    assert store.wal_note in ath.view().notices
+    store.wal_note = None
+    assert ath.refresh(2.0) and not any("journal" in n for n in ath.view().notices)
