@@ -12,7 +12,7 @@ import csv
 import io
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,12 +20,23 @@ from typing import Any
 import pytest
 
 from feeds.btc.parse import parse_coinbase, parse_kraken
+from feeds.core.decode import loads
 from feeds.history.backfill import parse_candles
 from feeds.model.btc import Tick, VenueNotice
 from feeds.model.core import BadMessage, Ignored
-from feeds.model.quotes import Quote
-from feeds.quotes.parse import chart_unit, parse_chart_bars, parse_chart_quote
-from feeds.rates.kalshi import event_meeting, market_price
+from feeds.model.fed import MeetingOdds, TargetRange
+from feeds.model.quotes import MarketState, Quote
+from feeds.quotes.parse import chart_unit, parse_cboe_quote, parse_chart_bars, parse_chart_quote
+from feeds.rates.calendar import load_calendar
+from feeds.rates.effr import parse_effr
+from feeds.rates.kalshi import (
+    event_meeting,
+    market_price,
+    parse_decision_event,
+    parse_ladder_event,
+)
+from feeds.rates.odds_checks import MarketChecks
+from feeds.rates.polymarket import bucket, parse_event
 from feeds.tbills.fred import parse_fredgraph_csv
 
 REAL = Path(__file__).parents[2] / "data" / "real"
@@ -189,6 +200,150 @@ def check_kalshi_single(rel: str) -> None:
     _check_kalshi_market(_json(rel)["market"])
 
 
+def check_kalshi_fed_funds_year_refused(rel: str) -> None:
+    # A real Fed series that is not a meeting: KXFEDFUNDSYEAR (the rate at a year's end)
+    # has a dated event ticker ("-37JAN01") that the meeting reader must not take for a
+    # KXFED/KXFEDDECISION month. Its markets' prices are still read as recorded.
+    raw = _json(rel)
+    for market in raw["markets"]:
+        for field in ("yes_bid_dollars", "yes_ask_dollars", "last_price_dollars"):
+            value, flag = market_price(market, field)
+            assert flag == "" and value == _d(market[field]), field
+    cal = load_calendar()
+    for parse in (
+        lambda: parse_ladder_event(raw, cal, 1.0),
+        lambda: parse_decision_event(raw, cal, MarketChecks(), 1.0),
+    ):
+        out = parse()
+        assert isinstance(out, BadMessage), out
+        assert raw["event_ticker"] in out.reason and "not understood" in out.reason
+
+
+# -- Cboe delayed quotes ------------------------------------------------------------------
+
+# From each cassette's headers (see PROVENANCE.md): the HTTP Date (when it was asked for)
+# and Last-Modified (when Cboe wrote the answer; the CDN may serve it hours later).
+CBOE_RECORDED = {
+    "cboe/quote_AAPL_after-close_openbb-cassette_2024-06-27.json": (
+        datetime(2024, 6, 27, 10, 12, 12, tzinfo=UTC),
+        datetime(2024, 6, 27, 3, 44, 3, tzinfo=UTC),
+        MarketState.PRE,
+    ),
+    "cboe/quote_AAPL_session_openbb-cassette_2023-12-18.json": (
+        datetime(2023, 12, 18, 15, 29, 34, tzinfo=UTC),
+        datetime(2023, 12, 18, 15, 28, 52, tzinfo=UTC),
+        MarketState.REGULAR,
+    ),
+    "cboe/quote_AAPL_session_openbb-cassette_2023-09-26.json": (
+        datetime(2023, 9, 26, 19, 6, 36, tzinfo=UTC),
+        datetime(2023, 9, 26, 19, 5, 45, tzinfo=UTC),
+        MarketState.REGULAR,
+    ),
+}
+
+
+def check_cboe_quote(rel: str) -> None:
+    raw = loads((REAL / rel).read_bytes())
+    data = raw["data"]
+    recorded, modified, state = CBOE_RECORDED[rel]
+    q = parse_cboe_quote(raw, data["symbol"], name="Apple", received=1.0, now=recorded)
+    assert isinstance(q, Quote), q
+    close, prev_day_close = _d(data["close"]), _d(data["prev_day_close"])
+    change = _d(data["price_change"])
+    if close == prev_day_close:
+        # After the close: prev_day_close already is today's close and current_price
+        # has moved on after hours; the day's change is measured from close - change.
+        assert _d(data["current_price"]) != close
+        assert q.price == close and q.prev_close == close - change
+    else:
+        # In the session: current_price, and the previous close it implies is the
+        # payload's own prev_day_close.
+        assert q.price == _d(data["current_price"])
+        assert q.prev_close == q.price - change == prev_day_close
+    assert q.day_high == _d(data["high"]) and q.day_low == _d(data["low"])
+    assert q.currency == "USD" and q.delay_s == 900 and q.market_state == state
+    # last_trade_time has no offset and is read as New York time. The payload's own
+    # "timestamp" is UTC (seconds before the Last-Modified header), so the trade it names
+    # must precede it: by the ~15-minute delay in the session, by hours after the close.
+    stamp = datetime.fromisoformat(raw["timestamp"]).replace(tzinfo=UTC)
+    assert timedelta(0) <= modified - stamp < timedelta(minutes=1)
+    assert q.market_time is not None
+    lag = stamp - q.market_time
+    if state == MarketState.REGULAR:
+        assert timedelta(minutes=14) < lag < timedelta(minutes=16), lag
+    else:
+        assert timedelta(0) < lag < timedelta(hours=24), lag
+
+
+# -- NY Fed EFFR ---------------------------------------------------------------------------
+
+
+def check_nyfed_effr(rel: str) -> None:
+    raw = loads((REAL / rel).read_bytes())
+    rows = raw["refRates"]
+    newest = max(rows, key=lambda r: r["effectiveDate"])
+    got = parse_effr(raw, 1.0)
+    assert isinstance(got, TargetRange), got
+    assert got.as_of == date.fromisoformat(newest["effectiveDate"])
+    assert (got.lower, got.upper) == (_d(newest["targetRateFrom"]), _d(newest["targetRateTo"]))
+    assert got.effr == _d(newest["percentRate"])
+    # Each real row alone is the shape of /effr/last/1.json: every one is read, across
+    # the three target-range changes (Feb, Mar, May 2023) the recording spans.
+    ranges = set()
+    for row in rows:
+        one = parse_effr({"refRates": [row]}, 1.0)
+        assert isinstance(one, TargetRange), (row, one)
+        assert (one.lower, one.upper, one.effr) == (
+            _d(row["targetRateFrom"]),
+            _d(row["targetRateTo"]),
+            _d(row["percentRate"]),
+        )
+        ranges.add((one.lower, one.upper))
+    assert len(ranges) == 4
+
+
+# -- Polymarket Gamma events ----------------------------------------------------------------
+
+
+def check_polymarket_fed_event(rel: str) -> None:
+    raw = _json(rel)
+    cal = load_calendar()
+    # The excerpt dropped the event's endDate (the source trimmed it); as recorded the
+    # event is refused for it, never guessed.
+    assert "endDate" not in raw
+    out = parse_event(raw, cal, MarketChecks(), 1.0)
+    assert isinstance(out, BadMessage) and "endDate" in out.reason
+    # With the end date its markets carry (the meeting's decision day) it is read.
+    event = dict(raw, endDate=raw["markets"][0]["endDate"])
+    odds = parse_event(event, cal, MarketChecks(), 1.0)
+    assert isinstance(odds, MeetingOdds), odds
+    assert odds.meeting == date.fromisoformat(raw["markets"][0]["endDate"][:10])
+    assert odds.event == raw["slug"]
+    by_move = {o.move: o for o in odds.outcomes}
+    for market in raw["markets"]:
+        move = bucket(market["groupItemTitle"])
+        assert move is not None
+        o = by_move[move]
+        # bestBid is absent, not 0, when nobody bids (the 50+ bucket).
+        assert o.bid == (_d(market["bestBid"]) if "bestBid" in market else None)
+        assert o.ask == _d(market["bestAsk"])
+        assert o.last == _d(json.loads(market["outcomePrices"])[0])
+    # Only two of the event's buckets were kept by the excerpt: their prices sum far
+    # below 1, which the sum check must refuse rather than normalise.
+    assert not odds.usable
+    assert any("outcomes sum to" in f for f in odds.flags)
+
+
+def check_polymarket_other_event_ignored(rel: str) -> None:
+    # A real non-Fed event from the same page: no bucket label is a rate move, so it is
+    # ignored (the "Other" placeholder market, inactive with no outcomePrices, included).
+    raw = _json(rel)
+    assert all(bucket(m["groupItemTitle"]) is None for m in raw["markets"])
+    assert any("outcomePrices" not in m for m in raw["markets"])
+    out = parse_event(raw, load_calendar(), MarketChecks(), 1.0)
+    assert isinstance(out, Ignored) and "not a decision event" in out.kind
+
+
 # -- the table --------------------------------------------------------------------------
 
 CASES: dict[str, Callable[[str], None]] = {
@@ -212,6 +367,19 @@ CASES: dict[str, Callable[[str], None]] = {
     "fred/fredgraph_WTREGEN_matemadrigal_2025-11.csv": check_fred,
     "kalshi/markets_page_tickers_ccxt-static_2026-04-09.json": check_kalshi_page,
     "kalshi/market_single_KXELONMARS-99_ccxt-static_2026-04-09.json": check_kalshi_single,
+    "kalshi/event_KXFEDFUNDSYEAR-37JAN01_hexagon-excerpt_2026-09-15.json": (
+        check_kalshi_fed_funds_year_refused
+    ),
+    "cboe/quote_AAPL_after-close_openbb-cassette_2024-06-27.json": check_cboe_quote,
+    "cboe/quote_AAPL_session_openbb-cassette_2023-12-18.json": check_cboe_quote,
+    "cboe/quote_AAPL_session_openbb-cassette_2023-09-26.json": check_cboe_quote,
+    "nyfed/effr_search_2023-01-01_2023-06-06_openbb-cassette_2024-06-27.json": check_nyfed_effr,
+    "polymarket/gamma_event_fed-decision-in-september-762_hexagon-excerpt_2026-09-15.json": (
+        check_polymarket_fed_event
+    ),
+    "polymarket/gamma_event_russian-parliamentary-election_hexagon-excerpt_2026-09-15.json": (
+        check_polymarket_other_event_ignored
+    ),
 }
 
 
