@@ -320,8 +320,10 @@ def parse_chart_quote(
 
 
 def parse_cboe_time(value: object) -> datetime | None:
-    """Cboe's ``last_trade_time`` (ISO 8601). A time without an offset is taken as New York
-    time: the feed's timezone is not documented (UNCONFIRMED)."""
+    """Cboe's ``last_trade_time`` (ISO 8601). A time without an offset is New York time:
+    not documented, but confirmed by real recorded answers (tests/data/real/cboe: read as
+    New York time, an in-session trade is ~15 minutes before the payload's own UTC
+    ``timestamp``, the feed's delay)."""
     if not isinstance(value, str) or not 8 <= len(value) <= 40:
         return None
     try:
@@ -368,9 +370,9 @@ def parse_cboe_quote(
         # The session is over: the payload's own sign of it (sources.md §C5). Read from a
         # real after-close AAPL answer (close 213.25, current_price 212.8, price_change
         # 4.18, prev_day_close 213.25): its change is measured from 209.07, which is
-        # close - price_change, not current_price - price_change. What ``close``
-        # holds during the session is UNCONFIRMED; this branch only needs it to differ
-        # from ``prev_day_close`` then, which is the case in every response seen.
+        # close - price_change, not current_price - price_change. During the session
+        # ``close`` differs from ``prev_day_close`` (it equals current_price in the two
+        # real in-session answers in tests/data/real/cboe), so this branch is not taken.
         last = close
     change = number(data.get("price_change"))
     prev: Decimal | None = None

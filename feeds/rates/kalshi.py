@@ -49,7 +49,7 @@ _MONTHS = {
         ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
     )
 }
-_EVENT_RE = re.compile(r"^[A-Z]+-(\d{2})([A-Z]{3})$")
+_EVENT_RE = re.compile(r"^([A-Z]+)-(\d{2})([A-Z]{3})$")
 _STRIKE_RE = re.compile(r"-T(\d{1,2}\.\d{1,2})$")
 _CLOSED = {"closed", "settled", "determined", "finalized"}
 _CENTS = {
@@ -59,15 +59,21 @@ _CENTS = {
 }
 
 
-def event_meeting(event_ticker: str, meetings: Sequence[FomcMeeting]) -> FomcMeeting | str:
-    """The meeting an event ticker like ``KXFEDDECISION-26JAN`` names, or why not."""
+def event_meeting(
+    event_ticker: str, meetings: Sequence[FomcMeeting], series: str | None = None
+) -> FomcMeeting | str:
+    """The meeting an event ticker like ``KXFEDDECISION-26JAN`` names, or why not.
+    With ``series``, the ticker must belong to it: another Fed series shaped alike (a
+    real one, ``KXFEDFUNDSYEAR-37JAN01``, is in tests/data/real) is not a meeting."""
     match = _EVENT_RE.match(event_ticker)
-    if match is None or match.group(2) not in _MONTHS:
+    if match is None or match.group(3) not in _MONTHS:
         return f"event ticker {event_ticker} not understood"
-    year, month = 2000 + int(match.group(1)), _MONTHS[match.group(2)]
+    if series is not None and match.group(1) != series:
+        return f"event ticker {event_ticker} is not a {series} event"
+    year, month = 2000 + int(match.group(2)), _MONTHS[match.group(3)]
     found = meeting_in_month(meetings, year, month)
     if found is None:
-        return f"{event_ticker}: no FOMC meeting in {match.group(2).title()} {year}"
+        return f"{event_ticker}: no FOMC meeting in {match.group(3).title()} {year}"
     return found
 
 
@@ -116,7 +122,7 @@ def parse_decision_event(
     received: float,
 ) -> MeetingOdds | BadMessage | Ignored:
     """One KXFEDDECISION event (with nested markets) -> the meeting's odds."""
-    head = _event_head(event, meetings, "event")
+    head = _event_head(event, meetings, "event", DECISION_SERIES)
     if not isinstance(head, tuple):
         return head
     ticker, meeting, markets = head
@@ -154,7 +160,7 @@ def parse_decision_event(
 
 
 def _event_head(
-    event: object, meetings: Sequence[FomcMeeting], what: str
+    event: object, meetings: Sequence[FomcMeeting], what: str, series: str
 ) -> tuple[str, FomcMeeting, list[object]] | BadMessage | Ignored:
     """An event's ticker, its meeting and its nested markets, or why it has none.
 
@@ -165,7 +171,7 @@ def _event_head(
     if not isinstance(event, dict) or not isinstance(ticker, str) or not ticker:
         return BadMessage(SOURCE, f"{what} without event_ticker")
     ticker = clean_text(ticker, 40)
-    meeting = event_meeting(ticker, meetings)
+    meeting = event_meeting(ticker, meetings, series)
     if isinstance(meeting, str):
         return BadMessage(SOURCE, meeting)
     markets = event.get("markets")
@@ -192,7 +198,7 @@ def parse_ladder_event(
     suffix (the ticker form is from third-party code: UNCONFIRMED).
     """
     checks = checks or MarketChecks()
-    head = _event_head(event, meetings, "ladder event")
+    head = _event_head(event, meetings, "ladder event", LADDER_SERIES)
     if not isinstance(head, tuple):
         return head
     ticker, meeting, markets = head

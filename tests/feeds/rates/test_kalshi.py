@@ -248,3 +248,28 @@ async def test_feed_reports_down_when_refused() -> None:
         await events.aclose()
     assert isinstance(first, FeedStatus) and first.state is FeedState.CONNECTING
     assert isinstance(second, FeedStatus) and second.state is FeedState.DOWN
+
+
+@pytest.mark.parametrize(
+    ("ticker", "decision_ok", "ladder_ok"),
+    [
+        ("KXFEDDECISION-26JAN", True, False),
+        ("KXFED-26JAN", False, True),
+        ("KXFEDFUNDSYEAR-26JAN", False, False),  # another Fed series shaped alike
+        ("KXCPI-26JAN", False, False),
+    ],
+)
+def test_an_event_is_read_only_by_its_own_series_parser(
+    ticker: str, decision_ok: bool, ladder_ok: bool
+) -> None:
+    """The ticker's series decides which parser may read it: the month code alone would
+    let any series shaped ``SERIES-26JAN`` pass as a meeting's odds (a real
+    ``KXFEDFUNDSYEAR`` event is in tests/data/real/kalshi)."""
+    decision, ladder = _jan(), copy.deepcopy(_events("kalshi_ladder_events.json")[0])
+    decision["event_ticker"] = ladder["event_ticker"] = ticker
+    got = parse_decision_event(decision, CAL, CHECKS, 1.0)
+    assert isinstance(got, MeetingOdds) is decision_ok, got
+    lad = parse_ladder_event(ladder, CAL, 1.0)
+    assert isinstance(lad, RateLadder) is ladder_ok, lad
+    if not decision_ok:
+        assert isinstance(got, BadMessage) and "is not a KXFEDDECISION event" in got.reason
