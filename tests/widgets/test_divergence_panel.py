@@ -168,6 +168,19 @@ async def test_wide_co_highs_show_prices() -> None:
         assert "2025-10-06 126,200 / 2025-10-15 2,512" in co and "2021-11-10 69,000" in co
 
 
+def count_refreshes(chart: DivergenceChart) -> list[object]:
+    """Every ``refresh`` call on ``chart`` from now on (each still refreshes)."""
+    refreshed: list[object] = []
+    refresh = chart.refresh
+
+    def counted(*args: Any, **kwargs: Any) -> DivergenceChart:
+        refreshed.append(args)
+        return refresh(*args, **kwargs)
+
+    chart.refresh = counted  # type: ignore[method-assign]
+    return refreshed
+
+
 async def test_the_chart_repaints_only_when_a_dot_moves() -> None:
     """The live price moves the last point on every tick; the chart is repainted (and
     its bytes sent) only when that moves a braille dot."""
@@ -177,13 +190,7 @@ async def test_the_chart_repaints_only_when_a_dot_moves() -> None:
         chart.set_lines((100.0, 90.0, 80.0), (100.0, 105.0, 110.0))
         await pilot.pause()
         before = chart.plain_lines()
-        refreshed: list[object] = []
-
-        def counted(*args: object, **kwargs: object) -> DivergenceChart:
-            refreshed.append(args)
-            return chart
-
-        chart.refresh = counted  # type: ignore[method-assign]
+        refreshed = count_refreshes(chart)
         chart.set_lines((100.0, 90.0, 80.0001), (100.0, 105.0, 110.0))  # under one dot
         assert refreshed == [] and chart.plain_lines() == before
         chart.set_lines((100.0, 90.0, 95.0), (100.0, 105.0, 110.0))  # a dot moves
@@ -201,14 +208,7 @@ async def test_a_hidden_chart_is_not_repainted_and_shows_its_latest_lines_when_s
         shown_before = chart.plain_lines()
         chart.display = False
         await pilot.pause()
-        refreshed: list[object] = []
-        refresh = chart.refresh
-
-        def counted(*args: object, **kwargs: object) -> DivergenceChart:
-            refreshed.append(args)
-            return refresh(*args, **kwargs)  # type: ignore[arg-type]
-
-        chart.refresh = counted  # type: ignore[method-assign]
+        refreshed = count_refreshes(chart)
         chart.set_lines((100.0, 80.0, 60.0), (100.0, 110.0, 130.0))
         assert refreshed == []
         chart.display = True
