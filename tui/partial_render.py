@@ -12,8 +12,17 @@ other, renders each cluster's box on its own and merges the results. Only the wi
 near a change are visited. The bytes written are the same as before: the spans sent to
 the terminal are still computed from the changed regions themselves.
 
+A small change looks at few widgets: for each map the compositor keeps a row index (the
+visible widgets on each screen line, front to back), so a cluster visits only the
+widgets on its own lines instead of walking all ~150 visible widgets, and only the lines
+that are written get a line of chops.
+
 This leans on private parts of Textual's ``Compositor`` (``_dirty_regions``,
-``_regions_to_spans``, ``_full_map``, ``visible_widgets``, ``cuts`` and ``ChopsUpdate``).
+``_regions_to_spans``, ``_full_map``, ``visible_widgets``, ``cuts``, ``clear``, ``size``
+and ``ChopsUpdate``), and on two facts about them: ``visible_widgets`` and ``cuts`` are
+replaced by new objects whenever the map changes and never edited in place (the row
+index is rebuilt when either is not the object it was built from), and an update's
+``chops`` and ``chop_ends`` are read only on the rows of its spans.
 They are fenced three ways: pyproject pins Textual to the tested minor version
 (:data:`TESTED_TEXTUAL`); :func:`banded_compositor_supported` checks the version and every
 name, and without them the stock compositor is used; and ``[ui] compositor = "stock"``
@@ -80,6 +89,7 @@ def banded_compositor_supported(version: tuple[int, ...] | None = None) -> bool:
         and isinstance(getattr(probe, "_full_map_invalidated", None), bool)
         and callable(getattr(Compositor, "_regions_to_spans", None))
         and hasattr(Compositor, "cuts")
+        and callable(getattr(Compositor, "clear", None))
     )
 
 
@@ -111,6 +121,11 @@ def cluster_regions(regions: Iterable[Region], slack: int = _SLACK_CELLS) -> lis
 class BandedCompositor(Compositor):
     """A compositor whose partial updates visit only the widgets near each change."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._index: _MapIndex | None = None
+        """The row index of the last map an update used (see :class:`_MapIndex`)."""
+
     def update_widgets(self, widgets: set[Widget]) -> None:
         """Mark ``widgets`` for repaint.
 
@@ -132,6 +147,11 @@ class BandedCompositor(Compositor):
                 widgets = widgets & visible
         super().update_widgets(widgets)
 
+    def clear(self) -> None:
+        """Forget every widget (the screen closed), the row index's too."""
+        super().clear()
+        self._index = None
+
     def render_partial_update(self) -> CroppedChopsUpdate | None:
         """Render the changed regions cluster by cluster (see the module docstring)."""
         dirty = self._dirty_regions
@@ -142,48 +162,75 @@ class BandedCompositor(Compositor):
         update_regions = dirty.copy()
         dirty.clear()
         spans = list(self._regions_to_spans(update_regions))
-        is_rendered_line = {y for y, _, _ in spans}.__contains__
-        cuts = self.cuts
-        chops: list[dict[int, Strip | None]] = [dict.fromkeys(c[:-1]) for c in cuts]
+        index = self._map_index()
+        # Rows that no span is on are never read (the update writes the spans' rows
+        # only, and every pass below skips the others): they share one empty dict.
+        rendered = {y for y, _, _ in spans}
+        empty: dict[int, Strip | None] = {}
+        chops = [empty] * len(index.cut_starts)
+        cut_starts = index.cut_starts
+        fromkeys = dict.fromkeys
+        for y in rendered:
+            if 0 <= y < len(chops):
+                chops[y] = fromkeys(cut_starts[y])
         for crop in clusters:
             if crop.area:
-                self._render_cluster(crop, is_rendered_line, chops)
-        chop_ends = [cut_set[1:] for cut_set in cuts]
-        return CroppedChopsUpdate(chops, spans, chop_ends)
+                self._render_cluster(index, crop, rendered, chops)
+        return CroppedChopsUpdate(chops, spans, index.chop_ends)
+
+    def _map_index(self) -> _MapIndex:
+        """The row index of the current map, rebuilt when Textual rebuilt the map."""
+        visible_widgets, cuts = self.visible_widgets, self.cuts
+        index = self._index
+        if index is None or not index.matches(visible_widgets, cuts):
+            index = self._index = _MapIndex(visible_widgets, cuts)
+        return index
 
     def _render_cluster(
         self,
+        index: _MapIndex,
         crop: Region,
-        is_rendered_line: Callable[[int], bool],
+        rendered: set[int],
         chops: list[dict[int, Strip | None]],
     ) -> None:
         """Fill ``chops`` for the lines of ``crop`` from the widgets that show there.
 
         Unlike Textual's own pass, a widget is visited only if the part of it that is
-        visible overlaps ``crop`` (not merely its container), and it renders only the
-        lines of ``crop``, so a change in one row never re-renders a whole panel."""
-        cuts = self.cuts
+        visible overlaps ``crop`` on a line being rendered (not merely its container),
+        and it renders only the lines of ``crop``, so a change in one row never
+        re-renders a whole panel. The widgets come from the row index, so only those
+        on the crop's lines are looked at, in ``visible_widgets`` order (front to back).
+        A widget that reaches the crop only on lines not rendered would be skipped
+        anyway: it has nothing to fill there."""
+        cuts = index.cuts
         crop_x, crop_right = crop.x, crop.right
-        for widget, (region, clip) in self.visible_widgets.items():
-            visible = region.intersection(clip)
-            part = visible.intersection(crop)
-            if not part.area:
+        rows = index.rows
+        found: dict[int, _Entry] = {}
+        for y in range(crop.y, crop.bottom):
+            if y in rendered:
+                for entry in rows[y]:
+                    found[entry.order] = entry
+        is_rendered_line = rendered.__contains__
+        for order in sorted(found):
+            entry = found[order]
+            visible = entry.visible
+            if visible.x >= crop_right or visible.right <= crop_x:
                 continue
+            part = visible.intersection(crop)
             if _covered(chops, cuts, part, is_rendered_line):
                 # Everything of it inside the crop is behind widgets already drawn (a
                 # panel or the screen behind a changed cell): no need to render it.
                 continue
-            strips = widget.render_lines(
+            region = entry.region
+            strips = entry.widget.render_lines(
                 Region(visible.x - region.x, part.y - region.y, visible.width, part.height)
             )
-            x0 = visible.x
-            first_cut, last_cut = visible.column_span
             for y, strip in zip(range(part.y, part.bottom), strips, strict=False):
-                if not is_rendered_line(y):
+                if y not in rendered:
                     continue
                 line = chops[y]
-                final_cuts = [cut for cut in cuts[y] if last_cut >= cut >= first_cut]
-                pieces = strip.divide([c - x0 for c in final_cuts[1:]])
+                final_cuts, offsets = entry.line_cuts(y, cuts[y])
+                pieces = strip.divide(offsets)
                 for cut, end, piece in zip(final_cuts, final_cuts[1:], pieces, strict=False):
                     # Only cuts that reach into the crop: every widget covering such a
                     # cut was visited in this pass, so the first to fill it (front to
@@ -191,6 +238,76 @@ class BandedCompositor(Compositor):
                     # pass whose crop they are in.
                     if cut < crop_right and end > crop_x and line.get(cut) is None:
                         line[cut] = piece
+            if _covered(chops, cuts, crop, is_rendered_line):
+                # The crop is full: every widget left is behind (its part is inside the
+                # crop), so each would be skipped above. One check instead of one each.
+                break
+
+
+class _Entry:
+    """One visible widget of a map: where it is, what of it shows, and its cuts by line."""
+
+    __slots__ = ("_lines", "order", "region", "visible", "widget")
+
+    def __init__(self, order: int, widget: Widget, region: Region, visible: Region) -> None:
+        self.order = order
+        """Its place in ``visible_widgets`` (front to back)."""
+        self.widget = widget
+        self.region = region
+        self.visible = visible
+        """``region`` clipped: the cells of it that show."""
+        self._lines: dict[int, tuple[list[int], list[int]]] = {}
+
+    def line_cuts(self, y: int, line_cuts: list[int]) -> tuple[list[int], list[int]]:
+        """The cuts of line ``y`` (``line_cuts``) within the widget, and where its strip
+        divides at them; worked out once per line and map (bounded by its height)."""
+        cached = self._lines.get(y)
+        if cached is None:
+            first_cut, last_cut = self.visible.column_span
+            final_cuts = [cut for cut in line_cuts if last_cut >= cut >= first_cut]
+            x0 = self.visible.x
+            cached = self._lines[y] = (final_cuts, [c - x0 for c in final_cuts[1:]])
+        return cached
+
+
+class _MapIndex:
+    """The visible widgets of one compositor map by screen row, so that a small change
+    looks at the few widgets on its lines rather than all of them (~150 here).
+
+    It is derived from ``visible_widgets`` and ``cuts`` alone. Textual replaces both
+    with new objects whenever the map changes (a reflow, a resize, a widget shown,
+    hidden or mounted, a scroll) and never edits them in place, so the index holds
+    the two and is rebuilt when either is not the very object it was built from.
+    Holding them also means their ids cannot be reused by newer objects."""
+
+    __slots__ = ("chop_ends", "cut_starts", "cuts", "rows", "visible_widgets")
+
+    def __init__(
+        self, visible_widgets: dict[Widget, tuple[Region, Region]], cuts: list[list[int]]
+    ) -> None:
+        self.visible_widgets = visible_widgets
+        self.cuts = cuts
+        height = len(cuts)
+        rows: list[list[_Entry]] = [[] for _ in range(height)]
+        for order, (widget, (region, clip)) in enumerate(visible_widgets.items()):
+            visible = region.intersection(clip)
+            if not visible.area:
+                continue
+            entry = _Entry(order, widget, region, visible)
+            for y in range(max(visible.y, 0), min(visible.bottom, height)):
+                rows[y].append(entry)
+        self.rows = rows
+        """Per screen line, the widgets showing on it, front to back."""
+        self.cut_starts = [cut_set[:-1] for cut_set in cuts]
+        """Per line, where each chop starts (the keys of a line's chops)."""
+        self.chop_ends = [cut_set[1:] for cut_set in cuts]
+        """Per line, where each chop ends (read only, shared by every update)."""
+
+    def matches(
+        self, visible_widgets: dict[Widget, tuple[Region, Region]], cuts: list[list[int]]
+    ) -> bool:
+        """True if built from these very objects (the map has not changed since)."""
+        return self.visible_widgets is visible_widgets and self.cuts is cuts
 
 
 def _covered(

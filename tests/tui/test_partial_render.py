@@ -11,7 +11,7 @@ from typing import Any
 import pyte
 import pytest
 from rich.console import Console
-from textual._compositor import Compositor, LayoutUpdate
+from textual._compositor import ChopsUpdate, Compositor, LayoutUpdate
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.geometry import Region
@@ -152,7 +152,28 @@ def _check_update(compositor: Compositor, regions: list[Region], width: int, hei
             for x in range(box.x, box.right):
                 assert got.get((x, y)) == want.get((x, y)), (x, y, r)
     assert len(written) <= len(stock.render_segments(console))
+    if all(screen_box.contains_region(r) for r in regions):
+        # Byte for byte what the same writer makes of the stock compositor's chops
+        # (which fill every cut of the bounding box): the banded pass fills every chop
+        # a span reaches, with the same widget on top. (Not for regions off the screen,
+        # which Textual never marks: a span above the top reads the chops of a line
+        # counted from the bottom, and what is there depends on the crop.)
+        assert isinstance(stock, ChopsUpdate)
+        same = CroppedChopsUpdate(stock.chops, stock.spans, stock.chop_ends)
+        assert written == same.render_segments(console)
     return len(written)
+
+
+def _random_regions(rng: random.Random, app: App[Any], width: int, height: int) -> list[Region]:
+    """Some widgets' regions and some stray cells: what a frame marks dirty."""
+    widgets = [w for w in app.screen.walk_children(Widget) if w.region.area]
+    regions = [w.region for w in rng.sample(widgets, min(len(widgets), rng.randrange(1, 6)))]
+    regions += [
+        Region(rng.randrange(width - 5), rng.randrange(height - 1), rng.randrange(1, 8), 1)
+        for _ in range(rng.randrange(3))
+    ]
+    screen = Region(0, 0, width, height)
+    return [c for c in (r.intersection(screen) for r in regions) if c.area]
 
 
 async def test_a_partial_update_restores_every_changed_cell_on_a_layered_screen() -> None:
@@ -297,6 +318,103 @@ async def test_repainting_a_hidden_widget_keeps_the_widget_map(
         await pilot.pause()
         screen_text = "\n".join(strip.text for strip in compositor.render_strips())
         assert "scrolled 1 has changed 2" in screen_text
+
+
+def _rows_by_scan(compositor: Compositor) -> list[list[Widget]]:
+    """Each screen line's widgets by walking every visible widget: what the index holds."""
+    rows: list[list[Widget]] = [[] for _ in range(compositor.size.height)]
+    for widget, (region, clip) in compositor.visible_widgets.items():
+        visible = region.intersection(clip)
+        for y in range(visible.y, visible.bottom) if visible.area else ():
+            rows[y].append(widget)
+    return rows
+
+
+async def test_the_row_index_lists_each_lines_widgets_front_to_back() -> None:
+    app = _Layered()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.query_one("#scroll").scroll_to(y=5, animate=False)
+        await pilot.pause()
+        compositor = app.screen._compositor
+        assert isinstance(compositor, BandedCompositor)
+        index = compositor._map_index()
+        assert [[e.widget for e in row] for row in index.rows] == _rows_by_scan(compositor)
+        # A row of the left column: the Static, its column, the row, the screen.
+        l3 = app.query_one("#l3")
+        on_l3 = [e.widget for e in index.rows[l3.region.y]]
+        assert on_l3.index(l3) < on_l3.index(app.query_one("#left")) < on_l3.index(app.screen)
+        assert compositor._map_index() is index  # the map did not change: kept
+
+
+async def test_partial_updates_stay_exact_when_the_map_changes() -> None:
+    # The row index is built per map: after a resize, a panel hidden or shown, a widget
+    # mounted or removed and a scroll, every update must still be the stock one.
+    app = _Layered()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        compositor = app.screen._compositor
+        assert isinstance(compositor, BandedCompositor)
+        rng = random.Random(5)
+        size = (100, 30)
+
+        async def check(note: str, must_show: Widget | None = None) -> None:
+            await pilot.pause()
+            index = compositor._map_index()
+            rows = [[e.widget for e in row] for row in index.rows]
+            assert rows == _rows_by_scan(compositor), note
+            if must_show is not None:
+                assert any(must_show in row for row in rows), note
+            for _ in range(25):
+                regions = _random_regions(rng, app, *size)
+                if must_show is not None:
+                    regions.append(must_show.region)
+                if regions:
+                    _check_update(compositor, regions, *size)
+
+        await check("initial")
+        first = compositor._map_index()
+        size = (80, 24)
+        await pilot.resize_terminal(*size)
+        await check("resized")
+        assert compositor._map_index() is not first
+        app.query_one("#left").display = False
+        await check("left column hidden", app.query_one("#r0"))
+        app.query_one("#left").display = True
+        await check("left column shown", app.query_one("#l0"))
+        new = Static("mounted late " * 3, classes="row", id="late")
+        await app.query_one("#right").mount(new, before=0)
+        await check("widget mounted", new)
+        await app.query_one("#r2").remove()
+        await check("widget removed", app.query_one("#r3"))
+        app.query_one("#scroll").scroll_to(y=6, animate=False)
+        await check("scrolled", app.query_one("#s7"))
+
+
+async def test_a_stale_row_index_would_be_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The check above can fail: an index kept across a map change draws the old places.
+    from tui.partial_render import _MapIndex
+
+    app = _Layered()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        compositor = app.screen._compositor
+        _ = compositor.render_update(full=True)
+        monkeypatch.setattr(_MapIndex, "matches", lambda *_: True)
+        app.query_one("#left").display = False
+        await pilot.pause()
+        with pytest.raises(AssertionError):
+            _check_update(compositor, [app.query_one("#r0").region], 100, 30)
+
+
+async def test_closing_the_screen_drops_the_row_index() -> None:
+    app = _Layered()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        compositor = app.screen._compositor
+        assert isinstance(compositor, BandedCompositor)
+        compositor._map_index()
+        compositor.clear()  # what Textual does when the screen closes
+        assert compositor._index is None  # it held every visible widget
 
 
 def test_the_banded_compositor_needs_the_tested_textual_minor() -> None:
