@@ -189,6 +189,7 @@ async def test_a_cell_paints_the_same_lines_either_way() -> None:
             cell = app.query_one(f"#{cell_id}", Cell)
             cell.set(text)
             await pilot.pause()
+            assert cell._one_line(cell.size.width) is not None  # the fast path is taken
             region = Region(0, 0, cell.outer_size.width, cell.outer_size.height)
             painted = []
             for fast in (True, False):
@@ -231,6 +232,12 @@ async def test_property_the_fast_line_is_textuals_line_for_any_fitting_text() ->
     async with app.run_test(size=(40, 8)) as pilot:
         await pilot.pause()
         cell = app.query_one("#probe", Cell)
+        foreground = {}
+        for up in (True, False):
+            cell.set_class(up, "-up")
+            app.stylesheet.update(cell)
+            foreground[up] = cell.visual_style.foreground
+        assert foreground[True] != foreground[False]
 
         @given(
             content=_contents(),
@@ -242,7 +249,8 @@ async def test_property_the_fast_line_is_textuals_line_for_any_fitting_text() ->
             cell.set(content)
             cell.styles.text_align = align  # type: ignore[assignment]
             cell.set_class(up, "-up")
-            app.update_styles(cell)
+            app.stylesheet.update(cell)  # now, not on the next idle: no await in here
+            assert cell.visual_style.foreground == foreground[up]
             width = max(len(content.plain), content.cell_length, 1) + extra
             assert_fast_is_stock(cell, width)
 
