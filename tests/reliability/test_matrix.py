@@ -45,11 +45,6 @@ NEAREST = {
         "reports staleness and memory; timed assertions do not belong in the test suite",
         "test_t8_no_color_means_no_colour_codes",
     ),
-    "s6": (
-        "WAL growth needs 1e5 writes against a long-lived reader; SQLite checkpoints every "
-        "1000 pages and the store truncates at close. Left to the long soak in bench/",
-        "test_s2_disk_full_is_reported_and_the_process_keeps_running",
-    ),
     "s7": (
         "No network filesystem can be mounted in this sandbox; the detection reads "
         "/proc/mounts and falls back to journal_mode=DELETE with a warning",
