@@ -20,17 +20,19 @@ from __future__ import annotations
 
 CAUSES: dict[str, str] = {
     "D1": (
-        "**A fixed cost per frame.** Each frame costs the same few milliseconds whatever "
-        "the rate: Textual's compositor re-rendering the changed widgets' lines (~40 % of "
-        "the app's samples at 100 msg/s, py-spy 2026-12-05), the app's paint (formatting "
-        "the BTC rows, the Cell diffs, the ATH view the BTC price moves: ~20 %), websocket "
-        "receive and parse (~10 %) and Textual's message pump. In the full run of "
-        "2026-12-05: 4.1 % at 100 msg/s (target 5: met) and 6.9 % at 1,000 msg/s against a "
-        "raw-ANSI floor of 2.6 % (2.65×; the floor writes the same changes with no widget "
-        "tree). A hub-fed App paints the same 10 Hz, which is why it costs 0.8× a direct "
-        "one (B13). *Plan:* paint the BTC price row from one pre-formatted line per frame "
-        "instead of several cells; one widget per panel drawing its own rows (D4); an ATH "
-        "view that recomputes only the BTC row when only BTC moved."
+        "**A fixed cost per frame.** Each frame costs the same few milliseconds whatever the "
+        "rate: Textual's screen update (the compositor and the styles cache of the changed "
+        "widgets), the app's paint (the BTC, divergence and ATH views and their cells), "
+        "websocket receive and parse, and Textual's message pump. This stop cut the "
+        "compositor's own walk (a row index per map: 370 → 110 µs a frame) and a one-line "
+        "cell's render (143 → 37 µs), and a flash timer task per frame. In the full run of "
+        "2026-12-05 (third sitting): 4.5 % at 100 msg/s (target 5: met; 4.1 % in the run "
+        "before) and 6.6 % at 1,000 msg/s (6.9 % before) against a raw-ANSI floor of 2.6 % "
+        "(2.54×, was 2.65×; the floor writes the same changes with no widget tree). A hub-fed "
+        "App paints the same 10 Hz (B13, D9). *Plan:* the styles cache's per-widget work is now"
+        " the largest part of a frame (~65 µs a cell: background colours, theme, line styles); "
+        "one widget per panel drawing its own rows (D4) would pay it once a panel; an ATH view "
+        "that rebuilds only the BTC row when only BTC moved."
     ),
     "D2": (
         "**What is left at idle.** One wake-up a second (the store's time-driven state, "
@@ -44,7 +46,11 @@ CAUSES: dict[str, str] = {
         "driver whose input thread sleeps while no key is pressed read 0.42 % but was "
         "reverted: with it the B12 resize storm left the screen one row off in 1 of 4-5 "
         "runs (0 of 12 without). *Plan:* find that interaction and bring the quiet input "
-        "thread back; the watchdogs sleep until their next deadline."
+        "thread back; the watchdogs sleep until their next deadline. The full run of the "
+        "third sitting read 0.70 % (0.6-0.7, n = 3) and the peer 1.30 % at idle (0.85 % "
+        "before): the box was slower that hour; P0 alternated right after between the "
+        "stop-15 tree and this one read 1.4-2.8 % for both (medians 2.07 vs 1.47 %), so no "
+        "change of this stop added idle work that the box can show."
     ),
     "D3": (
         "**The BTC age's first ten seconds.** In the full run of 2026-12-05 the BTC "
@@ -117,6 +123,22 @@ CAUSES: dict[str, str] = {
         "websockets are ~0.13 s), and one widget per quote row instead of a Cell per "
         "field (fewer widgets to lay out and to keep in memory, D4)."
     ),
+    "D9": (
+        "**A hub terminal's CPU has a floor that the relay cannot move.** Measured 2026-12-05 "
+        "(`python -m bench.hub_floor`: alternated phases, a hub App and a direct App side by "
+        "side, 2 rounds of 15 s, bench/NOTES.md): with every frame changing the BTC price, a "
+        "terminal's own fixed cost (the 1 Hz housekeeping and a 10 Hz paint) is F = 4.8-4.9 % "
+        "of a core in both Apps (markets at 20 msg/s); the direct App's ingest of 1,000 msg/s "
+        "adds d = 2.2 %, the hub App's relayed 40 events/s h = 1.0 % (part of it the paint of "
+        "larger changes). The ratio is (F + h) / (F + d); ≤ 0.5 needs F ≤ d - 2h = 0.2 %, and "
+        "even with a free relay F ≤ d = 2.2 %: the whole dashboard's paint of a moving price at"
+        " 10 Hz below what performance.md §2.3 measures for a minimal Textual app painting one "
+        "line (≈ 1.7-2 % over its receive cost), with the idle wake-ups (0.5 %) on top. The "
+        "relay removes all it can (1,009 events/s → 40); the per-frame work this stop cut "
+        "(compositor 370 → 110 µs, a cell's render 143 → 37 µs) lowered both Apps alike (hub "
+        "6.9 → 5.8 %, direct 8.4 → 7.2 %). *Plan:* none that reaches 0.5× at 10 Hz; the issue "
+        "is marked blocked with these figures."
+    ),
 }
 
 NOTES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -165,9 +187,10 @@ NOTES: dict[str, tuple[str, tuple[str, ...]]] = {
     "B11:loop lag": ("See B9.", ("D1",)),
     "B12:": ("Not analysed yet.", ()),
     "B13:subscribing terminal's CPU": (
-        "The hub-fed App paints the same 10 Hz as a direct one (39 % of its samples in "
-        "Textual's compositor); the ingest it saves is ≈ 1.5 % of a core (D1).",
-        ("D1",),
+        "The hub-fed App paints the same 10 Hz as a direct one; the ingest the relay "
+        "saves (≈ 2.2 % of a core at 1,000 msg/s) is less than half a terminal's fixed "
+        "cost (≈ 4.8 %), so no relay can reach 0.5× (D9, D1).",
+        ("D9", "D1"),
     ),
     "PEER:CPU at 0 msg/s": ("What is left at idle (D2).", ("D2",)),
     "PEER:CPU ratio": ("The per-frame cost (D1).", ("D1",)),
