@@ -189,8 +189,8 @@ NOTES: dict[str, tuple[str, tuple[str, ...]]] = {
     "B13:subscribing terminal's CPU": (
         "The hub-fed App paints the same 10 Hz as a direct one; the ingest the relay "
         "saves (≈ 2.2 % of a core at 1,000 msg/s) is less than half a terminal's fixed "
-        "cost (≈ 4.8 %), so no relay can reach 0.5× (D9, D1).",
-        ("D9", "D1"),
+        "cost (≈ 4.8 %), so no relay can reach 0.5× (D9).",
+        ("D9",),
     ),
     "PEER:CPU at 0 msg/s": ("What is left at idle (D2).", ("D2",)),
     "PEER:CPU ratio": ("The per-frame cost (D1).", ("D1",)),

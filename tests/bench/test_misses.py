@@ -55,7 +55,7 @@ CAN_MISS = [
     ("B10", "per-message staleness p99, 1,000 msg/s, link 4 KB/s", "D7"),
     ("B11", "CPU added by polled sources (answering minus refused; fetch, parse)", "D1"),
     ("B11", "loop lag p99 with every polled endpoint hung", "D1"),
-    ("B13", "subscribing terminal's CPU ÷ a direct terminal's (headless App, same load)", "D1"),
+    ("B13", "subscribing terminal's CPU ÷ a direct terminal's (headless App, same load)", "D9"),
     ("PEER", "CPU at 0 msg/s, lockstep below crypto-terminal", "D2"),
     ("PEER", "first paint, lockstep no slower than crypto-terminal", "D8"),
     ("PEER", "CPU ratio lockstep / crypto-terminal at 50 msg/s", "D1"),
