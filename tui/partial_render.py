@@ -42,6 +42,8 @@ from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
 
+from widgets.textual_pin import TESTED_TEXTUAL, textual_version
+
 if TYPE_CHECKING:
     from textual._compositor import ChopsUpdate, Compositor
 else:
@@ -50,28 +52,10 @@ else:
     except ImportError:  # a Textual without them: the classes below are never used
         ChopsUpdate = Compositor = object
 
-TESTED_TEXTUAL = (8, 2)
-"""The Textual minor version the banded compositor is tested against (pyproject pins it)."""
 
 _SLACK_CELLS = 240
 """Merge two clusters when their common box is at most this many cells bigger than the
 two apart: close changes are cheaper to render together than to visit twice."""
-
-
-def textual_version() -> tuple[int, ...]:
-    """The installed Textual's version as numbers (``(8, 2, 8)``); ``()`` if unknown."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        text = version("textual")
-    except PackageNotFoundError:
-        return ()
-    numbers: list[int] = []
-    for part in text.split(".")[:3]:
-        if not part.isdigit():
-            break
-        numbers.append(int(part))
-    return tuple(numbers)
 
 
 def banded_compositor_supported(version: tuple[int, ...] | None = None) -> bool:

@@ -37,10 +37,10 @@ from textual.visual import VisualType
 from textual.widget import Widget
 from textual.widgets import Static
 
+from widgets.textual_pin import TESTED_TEXTUAL, textual_version
+
 _LEFT = ("left", "start")
 
-TESTED_TEXTUAL = (8, 2)
-"""The Textual minor version the one-line fast path is tested against."""
 
 _FAST_ALIGN = frozenset(("left", "start", "right", "end", "center"))
 """Alignments whose one fitting line Textual lays out with padding only (``justify``
@@ -61,27 +61,11 @@ own ``Style.__add__`` cache does the same), so a toggled class or another theme,
 give another widget style, find or make their own entries."""
 
 
-def _textual_version() -> tuple[int, ...]:
-    """The installed Textual's version as numbers; ``()`` if unknown."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        text = version("textual")
-    except PackageNotFoundError:
-        return ()
-    numbers: list[int] = []
-    for part in text.split(".")[:3]:
-        if not part.isdigit():
-            break
-        numbers.append(int(part))
-    return tuple(numbers)
-
-
 def fast_render_supported(version: tuple[int, ...] | None = None) -> bool:
     """True if this Textual (``version``, default the installed one) is the tested minor
     and has the names the one-line fast path uses."""
     if version is None:
-        version = _textual_version()
+        version = textual_version()
     return (
         version[:2] == TESTED_TEXTUAL
         and callable(getattr(Widget, "_get_style", None))

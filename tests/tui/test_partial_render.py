@@ -23,7 +23,6 @@ from feeds.sim.market import SimMarket
 from tests.tui.test_app import live_runtime, market, text, wait_until
 from tui.app import LockstepApp
 from tui.partial_render import (
-    TESTED_TEXTUAL,
     BandedCompositor,
     CroppedChopsUpdate,
     DashboardScreen,
@@ -31,6 +30,7 @@ from tui.partial_render import (
     banded_compositor_supported,
     cluster_regions,
 )
+from widgets.textual_pin import TESTED_TEXTUAL
 
 __all__ = ["market"]  # the fixture, re-exported for pytest
 
