@@ -24,7 +24,11 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_defaults_without_a_file(tmp_path: Path) -> None:
+def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The default path comes from platformdirs, which reads the process environment: a
+    # developer's own ~/.config/lockstep/config.toml must not leak into the test.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.delenv("LOCKSTEP_CONFIG", raising=False)
     env = {"XDG_CONFIG_HOME": str(tmp_path)}
     settings, used = load_settings(None, env)
     assert used is None or not used.exists()
