@@ -56,14 +56,26 @@ app's one wake-up a second rather than a timer of its own)."""
 class WorkerJob:
     """A runtime :class:`~tui.runtime.Job` on a Textual worker."""
 
-    def __init__(self, worker: Worker[None], done: asyncio.Event, started: list[bool]) -> None:
+    def __init__(
+        self,
+        worker: Worker[None],
+        done: asyncio.Event,
+        started: list[bool],
+        coros: tuple[Coroutine[Any, Any, None], ...] = (),
+    ) -> None:
         self.worker = worker
         self._done = done
         self._started = started
+        self._coros = coros
 
     def cancel(self) -> object:
-        """Cancel the worker."""
+        """Cancel the worker. Work that never started is closed too (a feed replaced at
+        once, e.g. a symbol added and removed in one breath), so Python does not warn of
+        a coroutine never awaited."""
         self.worker.cancel()
+        if not self._started[0]:
+            for coro in self._coros:  # the worker's task is cancelled before its first step
+                coro.close()
         return None
 
     async def join(self) -> None:
@@ -147,6 +159,7 @@ class LockstepApp(LiveConfig):
         self._painters = {}
         self._unpainted = set()
         self._toasted: set[str] = set()
+        self._added_history = {}
         """History warnings already shown as a toast (each once)."""
         self._tickers = []
         self._exiting = False
@@ -278,8 +291,9 @@ class LockstepApp(LiveConfig):
             finally:
                 done.set()
 
-        worker = self.run_worker(run(), name=name, group=group, exit_on_error=False)
-        return WorkerJob(worker, done, started)
+        wrapped = run()
+        worker = self.run_worker(wrapped, name=name, group=group, exit_on_error=False)
+        return WorkerJob(worker, done, started, (wrapped, coro))
 
     # -- actions --------------------------------------------------------------------
 

@@ -41,6 +41,9 @@ class LiveConfig(PaintLoop):
     _config_path: Path | None
     _config_watcher: ConfigWatcher | None
     _alerts: AlertsRunner
+    _added_history: dict[str, list[Feed]]
+    """The history feeds started for each symbol added while the app runs (stopped when
+    the symbol leaves the watchlist)."""
     read_only: bool = False
     """A view only (``lockstep serve``'s browser sessions, ``--read-only``): no watchlist
     edits, nothing saved to the config file, no alert command run."""
@@ -249,39 +252,48 @@ class LiveConfig(PaintLoop):
                 wanted=new_slice.fallback_symbols,
             )
         )
-        added = self._follow_symbols(q.watchlist, q.futures)
+        added, followed = self._follow_symbols(q.watchlist, q.futures)
+        # The history feeds of symbols added earlier and now dropped stop with the quote
+        # feeds (add and remove as often as you like: the feeds do not pile up).
+        for symbol in [s for s in self._added_history if s not in followed]:
+            old_feeds += self._added_history.pop(symbol)
         if self.runtime.via_hub:
             # The hub's events fill the new slices; a feed of its own here would be the
             # traffic the hub exists to save.
             new_feeds = []
         else:
-            new_feeds += self._history_feeds(added)
+            for symbol in added:
+                self._added_history[symbol] = self._history_feeds(symbol)
+                new_feeds += self._added_history[symbol]
         # The runtime stops and closes the old feeds and runs the new ones.
         self.runtime.replace_feeds(old_feeds, new_feeds)
         self._paint()
 
-    def _follow_symbols(self, watchlist: Sequence[str], futures: Sequence[str]) -> list[str]:
+    def _follow_symbols(
+        self, watchlist: Sequence[str], futures: Sequence[str]
+    ) -> tuple[list[str], frozenset[str]]:
         """The all-time-high rows follow the new watchlist at once (the ATH slice takes a
-        :class:`WatchSymbols`). Returns the symbols new to them."""
+        :class:`WatchSymbols`). Returns the symbols new to them, and all they follow."""
         if not self.store.has("ath"):
-            return []
+            return [], frozenset()
         symbols = tuple(dict.fromkeys([*watchlist, *futures]))
-        before = set(self.store.slice("ath", AthSlice).symbols())
+        ath = self.store.slice("ath", AthSlice)
+        before = set(ath.symbols())
         self.store.apply(WatchSymbols("watchlist", symbols, self.market_clock.monotonic()))
-        return [s for s in symbols if s not in before]
+        return [s for s in symbols if s not in before], frozenset(ath.symbols())
 
-    def _history_feeds(self, added: Sequence[str]) -> list[Feed]:
-        """Feeds for symbols new to the all-time-high rows: their stored highs, then their
+    def _history_feeds(self, symbol: str) -> list[Feed]:
+        """Feeds for a symbol new to the all-time-high rows: its stored highs, then its
         Yahoo history (no restart needed)."""
         history = self.runtime.history
-        if not added or history is None:
+        if history is None:
             return []
         return list(
             build_added_history_feeds(
                 self.settings.history,
                 history,
                 self.runtime.settings.endpoints.yahoo,
-                added,
+                [symbol],
                 self.runtime.client,
                 self.market_clock,
             )

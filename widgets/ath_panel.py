@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from textual.app import ComposeResult
 from textual.events import Resize
+from textual.widget import Widget
 
 from feeds.model.history import AthRow, AthView, BackfillProgress
 from widgets.border import set_subtitle, set_title
@@ -97,20 +98,34 @@ class AthPanel(FitPanel):
         self._view = view
         order = [r.symbol for r in view.rows]
         shown = set(order)
-        for symbol in [s for s in self._rows if s not in shown]:
-            # Off the watchlist (the palette, a config reload): its row goes.
-            self._rows.pop(symbol).remove()
+        for symbol, line in self._rows.items():
+            if symbol not in shown and line.display:
+                # Off the watchlist (the palette, a config reload): hidden, not removed,
+                # so the symbol can come back at once (a removal finishes later, and a new
+                # row under the same id before then would clash). At most the watchlist's
+                # cap of rows is ever kept.
+                line.display = False
         if not self._rows:  # the first view: every row at once, in order
             lines = [Cell("", id=_id(s), classes="ath-row") for s in order]
             self._rows.update(zip(order, lines, strict=True))
             self.mount_all(lines, before="#ath-progress")
         for i, symbol in enumerate(order):
-            if symbol in self._rows:
+            known = self._rows.get(symbol)
+            if known is not None and known.display:
                 continue
-            # In the view's order: before the next row already shown, else at the end.
-            after = next((self._rows[s] for s in order[i + 1 :] if s in self._rows), None)
-            line = self._rows[symbol] = Cell("", id=_id(symbol), classes="ath-row")
-            self.mount(line, before=after if after is not None else "#ath-progress")
+            # In the view's order: before the next row shown, else at the end.
+            after: Widget | str = next(
+                (self._rows[s] for s in order[i + 1 :] if s in self._rows and s != symbol),
+                "#ath-progress",
+            )
+            if known is None:
+                line = self._rows[symbol] = Cell("", id=_id(symbol), classes="ath-row")
+                self.mount(line, before=after)
+            else:
+                known.display = True
+                self.move_child(
+                    known, before=after if isinstance(after, Widget) else self.query_one(after)
+                )
         if self.display:
             self._repaint()
         # Hidden (no room at this size, e.g. 120×40): every quote poll would otherwise

@@ -227,8 +227,17 @@ async def test_a_symbol_added_from_the_palette_gets_its_all_time_high_without_a_
         row = ath.view().row("^NDX")
         return None if row is None or row.record is None else row.record.high
 
+    def ndx_feeds() -> int:
+        """Running history feeds for ^NDX alone (the ones its addition started)."""
+        from feeds.history.backfill import YahooHistoryFeed
+
+        return sum(
+            isinstance(f, YahooHistoryFeed) and list(f.symbols) == ["^NDX"] for f in runtime.feeds
+        )
+
     def ath_lines() -> list[str]:
-        return [line.text for line in app.query_one(AthPanel).query(".ath-row").results(Cell)]
+        rows = app.query_one(AthPanel).query(".ath-row").results(Cell)
+        return [line.text for line in rows if line.display]
 
     async with app.run_test(size=(200, 60)) as pilot:
         await wait_until(pilot, lambda: any(t.startswith("^GSPC") for t in ath_lines()))
@@ -245,9 +254,22 @@ async def test_a_symbol_added_from_the_palette_gets_its_all_time_high_without_a_
         await wait_until(pilot, lambda: any(t.startswith("^NDX") for t in ath_lines()))
         symbols = [t.split()[0] for t in ath_lines()]
         assert symbols[symbols.index("^NDX") - 1] == watch[-1]  # in the watchlist's order
+        assert ndx_feeds() == 1
         app.remove_symbol("^NDX")
         await wait_until(pilot, lambda: not any(t.startswith("^NDX") for t in ath_lines()))
         assert ath.view().row("^NDX") is None
+        assert ndx_feeds() == 0  # its history feed stopped with it
+        for _ in range(3):  # add and remove again: the feeds do not pile up
+            app.add_symbol("^NDX")
+            assert ndx_feeds() == 1
+            await pilot.pause()
+            app.remove_symbol("^NDX")
+            assert ndx_feeds() == 0
+        app.add_symbol("^NDX")  # back at once, in its place, with its high
+        await wait_until(pilot, lambda: any(t.startswith("^NDX") for t in ath_lines()))
+        symbols = [t.split()[0] for t in ath_lines()]
+        assert symbols.count("^NDX") == 1
+        assert symbols[symbols.index("^NDX") - 1] == watch[-1]
         await app.action_quit()
 
 

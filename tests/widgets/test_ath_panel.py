@@ -144,3 +144,35 @@ async def test_a_hidden_panel_keeps_the_view_and_renders_it_when_ticked() -> Non
         panel.tick(MONO + 120, WALL)
         assert "kr 2m" in row(app, "BTC-USD").text
         assert "backfill BTC-USD" in app.query_one("#ath-progress", Cell).text
+
+
+async def test_rows_follow_the_watchlist_and_a_symbol_can_come_straight_back() -> None:
+    """A symbol dropped from the watchlist hides its row (a removal completes later, and a
+    new row under the same id before then would clash); brought back, the same row shows
+    again in the view's order, however quickly it returns."""
+    from dataclasses import replace
+
+    full = make_view()
+    without = replace(full, rows=tuple(r for r in full.rows if r.symbol != "IWM"))
+    app = Host()
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.query_one(AthPanel)
+
+        def visible() -> list[str]:
+            rows = panel.query(".ath-row").results(Cell)
+            return [line.text.split()[0] for line in rows if line.display]
+
+        panel.show(full)
+        await pilot.pause()
+        order = visible()
+        assert order == [r.symbol for r in full.rows]
+        iwm = panel._rows["IWM"]
+        for _ in range(3):  # no pause between: the row never leaves the DOM
+            panel.show(without)
+            panel.show(full)
+        panel.show(without)
+        await pilot.pause()
+        assert visible() == [s for s in order if s != "IWM"]
+        panel.show(full)
+        await pilot.pause()
+        assert visible() == order and panel._rows["IWM"] is iwm
