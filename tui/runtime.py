@@ -37,7 +37,9 @@ from feeds.history.factory import (
 from feeds.history.loader import HistoryLoader
 from feeds.model.btc import Heartbeat, Tick
 from feeds.model.core import FeedState, FeedStatus
+from feeds.model.quotes import Quote
 from feeds.quotes.factory import build_quote_feeds, make_quotes_slice
+from feeds.quotes.state import QuotesSlice
 from feeds.rates.factory import build_fed_odds_feeds, make_fed_odds_slice
 from feeds.rates.state import stale_threshold
 from feeds.tbills.factory import build_tbills_feeds, make_tbills_slice
@@ -447,8 +449,14 @@ def build_runtime(
     tbills = make_tbills_slice(t, clock)
     history = history_store(data if data is not None else _NO_DIR, h)
     symbols = list(dict.fromkeys([*q.watchlist, *q.futures]))
+
+    def quote_shown(symbol: str) -> Quote | None:
+        # The quotes slice the store holds now: a live [quotes] change (the palette, a
+        # reload) replaces it, and the ATH rows must show what the quotes panel shows.
+        return store.slice("quotes", QuotesSlice).shown_quote(symbol)
+
     ath = make_ath_slice(
-        h, history, symbols, clock, btc_shown=btc.shown_tick, quote_shown=quotes.shown_quote
+        h, history, symbols, clock, btc_shown=btc.shown_tick, quote_shown=quote_shown
     )
     divergence = make_divergence_slice(h, clock, btc_shown=btc.shown_tick, ath_view=ath.view)
     for name, every in (("kalshi", f.kalshi_interval), ("polymarket", f.polymarket_interval)):
@@ -499,8 +507,16 @@ def build_runtime(
             ]
             own_loader = HistoryLoader(history, h, symbols, clock)
             own.append(own_loader)
+            # The watchlist and the quotes slice as they are now (a live [quotes] change
+            # replaces both), not as they were at start.
+            shown = store.slice("quotes", QuotesSlice)
             own += build_quote_feeds(
-                q, ep.yahoo, ep.cboe, client, clock, wanted=quotes.fallback_symbols
+                runtime.settings.quotes,
+                ep.yahoo,
+                ep.cboe,
+                client,
+                clock,
+                wanted=shown.fallback_symbols,
             )
             own += build_fed_odds_feeds(
                 f, ep.kalshi, ep.polymarket, ep.nyfed, ep.fred, ep.yahoo, client, clock

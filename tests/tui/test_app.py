@@ -254,6 +254,14 @@ async def test_a_symbol_added_from_the_palette_gets_its_all_time_high_without_a_
         await wait_until(pilot, lambda: any(t.startswith("^NDX") for t in ath_lines()))
         symbols = [t.split()[0] for t in ath_lines()]
         assert symbols[symbols.index("^NDX") - 1] == watch[-1]  # in the watchlist's order
+
+        def ndx_live() -> bool:
+            row = ath.view().row("^NDX")
+            return row is not None and row.price_received is not None
+
+        # Its row takes the quotes panel's live price (the slice that shows quotes now,
+        # not the one built at start, which never had ^NDX).
+        await wait_until(pilot, ndx_live, timeout=20)
         assert ndx_feeds() == 1
         app.remove_symbol("^NDX")
         await wait_until(pilot, lambda: not any(t.startswith("^NDX") for t in ath_lines()))

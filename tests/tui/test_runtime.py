@@ -21,7 +21,7 @@ import pytest
 import tui.runtime as runtime_module
 from feeds.alerts.settings import AlertsSettings
 from feeds.btc.state import BtcSlice
-from feeds.core.clock import SystemClock
+from feeds.core.clock import ManualClock, SystemClock
 from feeds.core.health import HealthSlice
 from feeds.core.poll import LazyTransport
 from feeds.core.store import Store
@@ -380,3 +380,31 @@ async def test_changes_during_an_analysis_coalesce_into_one_more(tmp_path: Path)
     assert [e.version for e in seen] == jobs  # the first was stale: the slice ignored it
     assert sl.view().history_days == make_job()[1]().common  # of the latest history
     await rt.aclose()
+
+
+def test_a_hub_terminal_s_fallback_feeds_follow_a_live_watchlist_change(tmp_path: Path) -> None:
+    """A hub terminal falls back to its own feeds when the hub is gone: those poll the
+    watchlist as it is now (after a palette edit or a reload), and their Cboe fallback
+    reads the quotes slice the store holds now, not the ones built at start."""
+    from dataclasses import replace
+
+    from feeds.quotes.cboe import CboeQuotesFeed
+    from feeds.quotes.factory import make_quotes_slice
+    from feeds.quotes.yahoo import YahooChartFeed
+    from tui.hub import HubFallback
+
+    settings = Settings()
+    runtime = build_runtime(
+        settings, ManualClock(), demo=True, data=tmp_path, hub="redis://127.0.0.1:1/0"
+    )
+    fallback = runtime.on_drain
+    assert isinstance(fallback, HubFallback)
+    quotes = replace(settings.quotes, watchlist=(*settings.quotes.watchlist, "NVDA"))
+    runtime.settings = replace(runtime.settings, quotes=quotes)
+    new_slice = make_quotes_slice(quotes, runtime.clock)
+    runtime.store.add(new_slice)
+    own = fallback.direct()
+    yahoo = next(f for f in own if isinstance(f, YahooChartFeed))
+    cboe = next(f for f in own if isinstance(f, CboeQuotesFeed))
+    assert "NVDA" in yahoo.symbols
+    assert cboe.wanted is not None and cboe.wanted.__self__ is new_slice  # type: ignore[attr-defined]
