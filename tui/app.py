@@ -159,8 +159,8 @@ class LockstepApp(LiveConfig):
         self._painters = {}
         self._unpainted = set()
         self._toasted: set[str] = set()
-        self._added_history = {}
         """History warnings already shown as a toast (each once)."""
+        self._added_history = {}
         self._tickers = []
         self._exiting = False
         self._torn_down = False

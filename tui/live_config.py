@@ -242,8 +242,16 @@ class LiveConfig(PaintLoop):
         # Store.add replaces the slice under its topic (the old one stays routed but is
         # no longer read: see the report on a Store.replace).
         self.store.add(new_slice)
-        new_feeds: list[Feed] = list(
-            build_quote_feeds(
+        added, followed = self._follow_symbols(q.watchlist, q.futures)
+        # The history feeds of symbols added earlier and now dropped stop with the quote
+        # feeds (add and remove as often as you like: the feeds do not pile up).
+        for symbol in [s for s in self._added_history if s not in followed]:
+            old_feeds += self._added_history.pop(symbol)
+        new_feeds: list[Feed] = []
+        # On the desk hub, the hub's events fill the new slices; a feed of its own here
+        # would be the traffic the hub exists to save.
+        if not self.runtime.via_hub:
+            new_feeds += build_quote_feeds(
                 q,
                 ep.yahoo,
                 ep.cboe,
@@ -251,17 +259,6 @@ class LiveConfig(PaintLoop):
                 self.market_clock,
                 wanted=new_slice.fallback_symbols,
             )
-        )
-        added, followed = self._follow_symbols(q.watchlist, q.futures)
-        # The history feeds of symbols added earlier and now dropped stop with the quote
-        # feeds (add and remove as often as you like: the feeds do not pile up).
-        for symbol in [s for s in self._added_history if s not in followed]:
-            old_feeds += self._added_history.pop(symbol)
-        if self.runtime.via_hub:
-            # The hub's events fill the new slices; a feed of its own here would be the
-            # traffic the hub exists to save.
-            new_feeds = []
-        else:
             for symbol in added:
                 self._added_history[symbol] = self._history_feeds(symbol)
                 new_feeds += self._added_history[symbol]

@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from textual.app import ComposeResult
 from textual.events import Resize
-from textual.widget import Widget
 
 from feeds.model.history import AthRow, AthView, BackfillProgress
 from widgets.border import set_subtitle, set_title
@@ -58,6 +57,8 @@ class AthPanel(FitPanel):
         set_title(self, "All-time highs")
         self._view: AthView | None = None
         self._rows: dict[str, Cell] = {}
+        self._order: list[str] = []
+        """The symbols of the last view, in order (rows are placed when they change)."""
         self._now_mono = 0.0
         self._now_wall: datetime | None = None
         self._progress_text = ""
@@ -97,6 +98,18 @@ class AthPanel(FitPanel):
         """Render a new view (called when the ``ath`` topic changed)."""
         self._view = view
         order = [r.symbol for r in view.rows]
+        if order != self._order:
+            self._place_rows(order)
+            self._order = order  # after: a paint before compose ends (NoMatches) retries
+        if self.display:
+            self._repaint()
+        # Hidden (no room at this size, e.g. 120×40): every quote poll would otherwise
+        # re-render the whole table unseen. The paint loop ticks a panel as it is shown,
+        # and the tick repaints it from this view.
+
+    def _place_rows(self, order: list[str]) -> None:
+        """One row per symbol of ``order``, shown in that order; the others hidden. Runs
+        only when the symbols change (the first view, a watchlist edit), not per paint."""
         shown = set(order)
         for symbol, line in self._rows.items():
             if symbol not in shown and line.display:
@@ -107,30 +120,24 @@ class AthPanel(FitPanel):
                 line.display = False
         if not self._rows:  # the first view: every row at once, in order
             lines = [Cell("", id=_id(s), classes="ath-row") for s in order]
+            self.mount_all(lines, before="#ath-progress")  # raises before compose: retried
             self._rows.update(zip(order, lines, strict=True))
-            self.mount_all(lines, before="#ath-progress")
         for i, symbol in enumerate(order):
             known = self._rows.get(symbol)
             if known is not None and known.display:
                 continue
-            # In the view's order: before the next row shown, else at the end.
-            after: Widget | str = next(
-                (self._rows[s] for s in order[i + 1 :] if s in self._rows and s != symbol),
-                "#ath-progress",
+            # In the view's order: before the next row it has, else before the progress.
+            after = next(
+                (self._rows[s] for s in order[i + 1 :] if s in self._rows),
+                self.query_one("#ath-progress"),
             )
             if known is None:
-                line = self._rows[symbol] = Cell("", id=_id(symbol), classes="ath-row")
+                line = Cell("", id=_id(symbol), classes="ath-row")
                 self.mount(line, before=after)
+                self._rows[symbol] = line
             else:
                 known.display = True
-                self.move_child(
-                    known, before=after if isinstance(after, Widget) else self.query_one(after)
-                )
-        if self.display:
-            self._repaint()
-        # Hidden (no room at this size, e.g. 120×40): every quote poll would otherwise
-        # re-render the whole table unseen. The paint loop ticks a panel as it is shown,
-        # and the tick repaints it from this view.
+                self.move_child(known, before=after)
 
     def tick(self, now_mono: float, now_wall: datetime) -> None:
         """Keep ages and days-since counting."""

@@ -3,7 +3,7 @@ from the ``[history]`` settings."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,7 +57,7 @@ def build_backfill_feeds(
     """The backfill feeds: bitcoin from Coinbase candles (Yahoo fallback), and every other
     symbol (the pair's index included) from Yahoo. Each has ``events()`` and ``aclose()``.
     With a ``loader``, they wait until it has handed over the cached values."""
-    from feeds.history.backfill import BtcHistoryFeed, YahooHistoryFeed
+    from feeds.history.backfill import BtcHistoryFeed
 
     start_after = loader.loaded if loader is not None else None
     btc = settings.pair[0]
@@ -78,18 +78,35 @@ def build_backfill_feeds(
             timing=timing,
             start_after=start_after,
         ),
-        YahooHistoryFeed(
-            yahoo_url,
-            others,
-            store=store,
-            client=client,
-            clock=clock,
-            page_delay=max(settings.page_delay_s, 0.5) if settings.page_delay_s else 0.0,
-            refresh=refresh,
-            timing=timing,
-            start_after=start_after,
-        ),
+        _yahoo_history(settings, store, yahoo_url, others, client, clock, timing, start_after),
     ]
+
+
+def _yahoo_history(
+    settings: HistorySettings,
+    store: HistoryStore,
+    yahoo_url: str,
+    symbols: Sequence[str],
+    client: httpx.AsyncClient,
+    clock: Clock,
+    timing: PollTiming | None,
+    start_after: Callable[[], Awaitable[object]] | None,
+) -> YahooHistoryFeed:
+    """The Yahoo daily-history feed for ``symbols``, paced and refreshed as ``settings``
+    say (the start-up backfill's and a symbol added later's alike)."""
+    from feeds.history.backfill import YahooHistoryFeed
+
+    return YahooHistoryFeed(
+        yahoo_url,
+        list(symbols),
+        store=store,
+        client=client,
+        clock=clock,
+        page_delay=max(settings.page_delay_s, 0.5) if settings.page_delay_s else 0.0,
+        refresh=settings.refresh_hours * 3600.0,
+        timing=timing,
+        start_after=start_after,
+    )
 
 
 def build_added_history_feeds(
@@ -105,23 +122,11 @@ def build_added_history_feeds(
     """Feeds for symbols added while the app runs: their stored highs, last prices and
     closes (a loader for those symbols only), then their Yahoo history (only the days
     the store lacks, after the loader has handed over: the same order as at start)."""
-    from feeds.history.backfill import YahooHistoryFeed
-
     loader = HistoryLoader(store, settings, list(symbols), clock, only=True)
-    return [
-        loader,
-        YahooHistoryFeed(
-            yahoo_url,
-            list(symbols),
-            store=store,
-            client=client,
-            clock=clock,
-            page_delay=max(settings.page_delay_s, 0.5) if settings.page_delay_s else 0.0,
-            refresh=settings.refresh_hours * 3600.0,
-            timing=timing,
-            start_after=loader.loaded,
-        ),
-    ]
+    yahoo = _yahoo_history(
+        settings, store, yahoo_url, symbols, client, clock, timing, loader.loaded
+    )
+    return [loader, yahoo]
 
 
 def make_ath_slice(
