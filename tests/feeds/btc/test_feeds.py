@@ -169,8 +169,11 @@ async def test_w5_accept_then_close_is_bounded(sim_btc: SimBtc) -> None:
             await asyncio.wait_for(collect(events, lambda s: False, 99), 2.5)
     times = list(sim_btc.coinbase.connect_times)
     assert len(times) >= 3  # it does keep trying
+    # The cap counts attempts as the client starts them; these are the server's accept
+    # times, each later by the connect's own latency, which a loaded box stretches by
+    # tens of ms (11 accepts fell within 0.99 s once in CI): allow the window that much.
     for i, t in enumerate(times):
-        assert sum(1 for u in times[i:] if u - t < 1.0) <= 10
+        assert sum(1 for u in times[i:] if u - t < 1.0 - 0.1) <= 10
     assert len(times) <= 30  # websockets' own iterator made ~1,785 in 3 s
 
 
